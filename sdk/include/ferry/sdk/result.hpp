@@ -34,7 +34,7 @@ struct Error {
   static Error make(ErrorCode c, std::string msg, bool retry = false, std::string remote = {}) {
     return Error{c, std::move(msg), retry, std::move(remote)};
   }
-  // "kUnavailable: connect timed out (remote: ...)" style text for logs and API bodies.
+  // "unavailable: connect timed out (remote: ...)" style text for logs and API bodies.
   std::string describe() const;
 };
 

@@ -87,6 +87,9 @@ struct LookupQuery {
 struct FoundRecord {
   std::string id;
   Object fields;  // at least the requested fields
+  // Remote modification time (UTC ms) when the connector knows it; 0 otherwise. Two-way flows
+  // with the newest-wins policy compare it with the other side's change time.
+  std::int64_t modifiedAtMs = 0;
 };
 
 struct WriteOp {
@@ -115,7 +118,8 @@ struct WriteResult {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // One result list per query, in order.
+  // One result list per query, in order. Two-way flows also look records up by their id: a
+  // query whose only key is the entity's idField must return that record (or nothing).
   virtual Result<std::vector<std::vector<FoundRecord>>> lookup(
       const std::string& entity, const std::vector<LookupQuery>& queries,
       const std::vector<std::string>& fields) = 0;

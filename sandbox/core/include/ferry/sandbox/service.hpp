@@ -2,6 +2,10 @@
 // (sandbox/salesforce, sandbox/people). The server parses the request, applies the fault knobs,
 // counts the call and hands it to the service whose prefixes match; the service answers exactly
 // as the real API would (status, headers, body).
+//
+// Threading: the server serialises every call into one service (handle, admin, reset, snapshot,
+// restore, expireTokens, faultResponse), so a service needs no locking of its own for state
+// touched only through these calls.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,16 @@ class Service {
   // Whole state as JSON for the optional snapshot file; load restores it.
   virtual std::string snapshot() const = 0;
   virtual void restore(const std::string& json) = 0;
+
+  // Optional hooks (added after the first seam; defaults keep older services compiling).
+  // Name under which a call is counted, e.g. "GET /services/data/vXX.X/query": services group
+  // paths with ids into one template so counters stay readable.
+  virtual std::string endpointName(const Request& request) const;
+  // Body the server sends when a fault knob fires (429 storm, injected 5xx), in the API's own
+  // error envelope.
+  virtual Response faultResponse(int status, const Request& request) const;
+  // The "forced token expiry" knob: every access token issued so far becomes invalid.
+  virtual void expireTokens() {}
 };
 
 }  // namespace ferry::sandbox

@@ -1,0 +1,1047 @@
+#include "ferry/host/engine/flow_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "ferry/host/engine/conditions.hpp"
+#include "ferry/host/engine/record_space.hpp"
+
+namespace ferry::host::engine {
+namespace {
+
+constexpr int kCallAttempts = 3;               // whole-call lookup/write failures, per batch
+constexpr std::chrono::milliseconds kCallRetryDelay{1000};
+constexpr std::size_t kMaxReadPage = 2000;
+constexpr std::size_t kDeadLetterPage = 200;
+constexpr const char* kMappingFailed = "MAPPING_FAILED";
+constexpr const char* kNoSinkId = "NO_ID_RETURNED";
+// Payload marker of a dead-lettered delete (a delete has no record to keep).
+constexpr const char* kDeletedMarker = "$deleted";
+
+enum class Fate { kPending, kUnchanged, kLinkOnly, kWrite, kRejected, kConflict };
+
+struct Item {
+  std::string id;  // id on the side it was read from
+  bool isDelete = false;
+  sdk::Object raw;  // the record as read (reader's field names)
+  std::int64_t modifiedAtMs = 0;
+  std::optional<sdk::Successor> successor;
+  const DeadLetter* deadLetter = nullptr;  // set when replaying a dead letter
+
+  sdk::Object mapped;        // the record in sink field names (forward: mapped; reverse: as read)
+  FieldValues values;        // mapped fields only
+  std::optional<sdk::Object> sourceRecord;  // reverse pass: reverse-mapped (matching, creates)
+  std::optional<Link> link;
+  bool needsFetch = false;   // two-way: fetch the other side's current values by id
+  bool needsMatch = false;   // unlinked: look up candidates on the match keys
+
+  Fate fate = Fate::kPending;
+  sdk::WriteOp op;
+  FieldValues newBase;
+  std::string otherId;
+  std::int64_t otherModifiedAtMs = 0;
+
+  std::string reason;
+  std::string errorCode;
+  std::string field;
+  bool retriable = false;
+};
+
+std::int64_t backoffMs(const ErrorPolicy& policy, int attempts) {
+  std::int64_t delay = policy.baseDelay.count();
+  for (int i = 1; i < attempts && delay < policy.maxDelay.count(); ++i) delay *= 2;
+  return std::min<std::int64_t>(delay, policy.maxDelay.count());
+}
+
+void addCounts(RunCounts& into, const RunCounts& delta) {
+  into.read += delta.read;
+  into.created += delta.created;
+  into.updated += delta.updated;
+  into.unchanged += delta.unchanged;
+  into.deleted += delta.deleted;
+  into.rejected += delta.rejected;
+  into.conflicts += delta.conflicts;
+}
+
+void appendUnique(std::vector<std::string>& list, const std::vector<std::string>& more) {
+  for (const auto& s : more) {
+    if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
+  }
+}
+
+}  // namespace
+
+class FlowRunner::Impl {
+ public:
+  Impl(FlowDef flow, Endpoint source, Endpoint sink, StateStore& store, sdk::Clock& clock,
+       sdk::Logger* logger, std::string node)
+      : flow_(std::move(flow)),
+        source_(std::move(source)),
+        sink_(std::move(sink)),
+        store_(store),
+        clock_(clock),
+        logger_(logger),
+        node_(std::move(node)) {}
+
+  const FlowDef& flow() const noexcept { return flow_; }
+  void setRouter(SuccessorRouter router) { router_ = std::move(router); }
+
+  RunSummary run(const RunOptions& options);
+  Result<RetrySummary> retry(std::vector<DeadLetter> letters, std::optional<std::int64_t> runId);
+  Result<RetrySummary> retryMatching(const DeadLetterFilter& filter, bool dueOnly,
+                                     std::optional<std::int64_t> runId);
+  Result<RetrySummary> retryOne(std::int64_t id) {
+    auto letter = store_.deadLetter(id);
+    if (!letter) return letter.takeError();
+    if (!letter->has_value() || (*letter)->flow != flow_.name) {
+      return sdk::Error::make(sdk::ErrorCode::kNotFound, "flow " + flow_.name +
+                                                             " has no dead letter " +
+                                                             std::to_string(id));
+    }
+    std::vector<DeadLetter> one{std::move(**letter)};
+    return retry(std::move(one), std::nullopt);
+  }
+
+ private:
+  bool twoWay() const { return flow_.mode == SyncMode::kTwoWay; }
+  const CompiledMapping& mapping() const { return *flow_.mapping; }
+  Endpoint& reader(Direction d) { return d == Direction::kForward ? source_ : sink_; }
+  Endpoint& other(Direction d) { return d == Direction::kForward ? sink_ : source_; }
+
+  void log(sdk::LogLevel level, const std::string& message) {
+    if (logger_ != nullptr) logger_->log(level, "flow " + flow_.name + ": " + message);
+  }
+
+  std::vector<std::string> readFields(Direction d) const;
+  std::vector<std::string> otherFields(Direction d) const {
+    return d == Direction::kForward ? mapping().sinkFields() : mapping().sourceFields();
+  }
+  std::size_t writeBatchSize(Direction d) {
+    std::size_t size = other(d).sink->maxBatch(other(d).entity);
+    if (flow_.batchSize > 0) size = std::min(size, flow_.batchSize);
+    return std::max<std::size_t>(size, 1);
+  }
+
+  Status runPass(Direction d, const RunOptions& options, RunSummary& summary,
+                 const std::chrono::steady_clock::time_point& started, std::int64_t& done);
+  Result<RunCounts> processBatch(Direction d, std::vector<Item>& items,
+                                 std::optional<std::string> cursor,
+                                 std::optional<std::int64_t> runId, std::int64_t readCount);
+
+  // Steps of processBatch.
+  void handleSuccessor(Item& item, BatchCommit& commit);
+  void classify(Direction d, Item& item);
+  void planDelete(Direction d, Item& item);
+  void planCreate(Direction d, Item& item);
+  void planUpdate(Direction d, Item& item, const FieldValues& target,
+                  const std::vector<std::string>& changed, const FieldValues& base);
+  void mergeWithOther(Direction d, Item& item, const FieldValues& base,
+                      const sdk::FoundRecord& found, BatchCommit& commit);
+  Status lookupRound(Direction d, std::vector<Item*>& pending, BatchCommit& commit);
+  std::optional<FieldValues> otherValues(Direction d, const sdk::Object& fields);
+  ConflictWinner winnerFor(Direction d, std::int64_t readerMs, std::int64_t otherMs) const;
+  void reject(Item& item, std::string reason, std::string code, std::string field, bool retriable);
+  void park(Direction d, Item& item, std::vector<std::string> candidates, BatchCommit& commit);
+  Link makeLink(Direction d, const Item& item, const std::string& otherId) const;
+  template <typename Fn>
+  auto withRetries(const char* what, Fn&& call) -> decltype(call());
+  Status loadOpenConflicts();
+
+  FlowDef flow_;
+  Endpoint source_;
+  Endpoint sink_;
+  StateStore& store_;
+  sdk::Clock& clock_;
+  sdk::Logger* logger_;
+  std::string node_;
+  SuccessorRouter router_;
+  // Records with an open ambiguous-match conflict ("f:" or "r:" + id): not parked twice.
+  std::unordered_set<std::string> openAmbiguous_;
+  bool openConflictsLoaded_ = false;
+};
+
+// ---- Runs ---------------------------------------------------------------------------------------
+
+RunSummary FlowRunner::Impl::run(const RunOptions& options) {
+  RunSummary summary;
+  summary.startedAtMs = clock_.nowMs();
+  const auto started = std::chrono::steady_clock::now();
+  auto runId = store_.startRun(flow_.name, node_, summary.startedAtMs);
+  if (!runId) {
+    summary.status = RunStatus::kFailed;
+    summary.error = "cannot record the run: " + runId.error().describe();
+    summary.endedAtMs = clock_.nowMs();
+    return summary;
+  }
+  summary.runId = *runId;
+  Status status;
+  if (auto loaded = loadOpenConflicts(); !loaded) status = loaded;
+  std::int64_t done = 0;
+  if (status) status = runPass(Direction::kForward, options, summary, started, done);
+  if (status && twoWay() && summary.status == RunStatus::kSucceeded) {
+    status = runPass(Direction::kReverse, options, summary, started, done);
+  }
+  if (status && options.retryDueDeadLetters && summary.status == RunStatus::kSucceeded) {
+    DeadLetterFilter due;
+    due.flow = flow_.name;
+    due.status = DeadLetterStatus::kPending;
+    due.retriable = true;
+    due.dueBeforeMs = clock_.nowMs();
+    auto retried = retryMatching(due, true, summary.runId);
+    if (retried) {
+      addCounts(summary.counts, retried->counts);
+    } else {
+      status = retried.takeError();
+    }
+  }
+  if (!status) {
+    summary.status = RunStatus::kFailed;
+    summary.error = status.error().describe();
+    log(sdk::LogLevel::kError, "run failed: " + summary.error);
+  }
+  summary.endedAtMs = clock_.nowMs();
+  if (auto finished = store_.finishRun(summary.runId, summary.status, summary.endedAtMs,
+                                       summary.error);
+      !finished) {
+    log(sdk::LogLevel::kWarn, "cannot record the end of run: " + finished.error().describe());
+  }
+  return summary;
+}
+
+std::vector<std::string> FlowRunner::Impl::readFields(Direction d) const {
+  std::vector<std::string> fields = d == Direction::kForward ? mapping().sourceFields()
+                                                             : mapping().sinkFields();
+  const auto& filter = d == Direction::kForward ? flow_.filter : flow_.sinkFilter;
+  for (const auto& c : filter) appendUnique(fields, {c.field});
+  for (const auto& key : flow_.match) {
+    appendUnique(fields, {d == Direction::kForward ? key.sourceField : key.sinkField});
+  }
+  return fields;
+}
+
+Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSummary& summary,
+                                 const std::chrono::steady_clock::time_point& started,
+                                 std::int64_t& done) {
+  Endpoint& from = reader(d);
+  sdk::ReadRequest request;
+  request.entity = from.entity;
+  request.limit = std::min(kMaxReadPage, writeBatchSize(d));
+  request.fields = readFields(d);
+  request.filter = d == Direction::kForward ? flow_.filter : flow_.sinkFilter;
+  while (true) {
+    if (options.shouldStop && options.shouldStop()) {
+      summary.status = RunStatus::kAbandoned;
+      summary.error = "stopped before catching up";
+      return {};
+    }
+    if (options.beforeBatch && !options.beforeBatch()) {
+      summary.status = RunStatus::kAbandoned;
+      summary.error = "lost the flow's lease";
+      return {};
+    }
+    auto cursor = store_.cursor(flow_.name, d);
+    if (!cursor) return cursor.takeError();
+    request.cursor = cursor->value_or("");
+    auto batch = withRetries("read", [&] { return from.source->read(request); });
+    if (!batch) return batch.takeError();
+
+    std::vector<Item> items;
+    items.reserve(batch->changes.size());
+    {
+      // Keep the last change per id: a page may repeat a record.
+      std::unordered_map<std::string, std::size_t> position;
+      for (auto& change : batch->changes) {
+        auto [it, inserted] = position.emplace(change.id, items.size());
+        if (!inserted) {
+          items[it->second].id.clear();  // superseded by this later change
+          it->second = items.size();
+        }
+        Item item;
+        item.id = std::move(change.id);
+        item.isDelete = change.op == sdk::Change::Op::kDelete;
+        item.raw = std::move(change.fields);
+        item.modifiedAtMs = change.modifiedAtMs;
+        item.successor = std::move(change.successor);
+        items.push_back(std::move(item));
+      }
+      std::erase_if(items, [](const Item& i) { return i.id.empty(); });
+    }
+    const auto readCount = static_cast<std::int64_t>(batch->changes.size());
+    auto counts = processBatch(d, items, batch->nextCursor, summary.runId, readCount);
+    if (!counts) return counts.takeError();
+    addCounts(summary.counts, *counts);
+    ++summary.batches;
+    done += counts->read;
+    if (options.onProgress) {
+      Progress p;
+      p.direction = d;
+      p.records = done;
+      p.counts = summary.counts;
+      p.elapsedMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+      p.ratePerSecond = p.elapsedMs > 0 ? 1000.0 * static_cast<double>(done) / p.elapsedMs : 0;
+      options.onProgress(p);
+    }
+    if (!batch->hasMore) return {};
+    if (batch->nextCursor == request.cursor && batch->changes.empty()) {
+      log(sdk::LogLevel::kWarn, "source reported more changes but returned none; pass ends");
+      return {};
+    }
+  }
+}
+
+template <typename Fn>
+auto FlowRunner::Impl::withRetries(const char* what, Fn&& call) -> decltype(call()) {
+  auto delay = kCallRetryDelay;
+  for (int attempt = 1;; ++attempt) {
+    auto result = call();
+    if (result.ok() || !result.error().retriable || attempt == kCallAttempts) return result;
+    log(sdk::LogLevel::kWarn, std::string(what) + " failed (attempt " + std::to_string(attempt) +
+                                  "), retrying: " + result.error().describe());
+    clock_.sleepFor(delay);
+    delay *= 2;
+  }
+}
+
+Status FlowRunner::Impl::loadOpenConflicts() {
+  if (openConflictsLoaded_) return {};
+  ConflictFilter filter;
+  filter.flow = flow_.name;
+  filter.status = ConflictStatus::kOpen;
+  filter.limit = 500;
+  while (true) {
+    auto page = store_.conflicts(filter);
+    if (!page) return page.takeError();
+    for (const auto& c : *page) {
+      if (c.kind != ConflictKind::kAmbiguousMatch) continue;
+      openAmbiguous_.insert(c.sourceId.empty() ? "r:" + c.sinkId : "f:" + c.sourceId);
+    }
+    if (page->size() < filter.limit) break;
+    filter.afterId = page->back().id;
+  }
+  openConflictsLoaded_ = true;
+  return {};
+}
+
+// ---- One batch ----------------------------------------------------------------------------------
+
+Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>& items,
+                                                 std::optional<std::string> cursor,
+                                                 std::optional<std::int64_t> runId,
+                                                 std::int64_t readCount) {
+  const bool forward = d == Direction::kForward;
+  BatchCommit commit;
+  commit.flow = flow_.name;
+  commit.countsDelta.read = readCount;
+  if (cursor) commit.cursor = std::make_pair(d, std::move(*cursor));
+  commit.runId = runId;
+
+  // 1. Successors first: they re-point links other items may then find.
+  for (auto& item : items) {
+    if (item.successor && forward) handleSuccessor(item, commit);
+  }
+
+  // 2. Links of the records read.
+  {
+    std::vector<std::string> ids;
+    ids.reserve(items.size());
+    for (const auto& item : items) {
+      if (item.fate == Fate::kPending) ids.push_back(item.id);
+    }
+    auto links = forward ? store_.linksBySource(flow_.name, ids)
+                         : store_.linksBySink(flow_.name, ids);
+    if (!links) return links.takeError();
+    std::unordered_map<std::string, Link*> byId;
+    for (auto& link : *links) byId.emplace(forward ? link.sourceId : link.sinkId, &link);
+    for (auto& item : items) {
+      if (auto it = byId.find(item.id); it != byId.end()) item.link = std::move(*it->second);
+    }
+  }
+
+  // 3. Decide what each record needs.
+  for (auto& item : items) {
+    if (item.fate == Fate::kPending) classify(d, item);
+  }
+
+  // 4. One batched lookup on the other side (a second, rare one for records whose linked
+  // counterpart vanished and that must now be matched).
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Item*> pending;
+    for (auto& item : items) {
+      if (item.fate == Fate::kPending && (item.needsFetch || item.needsMatch)) {
+        pending.push_back(&item);
+      }
+    }
+    if (pending.empty()) break;
+    if (auto s = lookupRound(d, pending, commit); !s) return s.takeError();
+  }
+
+  // 5. Batched writes within the sink's limit.
+  Endpoint& to = other(d);
+  const std::size_t chunk = writeBatchSize(d);
+  std::vector<Item*> writes;
+  for (auto& item : items) {
+    if (item.fate == Fate::kWrite) writes.push_back(&item);
+  }
+  for (std::size_t start = 0; start < writes.size(); start += chunk) {
+    const std::size_t end = std::min(writes.size(), start + chunk);
+    std::vector<sdk::WriteOp> ops;
+    ops.reserve(end - start);
+    for (std::size_t i = start; i < end; ++i) ops.push_back(std::move(writes[i]->op));
+    auto results = withRetries("write", [&] { return to.sink->write(to.entity, ops); });
+    if (!results) return results.takeError();
+    if (results->size() != ops.size()) {
+      return sdk::Error::make(sdk::ErrorCode::kMalformedResponse,
+                              "sink returned " + std::to_string(results->size()) +
+                                  " results for " + std::to_string(ops.size()) + " writes");
+    }
+    for (std::size_t i = start; i < end; ++i) {
+      Item& item = *writes[i];
+      sdk::WriteResult& result = (*results)[i - start];
+      const sdk::WriteOp& op = ops[i - start];
+      using Outcome = sdk::WriteResult::Outcome;
+      if (result.outcome == Outcome::kRejected) {
+        const sdk::Error error = result.error.value_or(
+            sdk::Error::make(sdk::ErrorCode::kInternal, "rejected without a reason"));
+        if (op.kind == sdk::WriteOp::Kind::kDelete && error.code == sdk::ErrorCode::kNotFound) {
+          result.outcome = Outcome::kDeleted;  // already gone: the delete is done
+        } else {
+          reject(item, error.message,
+                 error.remoteCode.empty() ? sdk::toString(error.code) : error.remoteCode,
+                 result.field, error.retriable);
+          continue;
+        }
+      }
+      if (result.outcome == Outcome::kDeleted || item.isDelete) {
+        // A propagated delete, or a tagged record leaving the flow: the link goes.
+        commit.deleteLinksBySource.push_back(forward ? item.id : item.link->sourceId);
+        ++commit.countsDelta.deleted;
+        item.fate = Fate::kUnchanged;
+        continue;
+      }
+      const std::string otherId = !result.id.empty() ? result.id : item.otherId;
+      if (otherId.empty()) {
+        reject(item, "the sink reported success but returned no record id", kNoSinkId, "", false);
+        continue;
+      }
+      item.otherId = otherId;
+      commit.upsertLinks.push_back(makeLink(d, item, otherId));
+      if (result.outcome == Outcome::kCreated) {
+        ++commit.countsDelta.created;
+      } else if (result.outcome == Outcome::kUpdated) {
+        ++commit.countsDelta.updated;
+      } else {
+        ++commit.countsDelta.unchanged;
+      }
+      item.fate = Fate::kUnchanged;  // settled
+    }
+  }
+
+  // 6. Results that needed no write, rejections and dead-letter bookkeeping.
+  const std::int64_t now = clock_.nowMs();
+  for (auto& item : items) {
+    if (item.fate == Fate::kLinkOnly) {
+      commit.upsertLinks.push_back(makeLink(d, item, item.otherId));
+      ++commit.countsDelta.unchanged;
+    } else if (item.fate == Fate::kPending) {
+      ++commit.countsDelta.unchanged;
+    }
+    if (item.fate == Fate::kRejected) {
+      ++commit.countsDelta.rejected;
+      DeadLetter letter = item.deadLetter != nullptr ? *item.deadLetter : DeadLetter{};
+      letter.flow = flow_.name;
+      letter.direction = d;
+      letter.recordId = item.id;
+      letter.payload = item.isDelete ? sdk::Object{{kDeletedMarker, true}} : item.raw;
+      letter.reason = item.reason;
+      letter.errorCode = item.errorCode;
+      letter.field = item.field;
+      letter.retriable = item.retriable;
+      letter.attempts += 1;
+      letter.status = DeadLetterStatus::kPending;
+      letter.nextRetryAtMs = item.retriable && letter.attempts < flow_.errors.maxAttempts
+                                 ? now + backoffMs(flow_.errors, letter.attempts)
+                                 : 0;
+      letter.updatedAtMs = now;
+      if (item.deadLetter != nullptr) {
+        commit.updatedDeadLetters.push_back(std::move(letter));
+      } else {
+        letter.createdAtMs = now;
+        log(sdk::LogLevel::kWarn, "record " + item.id + " rejected: " + item.reason);
+        commit.newDeadLetters.push_back(std::move(letter));
+      }
+    } else if (item.deadLetter != nullptr) {
+      DeadLetter letter = *item.deadLetter;
+      letter.status = DeadLetterStatus::kResolved;
+      letter.nextRetryAtMs = 0;
+      letter.updatedAtMs = now;
+      commit.updatedDeadLetters.push_back(std::move(letter));
+    }
+  }
+
+  if (auto s = store_.commitBatch(commit); !s) return s.takeError();
+  return commit.countsDelta;
+}
+
+void FlowRunner::Impl::handleSuccessor(Item& item, BatchCommit& commit) {
+  const sdk::Successor& next = *item.successor;
+  item.fate = Fate::kUnchanged;
+  auto links = store_.linksBySource(flow_.name, {item.id});
+  if (!links || links->empty()) return;  // never synced: the successor syncs on its own
+  const Link old = links->front();
+  const std::string target = router_ ? router_(next) : std::string();
+  const std::string targetFlow = target.empty() ? flow_.name : target;
+  auto existing = store_.linksBySource(targetFlow, {next.id});
+  if (!existing) {
+    reject(item, "cannot re-point the link: " + existing.error().describe(), "STATE_UNAVAILABLE",
+           "", true);
+    return;
+  }
+  if (existing->empty()) {
+    Link moved = old;
+    moved.flow = targetFlow;
+    moved.sourceId = next.id;
+    setParkedFields(moved.base, {});
+    moved.updatedAtMs = clock_.nowMs();
+    BatchCommit handoff;
+    handoff.flow = targetFlow;
+    handoff.upsertLinks.push_back(std::move(moved));
+    if (auto s = store_.commitBatch(handoff); !s) {
+      reject(item, "cannot re-point the link: " + s.error().describe(), "STATE_UNAVAILABLE", "",
+             true);
+      return;
+    }
+    log(sdk::LogLevel::kInfo, "record " + item.id + " became " + next.entity + " " + next.id +
+                                  " (flow " + targetFlow + "); its link to " + old.sinkId +
+                                  " moved along");
+  } else if (existing->front().sinkId != old.sinkId) {
+    log(sdk::LogLevel::kWarn, "record " + item.id + " became " + next.id + ", which is already " +
+                                  "linked to " + existing->front().sinkId + "; " + old.sinkId +
+                                  " stays as it is");
+  }
+  if (targetFlow != flow_.name || next.id != item.id) {
+    commit.deleteLinksBySource.push_back(item.id);
+  }
+}
+
+void FlowRunner::Impl::classify(Direction d, Item& item) {
+  const bool forward = d == Direction::kForward;
+  if (item.isDelete) {
+    planDelete(d, item);
+    return;
+  }
+  const auto& filter = forward ? flow_.filter : flow_.sinkFilter;
+  if (!matchesAll(item.raw, filter)) return;  // outside the flow: nothing to do (unchanged)
+
+  if (forward) {
+    auto mapped = mapping().forward(item.raw);
+    if (!mapped) {
+      reject(item, mapped.error().message, kMappingFailed, "", false);
+      return;
+    }
+    item.mapped = std::move(*mapped);
+  } else {
+    item.mapped = item.raw;
+  }
+  item.values = project(item.mapped, mapping().sinkFields());
+
+  if (item.link) {
+    const auto& base = item.link->base;
+    const auto changed =
+        changedFields(item.values, base, mapping().sinkFields(), parkedFields(base));
+    item.otherId = forward ? item.link->sinkId : item.link->sourceId;
+    if (changed.empty()) return;  // echo or unmapped-only change: no write, no call
+    if (twoWay()) {
+      item.needsFetch = true;
+    } else {
+      planUpdate(d, item, item.values, changed, base);
+    }
+    return;
+  }
+
+  if (!forward) {
+    auto reversed = mapping().reverse(item.raw);
+    if (!reversed) {
+      reject(item, reversed.error().message, kMappingFailed, "", false);
+      return;
+    }
+    item.sourceRecord = std::move(*reversed);
+  }
+  item.needsMatch = true;  // lookupRound creates right away when no key has a value
+}
+
+void FlowRunner::Impl::planDelete(Direction d, Item& item) {
+  if (!item.link) return;  // never synced: nothing to delete
+  const bool forward = d == Direction::kForward;
+  item.otherId = forward ? item.link->sinkId : item.link->sourceId;
+  switch (flow_.deletes) {
+    case DeletePolicy::kIgnore:
+      return;  // the link stays: an undelete resumes syncing the same pair
+    case DeletePolicy::kPropagate:
+      item.op = sdk::WriteOp{};
+      item.op.kind = sdk::WriteOp::Kind::kDelete;
+      item.op.id = item.otherId;
+      item.op.idempotencyKey = item.id;
+      item.fate = Fate::kWrite;
+      return;
+    case DeletePolicy::kTag: {
+      if (!forward || flow_.deleteTag.empty()) return;  // the tag lives on the sink side only
+      sdk::Object fields = unproject(item.link->base);
+      putField(fields, flow_.deleteTag, true);
+      item.op = sdk::WriteOp{};
+      item.op.kind = sdk::WriteOp::Kind::kUpdate;
+      item.op.id = item.otherId;
+      item.op.fields = std::move(fields);
+      item.op.changed = {flow_.deleteTag};
+      item.op.previous = unproject(item.link->base);
+      item.op.idempotencyKey = item.id;
+      item.newBase = item.link->base;
+      item.fate = Fate::kWrite;
+      // A tagged record leaves the flow: its link goes once the tag is written.
+      item.isDelete = true;
+      return;
+    }
+  }
+}
+
+void FlowRunner::Impl::planCreate(Direction d, Item& item) {
+  item.op = sdk::WriteOp{};
+  item.op.kind = sdk::WriteOp::Kind::kCreate;
+  item.op.fields = d == Direction::kForward ? item.mapped : *item.sourceRecord;
+  item.op.idempotencyKey = item.id;
+  item.newBase = item.values;
+  item.otherId.clear();
+  item.fate = Fate::kWrite;
+}
+
+void FlowRunner::Impl::planUpdate(Direction d, Item& item, const FieldValues& target,
+                                  const std::vector<std::string>& changed,
+                                  const FieldValues& base) {
+  item.op = sdk::WriteOp{};
+  item.op.kind = sdk::WriteOp::Kind::kUpdate;
+  item.op.id = item.otherId;
+  item.op.idempotencyKey = item.id;
+  if (d == Direction::kForward) {
+    sdk::Object fields = item.mapped;
+    for (const auto& [path, value] : target) {
+      if (path != kParkedKey) putField(fields, path, value);
+    }
+    item.op.fields = std::move(fields);
+    item.op.changed = changed;
+    if (!base.empty()) item.op.previous = unproject(base);
+  } else {
+    auto fields = mapping().reverse(unproject(target));
+    if (!fields) {
+      reject(item, fields.error().message, kMappingFailed, "", false);
+      return;
+    }
+    item.op.fields = std::move(*fields);
+    for (const auto& path : changed) appendUnique(item.op.changed, mapping().sourceFieldsFor(path));
+    if (!base.empty()) {
+      if (auto previous = mapping().reverse(unproject(base))) item.op.previous = std::move(*previous);
+    }
+  }
+  if (item.newBase.empty()) {
+    item.newBase = target;
+    if (const sdk::Value* parked = base.find(kParkedKey)) {
+      item.newBase.set(std::string(kParkedKey), *parked);
+    }
+  }
+  item.fate = Fate::kWrite;
+}
+
+std::optional<FieldValues> FlowRunner::Impl::otherValues(Direction d, const sdk::Object& fields) {
+  if (d == Direction::kReverse) {
+    // The other side is the source: bring its record into sink space through the mapping.
+    auto mapped = mapping().forward(fields);
+    if (!mapped) return std::nullopt;
+    return project(*mapped, mapping().sinkFields());
+  }
+  return project(fields, mapping().sinkFields());
+}
+
+ConflictWinner FlowRunner::Impl::winnerFor(Direction d, std::int64_t readerMs,
+                                           std::int64_t otherMs) const {
+  const bool readerIsSource = d == Direction::kForward;
+  const auto sourceSide = readerIsSource ? ConflictWinner::kReader : ConflictWinner::kOther;
+  const auto sinkSide = readerIsSource ? ConflictWinner::kOther : ConflictWinner::kReader;
+  switch (flow_.conflicts) {
+    case ConflictPolicy::kSourceWins: return sourceSide;
+    case ConflictPolicy::kSinkWins: return sinkSide;
+    case ConflictPolicy::kManual: return ConflictWinner::kPark;
+    case ConflictPolicy::kNewestWins: {
+      // Unknown times or a tie fall back to the source, so both passes decide alike.
+      if (readerMs <= 0 || otherMs <= 0 || readerMs == otherMs) return sourceSide;
+      return readerMs > otherMs ? ConflictWinner::kReader : ConflictWinner::kOther;
+    }
+  }
+  return sourceSide;
+}
+
+void FlowRunner::Impl::mergeWithOther(Direction d, Item& item, const FieldValues& base,
+                                      const sdk::FoundRecord& found, BatchCommit& commit) {
+  item.otherId = found.id;
+  item.otherModifiedAtMs = found.modifiedAtMs;
+  auto current = otherValues(d, found.fields);
+  if (!current) {
+    // The other side's record does not map: compare with the base only (no conflict check).
+    log(sdk::LogLevel::kWarn, "record " + found.id + " on the other side does not map; " +
+                                  "merging record " + item.id + " against the base only");
+    current = base;
+  }
+  const auto& paths = mapping().sinkFields();
+  const MergeResult merge = mergeFields(
+      base, item.values, *current, paths, winnerFor(d, item.modifiedAtMs, found.modifiedAtMs));
+  if (!merge.parked.empty()) {
+    Conflict conflict;
+    conflict.flow = flow_.name;
+    conflict.kind = ConflictKind::kFieldConflict;
+    conflict.sourceId = d == Direction::kForward ? item.id : found.id;
+    conflict.sinkId = d == Direction::kForward ? found.id : item.id;
+    conflict.fields = merge.parked;
+    const FieldValues& sourceSide = d == Direction::kForward ? item.values : *current;
+    const FieldValues& sinkSide = d == Direction::kForward ? *current : item.values;
+    const auto valueOf = [](const FieldValues& values, const std::string& f) {
+      const sdk::Value* v = values.find(f);
+      return v != nullptr ? *v : sdk::Value();
+    };
+    for (const auto& f : merge.parked) {
+      conflict.sourceValues.set(f, valueOf(sourceSide, f));
+      conflict.sinkValues.set(f, valueOf(sinkSide, f));
+      conflict.base.set(f, valueOf(base, f));
+    }
+    conflict.createdAtMs = clock_.nowMs();
+    commit.newConflicts.push_back(std::move(conflict));
+    ++commit.countsDelta.conflicts;
+  }
+  item.newBase = merge.newBase;
+  if (merge.toOther.empty()) {
+    // Nothing crosses now; remember what both sides agree on when that moved.
+    const bool baseMoved = !(merge.newBase == base) || !item.link;
+    item.fate = baseMoved ? Fate::kLinkOnly : Fate::kPending;
+    return;
+  }
+  planUpdate(d, item, merge.target, merge.toOther, base);
+}
+
+Status FlowRunner::Impl::lookupRound(Direction d, std::vector<Item*>& pending,
+                                     BatchCommit& commit) {
+  const bool forward = d == Direction::kForward;
+  Endpoint& to = other(d);
+  std::vector<sdk::LookupQuery> queries;
+  std::vector<Item*> asked;
+  for (Item* item : pending) {
+    sdk::LookupQuery query;
+    if (item->needsFetch) {
+      query.keys.emplace_back(to.idField, item->otherId);
+    } else {
+      for (const auto& key : flow_.match) {
+        const sdk::Value* v = forward ? fieldAt(item->mapped, key.sinkField)
+                                      : fieldAt(*item->sourceRecord, key.sourceField);
+        if (v == nullptr || v->isNull()) continue;
+        if (v->isString() && v->asString().empty()) continue;
+        query.keys.emplace_back(forward ? key.sinkField : key.sourceField, *v);
+      }
+      if (query.keys.empty()) {  // nothing to match on: create (idempotently)
+        planCreate(d, *item);
+        continue;
+      }
+    }
+    queries.push_back(std::move(query));
+    asked.push_back(item);
+  }
+  if (queries.empty()) return {};
+  const std::vector<std::string> fields = otherFields(d);
+  auto found = withRetries("lookup", [&] { return to.sink->lookup(to.entity, queries, fields); });
+  if (!found) return found.takeError();
+  if (found->size() != queries.size()) {
+    return sdk::Error::make(sdk::ErrorCode::kMalformedResponse,
+                            "sink answered " + std::to_string(found->size()) + " of " +
+                                std::to_string(queries.size()) + " lookups");
+  }
+
+  // Candidates already linked to another record are not free to match.
+  std::unordered_map<std::string, std::string> linkedTo;  // other id -> reader id
+  {
+    std::vector<std::string> candidateIds;
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      if (!asked[i]->needsMatch) continue;
+      for (const auto& c : (*found)[i]) candidateIds.push_back(c.id);
+    }
+    if (!candidateIds.empty()) {
+      auto links = forward ? store_.linksBySink(flow_.name, candidateIds)
+                           : store_.linksBySource(flow_.name, candidateIds);
+      if (!links) return links.takeError();
+      for (const auto& l : *links) {
+        linkedTo.emplace(forward ? l.sinkId : l.sourceId, forward ? l.sourceId : l.sinkId);
+      }
+    }
+  }
+
+  std::unordered_set<std::string> claimed;  // matched by an earlier record of this batch
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    Item& item = *asked[i];
+    auto& candidates = (*found)[i];
+    if (item.needsFetch) {
+      item.needsFetch = false;
+      if (candidates.empty()) {
+        // The linked counterpart is gone (deleted or merged away remotely): forget the link and
+        // treat the record as new; the next round matches or creates it.
+        log(sdk::LogLevel::kInfo, "record " + item.otherId + " linked to " + item.id +
+                                      " no longer exists; matching again");
+        commit.deleteLinksBySource.push_back(forward ? item.id : item.link->sourceId);
+        item.link.reset();
+        item.otherId.clear();
+        if (!forward) {
+          auto reversed = mapping().reverse(item.raw);
+          if (!reversed) {
+            reject(item, reversed.error().message, kMappingFailed, "", false);
+            continue;
+          }
+          item.sourceRecord = std::move(*reversed);
+        }
+        item.needsMatch = true;
+        continue;
+      }
+      mergeWithOther(d, item, item.link->base, candidates.front(), commit);
+      continue;
+    }
+
+    item.needsMatch = false;
+    std::vector<std::string> free;
+    std::vector<std::string> all;
+    for (const auto& c : candidates) {
+      all.push_back(c.id);
+      if (!linkedTo.contains(c.id) && !claimed.contains(c.id)) free.push_back(c.id);
+    }
+    if (all.empty()) {
+      planCreate(d, item);
+    } else if (free.size() == 1 && all.size() == 1) {
+      const sdk::FoundRecord& match = candidates.front();
+      claimed.insert(match.id);
+      item.otherId = match.id;
+      if (twoWay()) {
+        // No base yet: a value only one side has fills the other; differing values are a conflict.
+        mergeWithOther(d, item, FieldValues{}, match, commit);
+        if (item.fate == Fate::kPending) item.fate = Fate::kLinkOnly;
+      } else {
+        const FieldValues current = project(match.fields, mapping().sinkFields());
+        const auto changed = changedFields(item.values, current, mapping().sinkFields());
+        if (changed.empty()) {
+          item.newBase = item.values;
+          item.fate = Fate::kLinkOnly;
+        } else {
+          planUpdate(d, item, item.values, changed, FieldValues{});
+        }
+      }
+    } else {
+      park(d, item, std::move(all), commit);
+    }
+  }
+  return {};
+}
+
+void FlowRunner::Impl::park(Direction d, Item& item, std::vector<std::string> candidates,
+                            BatchCommit& commit) {
+  item.fate = Fate::kConflict;
+  const std::string key = (d == Direction::kForward ? "f:" : "r:") + item.id;
+  if (!openAmbiguous_.insert(key).second) return;  // already waiting for a person
+  Conflict conflict;
+  conflict.flow = flow_.name;
+  conflict.kind = ConflictKind::kAmbiguousMatch;
+  if (d == Direction::kForward) {
+    conflict.sourceId = item.id;
+    conflict.sourceValues = item.values;
+  } else {
+    conflict.sinkId = item.id;
+    conflict.sinkValues = item.values;
+  }
+  for (const auto& key : flow_.match) {
+    conflict.fields.push_back(d == Direction::kForward ? key.sinkField : key.sourceField);
+  }
+  conflict.candidates = std::move(candidates);
+  conflict.createdAtMs = clock_.nowMs();
+  log(sdk::LogLevel::kWarn, "record " + item.id + " matches " +
+                                std::to_string(conflict.candidates.size()) +
+                                " records; parked for review");
+  commit.newConflicts.push_back(std::move(conflict));
+  ++commit.countsDelta.conflicts;
+}
+
+void FlowRunner::Impl::reject(Item& item, std::string reason, std::string code, std::string field,
+                              bool retriable) {
+  item.fate = Fate::kRejected;
+  item.reason = std::move(reason);
+  item.errorCode = std::move(code);
+  item.field = std::move(field);
+  item.retriable = retriable;
+}
+
+Link FlowRunner::Impl::makeLink(Direction d, const Item& item, const std::string& otherId) const {
+  Link link;
+  link.flow = flow_.name;
+  const bool forward = d == Direction::kForward;
+  link.sourceId = forward ? item.id : otherId;
+  link.sinkId = forward ? otherId : item.id;
+  link.base = item.newBase;
+  const std::int64_t now = clock_.nowMs();
+  const std::int64_t readerMs = item.modifiedAtMs > 0 ? item.modifiedAtMs : now;
+  const std::int64_t previousSource = item.link ? item.link->sourceModifiedAtMs : 0;
+  const std::int64_t previousSink = item.link ? item.link->sinkModifiedAtMs : 0;
+  link.sourceModifiedAtMs = forward ? readerMs : std::max(previousSource, item.otherModifiedAtMs);
+  link.sinkModifiedAtMs = forward ? std::max(previousSink, item.otherModifiedAtMs) : readerMs;
+  link.updatedAtMs = now;
+  return link;
+}
+
+// ---- Dead letters -------------------------------------------------------------------------------
+
+Result<RetrySummary> FlowRunner::Impl::retryMatching(const DeadLetterFilter& filter, bool dueOnly,
+                                                     std::optional<std::int64_t> runId) {
+  RetrySummary total;
+  DeadLetterFilter page = filter;
+  page.flow = flow_.name;
+  page.limit = kDeadLetterPage;
+  const std::int64_t now = clock_.nowMs();
+  while (true) {
+    auto letters = store_.deadLetters(page);
+    if (!letters) return letters.takeError();
+    const bool last = letters->size() < page.limit;
+    if (!letters->empty()) page.afterId = letters->back().id;
+    std::vector<DeadLetter> chosen;
+    for (auto& letter : *letters) {
+      if (letter.status != DeadLetterStatus::kPending && letter.status != DeadLetterStatus::kRetrying) {
+        continue;
+      }
+      if (dueOnly && (!letter.retriable || letter.nextRetryAtMs <= 0 || letter.nextRetryAtMs > now)) {
+        continue;
+      }
+      chosen.push_back(std::move(letter));
+    }
+    if (!chosen.empty()) {
+      auto done = retry(std::move(chosen), runId);
+      if (!done) return done.takeError();
+      total.attempted += done->attempted;
+      total.resolved += done->resolved;
+      total.superseded += done->superseded;
+      total.failed += done->failed;
+      addCounts(total.counts, done->counts);
+    }
+    if (last) break;
+  }
+  return total;
+}
+
+Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
+                                             std::optional<std::int64_t> runId) {
+  RetrySummary summary;
+  // The newest pending letter of a record carries its latest state; older ones are moot.
+  std::map<std::pair<Direction, std::string>, std::int64_t> newest;
+  {
+    DeadLetterFilter all;
+    all.flow = flow_.name;
+    all.status = DeadLetterStatus::kPending;
+    all.limit = 500;
+    while (true) {
+      auto page = store_.deadLetters(all);
+      if (!page) return page.takeError();
+      for (const auto& l : *page) {
+        auto& id = newest[{l.direction, l.recordId}];
+        id = std::max(id, l.id);
+      }
+      if (page->size() < all.limit) break;
+      all.afterId = page->back().id;
+    }
+  }
+  for (Direction d : {Direction::kForward, Direction::kReverse}) {
+    std::vector<const DeadLetter*> mine;
+    for (const auto& l : letters) {
+      if (l.direction == d) mine.push_back(&l);
+    }
+    if (mine.empty()) continue;
+    if (d == Direction::kReverse && !twoWay()) continue;
+    std::vector<std::string> ids;
+    for (const auto* l : mine) ids.push_back(l->recordId);
+    auto links = d == Direction::kForward ? store_.linksBySource(flow_.name, ids)
+                                          : store_.linksBySink(flow_.name, ids);
+    if (!links) return links.takeError();
+    std::unordered_map<std::string, std::int64_t> syncedAt;
+    for (const auto& l : *links) {
+      syncedAt[d == Direction::kForward ? l.sourceId : l.sinkId] = l.updatedAtMs;
+    }
+    BatchCommit moot;
+    moot.flow = flow_.name;
+    std::vector<Item> items;
+    std::unordered_set<std::string> seen;
+    for (const auto* l : mine) {
+      ++summary.attempted;
+      auto it = newest.find({d, l->recordId});
+      const bool olderThanAnother = it != newest.end() && it->second > l->id;
+      auto synced = syncedAt.find(l->recordId);
+      const bool syncedSince = synced != syncedAt.end() && synced->second > l->createdAtMs &&
+                               !l->payload.contains(kDeletedMarker);
+      if (olderThanAnother || syncedSince || !seen.insert(l->recordId).second) {
+        DeadLetter done = *l;
+        done.status = DeadLetterStatus::kResolved;
+        done.nextRetryAtMs = 0;
+        done.updatedAtMs = clock_.nowMs();
+        moot.updatedDeadLetters.push_back(std::move(done));
+        ++summary.superseded;
+        continue;
+      }
+      Item item;
+      item.id = l->recordId;
+      item.isDelete = l->payload.contains(kDeletedMarker);
+      if (!item.isDelete) item.raw = l->payload;
+      item.deadLetter = l;
+      items.push_back(std::move(item));
+    }
+    if (!moot.updatedDeadLetters.empty()) {
+      if (auto s = store_.commitBatch(moot); !s) return s.takeError();
+    }
+    if (items.empty()) continue;
+    auto counts = processBatch(d, items, std::nullopt, runId, 0);
+    if (!counts) return counts.takeError();
+    addCounts(summary.counts, *counts);
+    for (const auto& item : items) {
+      if (item.fate == Fate::kRejected) {
+        ++summary.failed;
+      } else {
+        ++summary.resolved;
+      }
+    }
+  }
+  return summary;
+}
+
+// ---- Public face --------------------------------------------------------------------------------
+
+FlowRunner::FlowRunner(FlowDef flow, Endpoint source, Endpoint sink, StateStore& store,
+                       sdk::Clock& clock, sdk::Logger* logger, std::string node)
+    : impl_(std::make_unique<Impl>(std::move(flow), std::move(source), std::move(sink), store,
+                                   clock, logger, std::move(node))) {}
+
+FlowRunner::~FlowRunner() = default;
+
+const FlowDef& FlowRunner::flow() const noexcept { return impl_->flow(); }
+
+void FlowRunner::setSuccessorRouter(SuccessorRouter router) { impl_->setRouter(std::move(router)); }
+
+RunSummary FlowRunner::run(const RunOptions& options) { return impl_->run(options); }
+
+Result<RetrySummary> FlowRunner::retryDeadLetters(const DeadLetterFilter& filter) {
+  return impl_->retryMatching(filter, false, std::nullopt);
+}
+
+Result<RetrySummary> FlowRunner::retryDeadLetter(std::int64_t id) {
+  return impl_->retryOne(id);
+}
+
+}  // namespace ferry::host::engine

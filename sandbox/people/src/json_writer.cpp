@@ -1,0 +1,172 @@
+#include "json_writer.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+namespace ferry::sandbox::people {
+
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xF]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void JsonWriter::separate() {
+  if (afterKey_) {
+    afterKey_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back()) out_.push_back(',');
+    first_.back() = false;
+  }
+}
+
+JsonWriter& JsonWriter::beginObject() {
+  separate();
+  out_.push_back('{');
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::endObject() {
+  out_.push_back('}');
+  first_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::beginArray() {
+  separate();
+  out_.push_back('[');
+  first_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::endArray() {
+  out_.push_back(']');
+  first_.pop_back();
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  separate();
+  appendJsonString(out_, name);
+  out_.push_back(':');
+  afterKey_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(std::string_view text) {
+  separate();
+  appendJsonString(out_, text);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(int64_t number) {
+  separate();
+  out_ += std::to_string(number);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(uint64_t number) {
+  separate();
+  out_ += std::to_string(number);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double number) {
+  separate();
+  if (!std::isfinite(number)) {
+    out_ += "null";
+    return *this;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", number);
+  // Shortest form that round-trips keeps 12.5 as 12.5 rather than 12.500000000000000.
+  for (int precision = 1; precision <= 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, number);
+    if (std::strtod(shorter, nullptr) == number) {
+      out_ += shorter;
+      return *this;
+    }
+  }
+  out_ += buffer;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(bool flag) {
+  separate();
+  out_ += flag ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  out_ += json;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(const Poco::Dynamic::Var& var) {
+  if (var.isEmpty()) return null();
+  if (var.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto object = var.extract<Poco::JSON::Object::Ptr>();
+    beginObject();
+    // Sorted keys: the canonical form must not depend on the order a client sent.
+    std::vector<std::string> names;
+    object->getNames(names);
+    for (const auto& name : names) key(name).value(object->get(name));
+    return endObject();
+  }
+  if (var.type() == typeid(Poco::JSON::Array::Ptr)) {
+    const auto array = var.extract<Poco::JSON::Array::Ptr>();
+    beginArray();
+    for (size_t i = 0; i < array->size(); ++i) value(array->get(i));
+    return endArray();
+  }
+  if (var.type() == typeid(bool)) return value(var.extract<bool>());
+  if (var.isString()) return value(var.extract<std::string>());
+  if (var.isInteger()) {
+    if (var.isSigned()) return value(var.convert<int64_t>());
+    return value(var.convert<uint64_t>());
+  }
+  if (var.isNumeric()) return value(var.convert<double>());
+  return value(var.convert<std::string>());
+}
+
+std::string toJson(const Poco::Dynamic::Var& var) {
+  JsonWriter writer;
+  writer.value(var);
+  return writer.take();
+}
+
+}  // namespace ferry::sandbox::people

@@ -2,7 +2,7 @@
 
 namespace ferry::host::state {
 
-// Every column is NOT NULL with an empty or zero default meaning "absent": the rows map 1:1 onto
+// Every column but kv.value is NOT NULL with an empty or zero default meaning "absent": the rows map 1:1 onto
 // the structs in store.hpp, and both drivers read them without null handling.
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
@@ -91,11 +91,12 @@ const std::vector<Migration>& migrations() {
                 conflict_count BIGINT NOT NULL,
                 error TEXT NOT NULL))",
            "CREATE INDEX runs_by_flow ON runs (flow, id)",
-           // Values may be ciphertext: stored as bytes, not text.
+           // Values may be ciphertext: stored as bytes, not text. Both drivers bind an empty
+           // byte string as NULL, so NULL here means "".
            R"(CREATE TABLE kv (
                 scope {key} NOT NULL,
                 name {key} NOT NULL,
-                value {blob} NOT NULL,
+                value {blob},
                 updated_at BIGINT NOT NULL,
                 PRIMARY KEY (scope, name)))",
            R"(CREATE TABLE leases (

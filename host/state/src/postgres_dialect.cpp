@@ -32,7 +32,10 @@ class PostgresDialect final : public Dialect {
   std::string backend() const override { return "postgresql"; }
 
   std::unique_ptr<Poco::Data::Session> connect() const override {
-    return std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY, location_.connInfo);
+    auto session = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY, location_.connInfo);
+    // libpq prints server notices ("relation already exists, skipping") to stderr otherwise.
+    *session << "SET client_min_messages = warning", now;
+    return session;
   }
 
   std::size_t maxSessions() const override { return 8; }

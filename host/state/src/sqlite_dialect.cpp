@@ -6,6 +6,8 @@
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <sqlite3.h>
 
 #include "dialect.hpp"
 
@@ -61,7 +63,9 @@ class SqliteDialect final : public Dialect {
   void begin(Poco::Data::Session& session) const override { session << "BEGIN IMMEDIATE", now; }
   void commit(Poco::Data::Session& session) const override { session << "COMMIT", now; }
   void rollback(Poco::Data::Session& session) const override {
-    if (session.isTransaction()) session << "ROLLBACK", now;
+    // Poco's isTransaction() only knows about its own begin(); ask SQLite. Some errors (disk
+    // full, I/O) end the transaction by themselves, and ROLLBACK would then fail.
+    if (sqlite3_get_autocommit(Poco::Data::SQLite::Utility::dbHandle(session)) == 0) session << "ROLLBACK", now;
   }
 
   std::unique_lock<std::mutex> lockWriters() override { return std::unique_lock(writers_); }

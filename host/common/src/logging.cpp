@@ -8,6 +8,7 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace ferry::host {
 namespace {
@@ -314,13 +315,18 @@ sdk::Status configureLogging(const LogConfig& config, std::shared_ptr<const Reda
   sink->setFormat(config.format);
   sink->setTarget(std::move(target));
 
-  auto& reg = registry();
-  std::lock_guard lock(reg.mutex);
-  reg.level = toSpdlog(config.level);
-  for (auto& [name, logger] : reg.loggers) {
-    logger->set_level(reg.level);
-    logger->flush_on(spdlog::level::warn);
+  {
+    auto& reg = registry();
+    std::lock_guard lock(reg.mutex);
+    reg.level = toSpdlog(config.level);
+    for (auto& [name, logger] : reg.loggers) {
+      logger->set_level(reg.level);
+      logger->flush_on(spdlog::level::warn);
+    }
   }
+  // Code that logs through spdlog's default logger (spdlog::info(...)) goes through the same
+  // redacting sink instead of spdlog's own stdout logger.
+  spdlog::set_default_logger(getLogger("ferry"));
   return {};
 }
 

@@ -17,6 +17,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
@@ -57,13 +58,21 @@ Poco::Net::Context::Ptr clientContext(const std::string& caLocation) {
   if (it != contexts.end()) return it->second;
   Poco::Net::Context::Params params;
   params.caLocation = caLocation;
-  params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;  // client: server cert must verify
+  // Strict: the server certificate must verify and match the host name, loopback included.
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
   params.loadDefaultCAs = caLocation.empty();
   params.cipherList = "HIGH:!aNULL:!MD5:!RC4";
   Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
   ctx->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                         Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
   contexts.emplace(caLocation, ctx);
+  // Without a handler, Poco would look for an Application configuration inside OpenSSL's verify
+  // callback and throw through C code. Reject is the only acceptable answer to a bad cert.
+  static std::once_flag handlerInit;
+  std::call_once(handlerInit, [&ctx] {
+    Poco::Net::SSLManager::instance().initializeClient(
+        nullptr, new Poco::Net::RejectCertificateHandler(false), ctx);
+  });
   return ctx;
 }
 
@@ -589,7 +598,7 @@ sdk::Result<sdk::HttpResponse> PocoHttpClient::send(const sdk::HttpRequest& requ
       } else if (status >= 500 && status <= 599) {
         retry = request.retry.retryOn5xx && request.retry.idempotent;
       }
-      reason = "HTTP " + std::to_string(status);
+      reason = request.method + " " + t.display + ": HTTP " + std::to_string(status);
     } else {
       const auto& err = result.error();
       retry = err.retriable && request.retry.retryOnNetwork && request.retry.idempotent;
@@ -609,8 +618,7 @@ sdk::Result<sdk::HttpResponse> PocoHttpClient::send(const sdk::HttpRequest& requ
       return result;
     }
     const auto delay = retryAfter.value_or(backoffDelay(request.retry, attempt, impl.jitter()));
-    impl.logger->warn("{} {}: {}; retry {}/{} in {} ms", request.method, t.display, reason, attempt,
-                   maxAttempts - 1, delay.count());
+    impl.logger->warn("{}; retry {}/{} in {} ms", reason, attempt, maxAttempts - 1, delay.count());
     // A 429 on a limited bucket already paused it; waiting for the token is the backoff.
     const bool bucketWaits = limited && result.ok() && result->status == 429;
     impl.recordRetry(bucket, bucketWaits ? std::chrono::milliseconds(0) : delay);

@@ -12,6 +12,8 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 
 namespace ferry::host::testing {
@@ -21,21 +23,28 @@ using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTT
 class TestServer {
  public:
   explicit TestServer(Handler handler, Poco::Timespan keepAliveTimeout = Poco::Timespan(10, 0))
-      : handler_(std::make_shared<Handler>(std::move(handler))) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-    port_ = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(keepAliveTimeout);
-    params->setMaxKeepAliveRequests(0);  // unlimited
-    params->setMaxThreads(4);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(handler_, requests_), socket, params);
-    server_->start();
+      : TestServer(std::move(handler),
+                   Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+                   keepAliveTimeout, "http") {}
+
+  // HTTPS with the given PEM certificate chain and key.
+  static std::unique_ptr<TestServer> https(Handler handler, const std::string& certFile,
+                                           const std::string& keyFile) {
+    Poco::Net::Context::Params params;
+    params.certificateFile = certFile;
+    params.privateKeyFile = keyFile;
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+    params.loadDefaultCAs = false;
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, ctx);
+    return std::unique_ptr<TestServer>(
+        new TestServer(std::move(handler), socket, Poco::Timespan(10, 0), "https"));
   }
+
   ~TestServer() { server_->stopAll(true); }
 
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
   }
   int acceptedConnections() const { return server_->totalConnections(); }
   int requests() const { return requests_->load(); }
@@ -49,6 +58,19 @@ class TestServer {
   }
 
  private:
+  TestServer(Handler handler, const Poco::Net::ServerSocket& socket, Poco::Timespan keepAliveTimeout,
+             std::string scheme)
+      : handler_(std::make_shared<Handler>(std::move(handler))), scheme_(std::move(scheme)) {
+    port_ = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(keepAliveTimeout);
+    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setMaxThreads(4);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(handler_, requests_), socket, params);
+    server_->start();
+  }
+
   class Dispatch final : public Poco::Net::HTTPRequestHandler {
    public:
     explicit Dispatch(std::shared_ptr<Handler> h) : handler_(std::move(h)) {}
@@ -74,6 +96,7 @@ class TestServer {
   };
 
   std::shared_ptr<Handler> handler_;
+  std::string scheme_;
   std::shared_ptr<std::atomic<int>> requests_ = std::make_shared<std::atomic<int>>(0);
   std::uint16_t port_ = 0;
   std::unique_ptr<Poco::Net::HTTPServer> server_;

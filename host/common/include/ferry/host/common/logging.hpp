@@ -99,9 +99,10 @@ class RedactingSink final : public spdlog::sinks::sink {
 // The shared sink (created on first use: text to stderr, info level, processRedactor()).
 std::shared_ptr<RedactingSink> logSink();
 
-// Points every ferry logger at the configured output, format and level. A file that cannot be
-// opened is an error and leaves the previous configuration in place. Call at start-up; safe to
-// call again (e.g. tests), also while other threads log.
+// Points every ferry logger at the configured output, format and level, and makes the "ferry"
+// logger spdlog's default (so spdlog::info(...) is redacted too). A file that cannot be opened
+// is an error and leaves the previous configuration in place. Call at start-up; safe to call
+// again (e.g. tests), also while other threads log.
 sdk::Status configureLogging(const LogConfig& config,
                              std::shared_ptr<const Redactor> redactor = processRedactor());
 

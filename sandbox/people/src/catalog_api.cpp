@@ -73,7 +73,7 @@ void writeListTail(JsonWriter& w, const ListParams& p, size_t total) {
 }
 
 bool validName(const std::string& name) {
-  return !name.empty() && name.size() <= kMaxNameLength && name.find_first_of("{}[]") == std::string::npos;
+  return !name.empty() && utf8Length(name) <= kMaxNameLength && name.find_first_of("{}[]") == std::string::npos;
 }
 
 }  // namespace
@@ -220,7 +220,7 @@ Response PeopleService::createTag(const Request& request) {
   if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
   const Var name = body->get("name");
   if (!name.isString() || name.extract<std::string>().empty() ||
-      name.extract<std::string>().size() > kMaxNameLength) {
+      utf8Length(name.extract<std::string>()) > kMaxNameLength) {
     return legacyError(400, {}, {{"name", "size must be between 1 and 256"}});
   }
   if (store_.findTag(name.extract<std::string>()) != nullptr) {
@@ -407,7 +407,7 @@ void applyCompany(Company& company, const Object& body, bool merge, bool replace
       continue;
     }
     const auto text = value.extract<std::string>();
-    if (text.size() > spec->maxLength) {
+    if (utf8Length(text) > spec->maxLength) {
       violations.push_back({name, "size must be between 0 and " + std::to_string(spec->maxLength)});
       continue;
     }

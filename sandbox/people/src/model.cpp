@@ -199,4 +199,10 @@ std::string lowerAscii(std::string_view text) {
   return out;
 }
 
+size_t utf8Length(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // skip continuation bytes
+  }));
+}
+
 }  // namespace ferry::sandbox::people

@@ -89,5 +89,7 @@ bool isValidDateTime(std::string_view dateTime);  // yyyy-MM-ddTHH:mm:ss[.SSS][Z
 bool isValidLanguage(std::string_view language);  // xx or xx-YY
 
 std::string lowerAscii(std::string_view text);
+// Length in characters (UTF-8 code points): the documented limits count characters, not bytes.
+size_t utf8Length(std::string_view text);
 
 }  // namespace ferry::sandbox::people

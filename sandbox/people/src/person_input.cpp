@@ -33,7 +33,7 @@ std::string sizeMessage(size_t max) { return "size must be between 0 and " + std
 
 std::string checkStandardField(const FieldSpec& spec, const std::string& value) {
   const std::string name = spec.name;
-  if (spec.maxLength > 0 && value.size() > spec.maxLength) return sizeMessage(spec.maxLength);
+  if (spec.maxLength > 0 && utf8Length(value) > spec.maxLength) return sizeMessage(spec.maxLength);
   if (name == "type" && value != "LEAD" && value != "CUSTOMER") {
     return "must be one of [CUSTOMER, LEAD]";
   }
@@ -94,7 +94,7 @@ void parseContactInformationV3(const Var& value, const std::string& path, Person
       continue;
     }
     const auto text = identifier.extract<std::string>();
-    if (text.size() > 255) {
+    if (utf8Length(text) > 255) {
       violations.push_back({item + ".identifier", sizeMessage(255)});
       continue;
     }
@@ -143,7 +143,7 @@ void parseTags(const Var& value, const std::string& path, BodyShape shape, Perso
       continue;
     }
     auto name = tag.extract<std::string>();
-    if (name.empty() || name.size() > kMaxTagName) {
+    if (name.empty() || utf8Length(name) > kMaxTagName) {
       violations.push_back({item, "size must be between 1 and " + std::to_string(kMaxTagName)});
       continue;
     }
@@ -191,7 +191,7 @@ std::string checkScalar(AttributeType type, const Var& value) {
   switch (type) {
     case AttributeType::kString:
       if (!value.isString()) return "must be a string";
-      if (value.extract<std::string>().size() > kMaxAttributeValue) {
+      if (utf8Length(value.extract<std::string>()) > kMaxAttributeValue) {
         return sizeMessage(kMaxAttributeValue);
       }
       return {};

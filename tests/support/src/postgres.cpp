@@ -136,7 +136,7 @@ std::string conninfo(int port, const std::string& database) {
 
 }  // namespace
 
-std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
+std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why, bool durable) {
   const auto bin = findBinDir();
   if (!bin) {
     *why = "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin (install postgresql)";
@@ -182,11 +182,15 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why) {
       *why = "no free loopback port";
       return nullptr;
     }
-    // Durability off: these databases live for one test binary.
-    const pid_t pid = spawn({(*bin / "postgres").string(), "-D", data, "-p", std::to_string(port), "-k", server->dir_,
-                             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                             "-c", "full_page_writes=off", "-c", "max_connections=200"},
-                            *user, serverLog);
+    std::vector<std::string> argv = {(*bin / "postgres").string(), "-D", data, "-p", std::to_string(port),
+                                     "-k", server->dir_, "-c", "listen_addresses=127.0.0.1", "-c",
+                                     "max_connections=200"};
+    if (!durable) {  // these databases live for one test binary
+      for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+        argv.insert(argv.end(), {"-c", setting});
+      }
+    }
+    const pid_t pid = spawn(argv, *user, serverLog);
     if (pid < 0) {
       *why = std::string("fork failed: ") + std::strerror(errno);
       return nullptr;

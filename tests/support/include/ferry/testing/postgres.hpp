@@ -24,8 +24,9 @@ namespace ferry::testing {
 
 class PostgresServer {
  public:
-  // Starts a server. Returns nullptr and explains why in *why when it cannot.
-  static std::unique_ptr<PostgresServer> start(std::string* why);
+  // Starts a server. Returns nullptr and explains why in *why when it cannot. Test servers run
+  // with fsync and synchronous commit off; `durable` keeps PostgreSQL's defaults (benchmarks).
+  static std::unique_ptr<PostgresServer> start(std::string* why, bool durable = false);
 
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;

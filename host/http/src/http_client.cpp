@@ -31,7 +31,7 @@ namespace {
 
 using sdk::Error;
 using sdk::ErrorCode;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kDefaultBucket = "default";
 const std::vector<double> kLatencyBoundsMs{5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
@@ -172,7 +172,7 @@ void readAll(std::istream& in, std::string& out, std::size_t limit) {
 struct PocoHttpClient::Impl {
   struct Pooled {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    Clock::time_point idleSince;
+    SteadyClock::time_point idleSince;
   };
   struct Lease {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
@@ -225,11 +225,12 @@ struct PocoHttpClient::Impl {
     {
       std::lock_guard lock(poolMutex);
       auto& idle = pool[t.origin];
-      const auto now = Clock::now();
+      const auto now = SteadyClock::now();
       while (!idle.empty()) {
         Pooled p = std::move(idle.back());
         idle.pop_back();
-        if (now - p.idleSince > options.idleTimeout || isClosed(*p.session)) {
+        if (now - p.idleSince > options.idleTimeout) continue;  // ours to retire
+        if (isClosed(*p.session)) {
           std::lock_guard statsLock(statsMutex);
           ++stats.staleConnections;
           continue;
@@ -253,7 +254,7 @@ struct PocoHttpClient::Impl {
   void checkin(const Target& t, std::unique_ptr<Poco::Net::HTTPClientSession> session) {
     std::lock_guard lock(poolMutex);
     auto& idle = pool[t.origin];
-    idle.push_back({std::move(session), Clock::now()});
+    idle.push_back({std::move(session), SteadyClock::now()});
     while (idle.size() > options.maxIdlePerOrigin) idle.erase(idle.begin());
   }
 
@@ -378,9 +379,9 @@ struct PocoHttpClient::Impl {
       Lease lease = checkout(t);
       const bool reused = lease.reused;
       bool reached = false;
-      const auto started = Clock::now();
+      const auto started = SteadyClock::now();
       auto result = exchangeOnce(req, t, lease, reached);
-      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+      const double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
       recordAttempt(bucket, result.ok() ? result->status : 0, ms, reused);
       if (result.ok() || !reused || round > 0 || result.error().code != ErrorCode::kUnavailable ||
           !result.error().retriable) {

@@ -94,7 +94,71 @@ RunStatus parseRunStatus(const std::string& s) {
   throw CorruptRow("unknown run status '" + s + "'");
 }
 
-std::string objectJson(const Object& object) { return sdk::Value(object).toJson(); }
+// Stored objects (link bases, conflict values, dead-letter payloads) must read back equal to
+// what was written: the engine compares them with fresh values to suppress echoes. JSON has no
+// date types, so dates and datetimes are stored as {"$date": "2024-03-05"} and
+// {"$datetime": "2024-03-05T14:07:09.000Z"}; keys of the record that start with '$' get one
+// more '$' so that they cannot be mistaken for these tags.
+constexpr std::string_view kDateTag = "$date";
+constexpr std::string_view kDateTimeTag = "$datetime";
+
+sdk::Value tagKinds(const sdk::Value& v) {
+  switch (v.kind()) {
+    case sdk::ValueKind::kDate:
+      return Object{{std::string(kDateTag), v.asDate().toIso()}};
+    case sdk::ValueKind::kDateTime:
+      return Object{{std::string(kDateTimeTag), v.asDateTime().toIso()}};
+    case sdk::ValueKind::kList: {
+      sdk::List out;
+      out.reserve(v.asList().size());
+      for (const auto& item : v.asList()) out.push_back(tagKinds(item));
+      return out;
+    }
+    case sdk::ValueKind::kObject: {
+      Object out;
+      out.reserve(v.asObject().size());
+      for (const auto& [key, item] : v.asObject()) out.set(key.starts_with('$') ? "$" + key : key, tagKinds(item));
+      return out;
+    }
+    default:
+      return v;
+  }
+}
+
+sdk::Value untagKinds(const sdk::Value& v, const char* column) {
+  if (v.isList()) {
+    sdk::List out;
+    out.reserve(v.asList().size());
+    for (const auto& item : v.asList()) out.push_back(untagKinds(item, column));
+    return out;
+  }
+  if (!v.isObject()) return v;
+  const Object& object = v.asObject();
+  if (object.size() == 1) {
+    const auto& [key, item] = *object.begin();
+    if (key == kDateTag || key == kDateTimeTag) {
+      if (item.isString()) {
+        if (key == kDateTag) {
+          if (auto date = sdk::Date::parseIso(item.asString())) return *date;
+        } else if (auto time = sdk::DateTime::parseIso(item.asString())) {
+          return *time;
+        }
+      }
+      throw CorruptRow(std::string(column) + " holds a malformed " + key + " value");
+    }
+  }
+  Object out;
+  out.reserve(object.size());
+  for (const auto& [key, item] : object) {
+    if (key.starts_with('$') && !key.starts_with("$$")) {
+      throw CorruptRow(std::string(column) + " holds an unknown tag '" + key + "'");
+    }
+    out.set(key.starts_with('$') ? key.substr(1) : key, untagKinds(item, column));
+  }
+  return out;
+}
+
+std::string objectJson(const Object& object) { return tagKinds(object).toJson(); }
 
 Object parseObject(const std::string& text, const char* column) {
   std::string error;
@@ -102,7 +166,7 @@ Object parseObject(const std::string& text, const char* column) {
   if (!value || !value->isObject()) {
     throw CorruptRow(std::string(column) + " is not a JSON object" + (error.empty() ? "" : ": " + error));
   }
-  return std::move(value->asObject());
+  return std::move(untagKinds(*value, column).asObject());
 }
 
 std::string stringsJson(const std::vector<std::string>& items) {
@@ -279,44 +343,34 @@ struct FlowVersionRows {
   }
 };
 
-// WHERE clause and its parameters for the dead-letter filters (limit/paging added by callers).
+// A WHERE clause built from optional filters, with its parameters (copied into the bindings).
 struct Where {
   std::string sql;
-  std::vector<std::string> texts;  // bound in order with the integers interleaved as recorded
-  std::vector<std::pair<bool, std::size_t>> order;  // (isText, index)
-  std::vector<Int64> numbers;
+  std::vector<Poco::Data::AbstractBinding::Ptr> params;
 
-  void text(std::string_view clause, std::string value) {
+  template <typename T>
+  void add(std::string_view clause, T value) {
     append(clause);
-    order.emplace_back(true, texts.size());
-    texts.push_back(std::move(value));
-  }
-  void number(std::string_view clause, Int64 value) {
-    append(clause);
-    order.emplace_back(false, numbers.size());
-    numbers.push_back(value);
+    params.push_back(bind(std::move(value)));
   }
   void append(std::string_view clause) {
     sql += sql.empty() ? " WHERE " : " AND ";
     sql += clause;
   }
-  void bindTo(Statement& st) {
-    for (const auto& [isText, index] : order) {
-      if (isText) st, useRef(texts[index]);
-      else st, useRef(numbers[index]);
-    }
+  void bindTo(Statement& st) const {
+    for (const auto& p : params) st, p;
   }
 };
 
 Where deadLetterWhere(const DeadLetterFilter& f) {
   Where w;
-  if (f.flow) w.text("flow = ?", *f.flow);
-  if (f.status) w.text("status = ?", deadLetterStatusName(*f.status));
-  if (f.retriable) w.number("retriable = ?", *f.retriable ? 1 : 0);
+  if (f.flow) w.add("flow = ?", *f.flow);
+  if (f.status) w.add("status = ?", std::string(deadLetterStatusName(*f.status)));
+  if (f.retriable) w.add("retriable = ?", *f.retriable ? 1 : 0);
   if (f.dueBeforeMs) {
     w.append("status IN ('pending', 'retrying')");
     w.append("next_retry_at > 0");
-    w.number("next_retry_at <= ?", *f.dueBeforeMs);
+    w.add("next_retry_at <= ?", Int64{*f.dueBeforeMs});
   }
   return w;
 }
@@ -710,9 +764,9 @@ Status SqlStateStore::commitBatch(const BatchCommit& batch) {
 Result<std::vector<Conflict>> SqlStateStore::conflicts(const ConflictFilter& filter) {
   return withSession("listing conflicts", false, [&](Session& s) -> Result<std::vector<Conflict>> {
     Where w;
-    w.number("id > ?", filter.afterId);
-    if (filter.flow) w.text("flow = ?", *filter.flow);
-    if (filter.status) w.text("status = ?", conflictStatusName(*filter.status));
+    w.add("id > ?", Int64{filter.afterId});
+    if (filter.flow) w.add("flow = ?", *filter.flow);
+    if (filter.status) w.add("status = ?", std::string(conflictStatusName(*filter.status)));
     Statement st = statement(s, "SELECT " + std::string(kConflictColumns) + " FROM conflicts" + w.sql +
                                     " ORDER BY id LIMIT ?");
     w.bindTo(st);
@@ -757,7 +811,7 @@ Status SqlStateStore::resolveConflict(std::int64_t id, const std::string& resolu
 Result<std::vector<DeadLetter>> SqlStateStore::deadLetters(const DeadLetterFilter& filter) {
   return withSession("listing dead letters", false, [&](Session& s) -> Result<std::vector<DeadLetter>> {
     Where w = deadLetterWhere(filter);
-    w.number("id > ?", filter.afterId);
+    w.add("id > ?", Int64{filter.afterId});
     Statement st = statement(s, "SELECT " + std::string(kDeadLetterColumns) + " FROM dead_letters" + w.sql +
                                     " ORDER BY id LIMIT ?");
     w.bindTo(st);

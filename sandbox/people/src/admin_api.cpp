@@ -25,6 +25,31 @@ Response adminError(int status, const std::string& message) {
   return jsonOk(w.take(), status);
 }
 
+// Optional members of an admin body: false when present with the wrong JSON type.
+bool readInt(const Object& body, const std::string& key, int64_t& out) {
+  const Var v = body.get(key);
+  if (v.isEmpty()) return true;
+  if (v.isBoolean() || !v.isInteger()) return false;
+  out = v.convert<int64_t>();
+  return true;
+}
+
+bool readDouble(const Object& body, const std::string& key, double& out) {
+  const Var v = body.get(key);
+  if (v.isEmpty()) return true;
+  if (v.isBoolean() || v.isString() || !v.isNumeric()) return false;
+  out = v.convert<double>();
+  return true;
+}
+
+bool readString(const Object& body, const std::string& key, std::string& out) {
+  const Var v = body.get(key);
+  if (v.isEmpty()) return true;
+  if (!v.isString()) return false;
+  out = v.extract<std::string>();
+  return true;
+}
+
 std::string trimSlashes(const std::string& path) {
   const auto begin = path.find_first_not_of('/');
   if (begin == std::string::npos) return {};
@@ -73,18 +98,29 @@ Response PeopleService::seed(const Request& request) {
   } else if (auto error = parseObject(request, Envelope::kLegacy, body)) {
     return *error;
   }
-  const int64_t count = body->optValue<int64_t>("count", 100);
-  const double invalidShare = body->optValue<double>("invalidShare", 0.0);
-  const std::string type = body->optValue<std::string>("type", "CUSTOMER");
-  const std::string prefix = body->optValue<std::string>("externalIdPrefix", "");
+  int64_t count = 100, seedValue = 42;
+  double invalidShare = 0.0;
+  std::string type = "CUSTOMER", prefix;
+  if (!readInt(*body, "count", count) || !readInt(*body, "seed", seedValue) ||
+      !readDouble(*body, "invalidShare", invalidShare) || !readString(*body, "type", type) ||
+      !readString(*body, "externalIdPrefix", prefix)) {
+    return adminError(400, "count and seed must be integers, invalidShare a number, type and "
+                           "externalIdPrefix strings");
+  }
   if (count < 1 || count > kMaxSeed) return adminError(400, "count must be between 1 and 1000000");
   if (invalidShare < 0.0 || invalidShare > 1.0) return adminError(400, "invalidShare must be between 0 and 1");
   if (type != "CUSTOMER" && type != "LEAD") return adminError(400, "type must be CUSTOMER or LEAD");
   std::vector<std::string> tags;
-  if (const auto list = body->getArray("tags")) {
-    for (size_t i = 0; i < list->size(); ++i) tags.push_back(list->getElement<std::string>(i));
+  if (body->has("tags")) {
+    const auto list = body->getArray("tags");
+    if (!list) return adminError(400, "tags must be an array of strings");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const Var tag = list->get(i);
+      if (!tag.isString() || tag.extract<std::string>().empty()) return adminError(400, "tags must be non-empty strings");
+      tags.push_back(tag.extract<std::string>());
+    }
   }
-  FakeDataGenerator generator({static_cast<uint64_t>(body->optValue<int64_t>("seed", 42)), invalidShare});
+  FakeDataGenerator generator({static_cast<uint64_t>(seedValue), invalidShare});
   const auto stamp = now();
   for (const auto& tag : tags) store_.ensureTag(tag, stamp);
   int64_t created = 0, skipped = 0, firstId = 0, lastId = 0;
@@ -146,7 +182,7 @@ Response PeopleService::webhookSettings(const Request& request, bool flush) {
     if (!request.body.empty()) {
       Object::Ptr body;
       if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
-      timeoutMs = body->optValue<int64_t>("timeoutMs", 5000);
+      if (!readInt(*body, "timeoutMs", timeoutMs)) return adminError(400, "timeoutMs must be an integer");
     }
     if (timeoutMs < 0 || timeoutMs > 60000) return adminError(400, "timeoutMs must be between 0 and 60000");
     const bool idle = webhooks_.waitIdle(std::chrono::milliseconds(timeoutMs));

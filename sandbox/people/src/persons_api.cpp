@@ -151,17 +151,16 @@ Response PeopleService::listPersons(const Request& request) {
     if (!filter || filter->matches(person)) rows.push_back(&person);
   }
   if (!orderField.empty()) {
+    static const std::string kNone;
+    auto key = [&](const Person* p) -> const std::string& {
+      if (orderField == "createdAt") return p->createdAt;
+      if (orderField == "modifiedAt") return p->modifiedAt;
+      const auto it = p->fields.find(orderField);
+      return it == p->fields.end() ? kNone : it->second;
+    };
     // Ties are broken by id so pages stay stable while nothing changes.
-    std::stable_sort(rows.begin(), rows.end(), [&](const Person* a, const Person* b) {
-      const std::string& x = orderField == "createdAt"    ? a->createdAt
-                             : orderField == "modifiedAt" ? a->modifiedAt
-                                                          : a->fields.count(orderField) ? a->fields.at(orderField)
-                                                                                        : std::string();
-      const std::string& y = orderField == "createdAt"    ? b->createdAt
-                             : orderField == "modifiedAt" ? b->modifiedAt
-                                                          : b->fields.count(orderField) ? b->fields.at(orderField)
-                                                                                        : std::string();
-      const int c = x.compare(y);
+    std::sort(rows.begin(), rows.end(), [&](const Person* a, const Person* b) {
+      const int c = key(a).compare(key(b));
       if (c != 0) return descending ? c > 0 : c < 0;
       return descending ? a->id > b->id : a->id < b->id;
     });

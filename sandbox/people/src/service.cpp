@@ -197,10 +197,15 @@ Response PeopleService::issueToken(const Request& request) {
   if (client == options_.oauthClients.end() || client->second != field("client_secret")) {
     return legacyError(401);
   }
+  // Forget expired tokens so a long-running sandbox does not accumulate them.
+  const auto at = options_.clock();
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    it = it->second <= at ? tokens_.erase(it) : std::next(it);
+  }
   std::ostringstream token;
   token << std::hex << std::setfill('0') << std::setw(16) << tokenRandom_() << std::setw(16)
         << tokenRandom_();
-  tokens_[token.str()] = options_.clock() + options_.tokenTtl;
+  tokens_[token.str()] = at + options_.tokenTtl;
   JsonWriter w;
   w.beginObject().key("access_token").value(token.str());
   w.key("expires_in").value(static_cast<int64_t>(options_.tokenTtl.count()));
@@ -228,7 +233,7 @@ Response PeopleService::handle(const Request& request) {
       return r.envelope == Envelope::kV3 ? v3Error(413, "400100", text) : legacyError(413, text);
     }
     return dispatch(request, r);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     // A handler bug must surface as the API's 500, never take the sandbox down.
     return r.envelope == Envelope::kV3 ? v3Error(500, "500100", "Internal server error")
                                        : legacyError(500);

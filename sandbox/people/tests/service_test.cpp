@@ -620,6 +620,8 @@ TEST_F(PeopleServiceTest, SeedIsDeterministicAndPortalWritesAreMarked) {
   ASSERT_EQ(portal.status, 200);
   EXPECT_EQ(parseObject(portal.body)->getValue<std::string>("origin"), "PORTAL");
   EXPECT_EQ(admin("POST", "/seed", R"({"count":0})").status, 400);
+  EXPECT_EQ(admin("POST", "/seed", R"({"count":"10"})").status, 400);
+  EXPECT_EQ(admin("POST", "/seed", R"({"tags":"VIP"})").status, 400);
   EXPECT_EQ(admin("GET", "/nothing").status, 404);
 }
 

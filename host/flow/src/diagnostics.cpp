@@ -1,8 +1,8 @@
 #include "ferry/host/flow/diagnostics.hpp"
 
 #include <algorithm>
-#include <cctype>
 
+#include "ferry/host/plugins/settings.hpp"
 #include "ferry/sdk/value.hpp"
 
 namespace ferry::host {
@@ -71,43 +71,6 @@ std::string Diagnostics::toJson() const {
     });
   }
   return sdk::Value(std::move(list)).toJson();
-}
-
-namespace {
-
-std::size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-}  // namespace
-
-std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
-  // Allow about one typo per three characters: "sourc" -> "source", not "map" -> "flow".
-  const std::size_t limit = std::max<std::size_t>(1, (word.size() + 2) / 3);
-  std::string best;
-  std::size_t bestDistance = limit + 1;
-  for (const auto& c : candidates) {
-    // Far longer or shorter names cannot be within the limit; skip the quadratic work.
-    const std::size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
-    if (gap > limit) continue;
-    const std::size_t d = editDistance(word, c);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best;
 }
 
 std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {

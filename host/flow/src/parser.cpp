@@ -46,7 +46,7 @@ const std::vector<KeyTable> kKeyTables{
 const std::vector<KeyTable> kEnumTables{
     {"direction", {"one-way", "two-way"}},
     {"conflicts", {"source-wins", "sink-wins", "newest-wins", "manual"}},
-    {"deletes", {"ignore", "propagate", "tag"}},
+    {"delete-policy", {"ignore", "propagate", "tag"}},
     {"country-form", {"name", "alpha2", "alpha3"}},
     {"test-direction", {"forward", "reverse", "both"}},
     // Transforms usable as a bare word (the others need arguments).
@@ -136,7 +136,8 @@ class FlowParser {
   void endpoint(const YAML::Node& node, std::string_view side, Located<std::string>& connection,
                 Located<std::string>& entity, SourcePos& pos);
   void mapSection(const YAML::Node& node, FlowSpec& spec);
-  std::optional<MapEntrySpec> mapTarget(const Located<std::string>& source, const YAML::Node& node);
+  std::optional<MapEntrySpec> mapTarget(const Located<std::string>& source, const YAML::Node& node,
+                                        const SourcePos& entryPos);
   void matchSection(const YAML::Node& node, FlowSpec& spec);
   std::vector<ConditionSpec> conditions(const YAML::Node& node, std::string_view what);
   void sides(const YAML::Node& node, std::string_view what, SideValues& out);
@@ -273,7 +274,8 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
       }
       bool ok = true;
       for (auto it = args.begin(); it != args.end(); ++it) {
-        if (!it->first.IsScalar() || !(it->second.IsScalar() || it->second.IsNull())) {
+        const bool plainKey = it->first.IsScalar() || it->first.IsNull();
+        if (!plainKey || !(it->second.IsScalar() || it->second.IsNull())) {
           diags_.error(posOf(it->first, file_), "bad-argument",
                        what + ": each entry maps one plain value to one plain value");
           ok = false;
@@ -281,7 +283,8 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
         }
         const sdk::Value from = toValue(it->first);
         const sdk::Value to = toValue(it->second);
-        if (it->first.Tag() != "!" && it->first.Scalar() == "*") {
+        // "*" (quoted in YAML, where a bare * starts an alias) maps every other value.
+        if (it->first.IsScalar() && it->first.Scalar() == "*") {
           if (t.otherwise) {
             diags_.error(posOf(it->first, file_), "bad-argument", what + ": \"*\" given twice");
             ok = false;
@@ -406,7 +409,8 @@ std::optional<TransformSpec> FlowParser::transform(const YAML::Node& node) {
     return std::nullopt;
   }
   t.kind = static_cast<TransformSpec::Kind>(found - names.begin());
-  if (!transformArgs(t, args)) return std::nullopt;
+  const std::size_t errorsBefore = diags_.errorCount();
+  if (!transformArgs(t, args) || diags_.errorCount() != errorsBefore) return std::nullopt;
   return t;
 }
 
@@ -433,10 +437,11 @@ void FlowParser::endpoint(const YAML::Node& node, std::string_view side,
 }
 
 std::optional<MapEntrySpec> FlowParser::mapTarget(const Located<std::string>& source,
-                                                  const YAML::Node& node) {
+                                                  const YAML::Node& node,
+                                                  const SourcePos& entryPos) {
   MapEntrySpec entry;
   entry.source = source;
-  entry.pos = posOf(node, file_);
+  entry.pos = entryPos;
   const std::string what = "map entry \"" + source.value + "\"";
   if (node.IsScalar() && !node.Scalar().empty()) {
     auto target = fieldPath(node, file_, diags_, "target of " + what);
@@ -445,7 +450,7 @@ std::optional<MapEntrySpec> FlowParser::mapTarget(const Located<std::string>& so
     return entry;
   }
   if (!node.IsMap()) {
-    diags_.error(node.IsNull() ? source.pos : entry.pos, "bad-value",
+    diags_.error(entry.pos, "bad-value",
                  what + " needs a target field: \"" + source.value + ": field\" or \"" +
                      source.value + ": { to: field, transform: [...] }\"");
     return std::nullopt;
@@ -496,6 +501,10 @@ void FlowParser::mapSection(const YAML::Node& node, FlowSpec& spec) {
                      describeKind(node));
     return;
   }
+  if (node.size() == 0) {
+    diags_.error(spec.mapPos, "bad-value", "\"map\" has no entries");
+    return;
+  }
   std::vector<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
     auto source = fieldPath(it->first, file_, diags_, "map key");
@@ -512,9 +521,11 @@ void FlowParser::mapSection(const YAML::Node& node, FlowSpec& spec) {
         diags_.error(source->pos, "bad-value", "map entry \"" + source->value + "\" has no target");
       }
       for (const auto& target : it->second) {
-        if (auto e = mapTarget(*source, target)) spec.map.push_back(std::move(*e));
+        if (auto e = mapTarget(*source, target, posOf(target, file_))) {
+          spec.map.push_back(std::move(*e));
+        }
       }
-    } else if (auto e = mapTarget(*source, it->second)) {
+    } else if (auto e = mapTarget(*source, it->second, source->pos)) {
       spec.map.push_back(std::move(*e));
     }
   }
@@ -669,7 +680,7 @@ void FlowParser::deletes(const YAML::Node& node, FlowSpec& spec) {
   const std::vector<DeletePolicy> policies{DeletePolicy::kIgnore, DeletePolicy::kPropagate,
                                            DeletePolicy::kTag};
   if (node.IsScalar()) {
-    if (auto p = readEnum(node, file_, diags_, "\"deletes\"", "deletes", policies)) {
+    if (auto p = readEnum(node, file_, diags_, "\"deletes\"", "delete-policy", policies)) {
       spec.deletes = *p;
       if (p->value == DeletePolicy::kTag) {
         diags_.error(p->pos, "missing-key",
@@ -682,7 +693,7 @@ void FlowParser::deletes(const YAML::Node& node, FlowSpec& spec) {
   if (!r.ok()) return;
   r.require("policy");
   if (r.has("policy")) {
-    if (auto p = readEnum(r.get("policy"), file_, diags_, "\"policy\"", "deletes", policies)) {
+    if (auto p = readEnum(r.get("policy"), file_, diags_, "\"policy\"", "delete-policy", policies)) {
       spec.deletes = *p;
     }
   }
@@ -764,7 +775,10 @@ std::optional<FlowSpec> FlowParser::flow(const YAML::Node& root) {
     }
   }
   if (r.has("match")) matchSection(r.get("match"), spec);
-  if (r.has("map")) mapSection(r.get("map"), spec);
+  if (r.has("map")) {
+    mapSection(r.get("map"), spec);
+    spec.mapPos = r.keyPos("map");  // map-wide findings point at the "map:" line
+  }
   if (r.has("constants")) sides(r.get("constants"), "constants", spec.constants);
   if (r.has("defaults")) sides(r.get("defaults"), "defaults", spec.defaults);
   if (r.has("conflicts")) {

@@ -107,7 +107,8 @@ sdk::Result<PluginSchema> pluginSchemaFromJson(std::string_view json) {
   std::string error;
   Reader top(root->asObject(), "snapshot", error);
   PluginSchema schema;
-  schema.name = top.str("plugin");
+  // `ferry describe --json` names the plugin "name"; snapshots written here say "plugin".
+  schema.name = top.str("plugin", top.str("name"));
   if (schema.name.empty()) return bad("\"plugin\" (the plugin name) is missing");
   if (const sdk::List* settings = top.list("settings")) {
     for (const auto& s : *settings) {
@@ -167,6 +168,7 @@ sdk::Result<PluginSchema> pluginSchemaFromJson(std::string_view json) {
             field.maxLength = m->asInteger();
           }
           field.picklistValues = fr.strings("picklist");
+          if (field.picklistValues.empty()) field.picklistValues = fr.strings("picklistValues");
           field.description = fr.str("description");
           entity.fields.push_back(std::move(field));
         }

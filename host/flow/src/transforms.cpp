@@ -632,8 +632,9 @@ std::optional<Compiled> compile(const TransformSpec& spec, const TypeInfo& in,
         diags.error(spec.pos, "bad-argument", error);
         return std::nullopt;
       }
-      result(std::make_unique<DateStep>(dateOnly, from, to),
-             scalar(dateOnly ? FieldType::kDate : FieldType::kDateTime));
+      // Written with a pattern the value is text; without one it is a typed date/datetime.
+      const FieldType out = to ? FieldType::kString : dateOnly ? FieldType::kDate : FieldType::kDateTime;
+      result(std::make_unique<DateStep>(dateOnly, from, to), scalar(out));
       wrapInverse(std::make_unique<DateStep>(dateOnly, to, from));
       c.invertibility = Invertibility::kBijective;
       return c;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "ferry/host/plugins/settings.hpp"
 #include "mapping.hpp"
 #include "transforms.hpp"
 
@@ -47,87 +48,36 @@ bool isWholeEnvReference(std::string_view text, std::string& name) {
   });
 }
 
-bool looksLikeUrl(std::string_view s) {
-  std::size_t rest = 0;
-  if (s.rfind("http://", 0) == 0) rest = 7;
-  else if (s.rfind("https://", 0) == 0) rest = 8;
-  else return false;
-  return s.size() > rest && s[rest] != '/' && s.find(' ') == std::string_view::npos;
-}
-
-std::optional<sdk::Value> settingValue(const SettingSpec& s, const sdk::SettingSchema& schema,
-                                       const EnvLookup& env, Diagnostics& diags) {
+// The value a setting has before schema checks: ${ENV} substituted in text, secrets turned into
+// secret names. A secretRef given as a literal is refused (it may be the secret itself).
+std::optional<sdk::Value> rawSettingValue(const SettingSpec& s, const sdk::SettingSchema& schema,
+                                          const EnvLookup& env, Diagnostics& diags) {
   const std::string what = "setting \"" + s.key.value + "\"";
   if (schema.type == sdk::SettingType::kSecretRef) {
-    if (s.secretName) return sdk::Value("secret:" + s.secretName->value);
+    if (s.secretName) return sdk::Value(s.secretName->value);
     std::string name;
-    if (s.isText && isWholeEnvReference(s.literal.asString(), name)) return sdk::Value("env:" + name);
+    if (s.isText && isWholeEnvReference(s.literal.asString(), name)) {
+      return sdk::Value(std::string(kEnvSecretPrefix) + name);
+    }
     diags.error(s.pos, "inline-secret",
-                what + " is a secret: give a reference, ${ENV_VAR} or { secret: name } (stored "
-                "with `ferry secrets set`), never the secret itself");
+                what + " is a secret: give a reference, { secret: name } (a field of the "
+                "connection's credential set) or ${ENV_VAR}, never the secret itself");
     return std::nullopt;
   }
   if (s.secretName) {
     diags.error(s.pos, "bad-value", what + " is not a secret; give its value");
     return std::nullopt;
   }
-  sdk::Value v = s.literal;
-  if (s.isText) {
-    auto text = substituteEnv(s.literal.asString(), env, s.pos, diags);
-    if (!text) return std::nullopt;
-    v = sdk::Value(std::move(*text));
-  }
-  const auto fail = [&](const std::string& expected) -> std::optional<sdk::Value> {
-    diags.error(s.pos, "bad-value", what + " must be " + expected + ", not " + v.preview());
-    return std::nullopt;
-  };
-  switch (schema.type) {
-    case sdk::SettingType::kString:
-      if (v.isString()) return v;
-      if (v.isNumber() || v.isBool()) return sdk::Value(v.toJson());
-      return fail("text");
-    case sdk::SettingType::kInteger:
-      if (v.isInteger()) return v;
-      if (v.isString()) {
-        const auto parsed = sdk::Value::fromJson(v.asString());
-        if (parsed && parsed->isInteger()) return *parsed;
-      }
-      return fail("a whole number");
-    case sdk::SettingType::kBoolean:
-      if (v.isBool()) return v;
-      if (v.isString() && (v.asString() == "true" || v.asString() == "false")) {
-        return sdk::Value(v.asString() == "true");
-      }
-      return fail("true or false");
-    case sdk::SettingType::kDuration: {
-      if (!v.isString()) return fail("a duration such as 30s");
-      const std::string& t = v.asString();
-      const bool ok = !t.empty() && std::isdigit(static_cast<unsigned char>(t[0])) &&
-                      (t.ends_with("ms") || t.ends_with('s') || t.ends_with('m') ||
-                       t.ends_with('h') || t.ends_with('d')) &&
-                      t.find_first_not_of("0123456789msdh") == std::string::npos;
-      if (!ok) return fail("a duration such as 500ms, 30s, 5m or 1h");
-      return v;
+  if (!s.isText) return s.literal;
+  auto text = substituteEnv(s.literal.asString(), env, s.pos, diags);
+  if (!text) return std::nullopt;
+  // A whole-value reference takes the type the text spells (${PAGE_SIZE} -> 500).
+  if (schema.type == sdk::SettingType::kInteger || schema.type == sdk::SettingType::kBoolean) {
+    if (auto typed = sdk::Value::fromJson(*text); typed && (typed->isNumber() || typed->isBool())) {
+      return *typed;
     }
-    case sdk::SettingType::kUrl:
-      if (!v.isString() || !looksLikeUrl(v.asString())) return fail("an http:// or https:// URL");
-      return v;
-    case sdk::SettingType::kEnum: {
-      if (v.isString()) {
-        for (const auto& e : schema.enumValues) {
-          if (e == v.asString()) return v;
-        }
-      }
-      std::string allowed;
-      for (const auto& e : schema.enumValues) allowed += (allowed.empty() ? "" : ", ") + e;
-      diags.error(s.pos, "bad-value",
-                  what + " must be one of " + allowed + ", not " + v.preview() +
-                      (v.isString() ? didYouMean(v.asString(), schema.enumValues) : ""));
-      return std::nullopt;
-    }
-    case sdk::SettingType::kSecretRef: break;
   }
-  return std::nullopt;
+  return sdk::Value(std::move(*text));
 }
 
 }  // namespace
@@ -150,32 +100,44 @@ std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
     }
     return std::nullopt;
   }
-  std::vector<std::string> known;
-  for (const auto& s : plugin->settings) known.push_back(s.name);
+  const auto positionOf = [&](const std::string& key) {
+    for (const auto& s : spec.settings) {
+      if (s.key.value == key) return s.pos;
+    }
+    return spec.settingsPos.line > 0 ? spec.settingsPos : spec.pos;
+  };
+  sdk::Object raw;
+  std::vector<std::string> failed;  // already reported; the schema pass would call them missing
   for (const auto& s : spec.settings) {
     const auto it = std::find_if(plugin->settings.begin(), plugin->settings.end(),
                                  [&](const sdk::SettingSchema& x) { return x.name == s.key.value; });
     if (it == plugin->settings.end()) {
-      diags.error(s.key.pos, "unknown-setting",
-                  "plugin \"" + plugin->name + "\" has no setting \"" + s.key.value + "\"" +
-                      didYouMean(s.key.value, known));
+      raw.set(s.key.value, s.literal);  // reported as unknown, with a suggestion, below
       continue;
     }
-    if (auto v = settingValue(s, *it, env, diags)) def.settings.set(s.key.value, std::move(*v));
-  }
-  for (const auto& schema : plugin->settings) {
-    const bool given = std::any_of(spec.settings.begin(), spec.settings.end(),
-                                   [&](const SettingSpec& s) { return s.key.value == schema.name; });
-    if (given) continue;
-    if (schema.required) {
-      diags.error(spec.settingsPos.line > 0 ? spec.settingsPos : spec.pos, "missing-setting",
-                  "plugin \"" + plugin->name + "\" needs the setting \"" + schema.name + "\"" +
-                      (schema.description.empty() ? "" : " (" + schema.description + ")"));
-    } else if (!schema.defaultValue.isNull()) {
-      def.settings.set(schema.name, schema.defaultValue);
+    if (auto v = rawSettingValue(s, *it, env, diags)) {
+      raw.set(s.key.value, std::move(*v));
+    } else {
+      failed.push_back(s.key.value);
     }
   }
+  // The plugins module owns the rules for setting values (and normalises durations to ms), so
+  // a connection validates here exactly as it does when the connector is created.
+  ValidatedSettings checked = validateSettings(plugin->settings, raw);
+  for (const auto& issue : checked.issues) {
+    if (std::find(failed.begin(), failed.end(), issue.key) != failed.end()) continue;
+    const bool present = raw.contains(issue.key);
+    SourcePos pos = positionOf(issue.key);
+    if (present) {
+      for (const auto& s : spec.settings) {
+        if (s.key.value == issue.key && issue.message.rfind("unknown setting", 0) == 0) pos = s.key.pos;
+      }
+    }
+    diags.error(pos, present ? "bad-setting" : "missing-setting",
+                "plugin \"" + plugin->name + "\": " + issue.message);
+  }
   if (diags.errorCount() != errorsBefore) return std::nullopt;
+  def.settings = std::move(checked.settings);
   return def;
 }
 
@@ -674,9 +636,6 @@ std::optional<FlowDef> FlowCompiler::run() {
   }
 
   mapping::MappingPlan plan;
-  if (spec_.map.empty() && spec_.mapPos.line > 0) {
-    diags_.error(spec_.mapPos, "bad-value", "\"map\" has no entries");
-  }
   compileEntries(plan);
   checkSideValues(sink_, "constants", spec_.constants.sink, plan.sinkConstants, true);
   checkSideValues(source_, "constants", spec_.constants.source, plan.sourceConstants, true);

@@ -170,7 +170,7 @@ SourcePos MapReader::keyPos(std::string_view key) const {
 
 void MapReader::require(std::string_view key) {
   if (ok_ && !has(key)) {
-    diags_.error(pos_, "missing-key", what_ + " needs a \"" + std::string(key) + "\" key");
+    diags_.error(pos_, "missing-key", what_ + " needs the key \"" + std::string(key) + "\"");
   }
 }
 

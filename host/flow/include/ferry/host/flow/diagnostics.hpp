@@ -42,10 +42,8 @@ class Diagnostics {
   std::size_t errorCount_ = 0;
 };
 
-// The closest candidate to `word` within a small edit distance, or "" when none is close enough.
-// Used for "did you mean" hints on keys, fields, entities, connections and plugins.
-std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
-// " (did you mean \"x\"?)" or "".
+// " (did you mean \"x\"?)" when a candidate is a plausible typo of word (closestMatch of the
+// plugins module), else "". Used for keys, fields, entities, connections and plugins.
 std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace ferry::host

@@ -43,8 +43,9 @@ class StaticSchemaProvider final : public SchemaProvider {
   std::vector<PluginSchema> plugins_;
 };
 
-// Describe snapshots: a plugin schema as JSON (what `ferry describe --json` writes), so flows
-// can be validated against an org's real fields without a live connection.
+// Describe snapshots: a plugin schema as JSON, so flows can be validated against an org's real
+// fields without a live connection. The output of `ferry describe <plugin> --json` is accepted
+// as well ("name" for "plugin", "picklistValues" for "picklist"); other keys are ignored.
 //   {"plugin": "salesforce", "settings": [{"name", "type", "required", "default", "enum",
 //    "description"}], "entities": [{"name", "label", "idField", "readable", "writable",
 //    "supportsDelete", "fields": [{"name", "label", "type", "itemType", "requiredOnCreate",

@@ -62,7 +62,7 @@ struct MapEntrySpec {
   bool reverseDisabled = false;
   std::optional<std::vector<TransformSpec>> reverse;
   SourcePos reversePos;
-  SourcePos pos;
+  SourcePos pos;  // the map key (or the list item, for one of several targets)
 };
 
 struct MatchSpec {

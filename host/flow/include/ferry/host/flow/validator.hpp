@@ -28,11 +28,15 @@ class ConnectionSet {
   std::vector<ConnectionDef> items_;
 };
 
-// Validates a connection spec against its plugin's settings schema: unknown or missing settings,
-// kinds, enum words, URLs, ${ENV} references (an unset variable is an error naming it) and
-// secrets. A secretRef setting must be a reference, never the secret: `${NAME}` is kept as
-// "env:NAME" and `{ secret: name }` as "secret:name" (resolved when the connector starts).
-// Absent optional settings get their defaults. Durations stay as written ("30s").
+// A secretRef setting given as ${NAME} names the secret "env.NAME": the host's secret store
+// for the connection answers it from environment variable NAME.
+inline constexpr std::string_view kEnvSecretPrefix = "env.";
+
+// Validates a connection spec against its plugin's settings schema: ${ENV} references first (an
+// unset variable is an error naming it), then the plugins module's validateSettings (unknown and
+// missing settings, kinds, enum words, URLs, durations; defaults filled in, durations in ms).
+// A secretRef setting must be a reference, never the secret: `{ secret: name }` (a field of the
+// connection's credential set) or `${NAME}` (see kEnvSecretPrefix); a literal is an error.
 std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
                                                const SchemaProvider& provider,
                                                const EnvLookup& env, Diagnostics& diags);

@@ -537,8 +537,12 @@ Response PeopleService::companyBatch(const Request& request) {
                            : key == "name" ? Selector::kName
                            : key == "externalId" ? Selector::kExternalId
                            : key == "domain" ? Selector::kDomain : Selector::kInvalid;
-        target = s == Selector::kInvalid ? nullptr : findCompany(store_, s, value.convert<std::string>());
-        if (target == nullptr) {
+        const bool scalar = value.isString() || (value.isInteger() && !value.isBoolean());
+        target = s == Selector::kInvalid || !scalar ? nullptr : findCompany(store_, s, value.convert<std::string>());
+        if (s == Selector::kInvalid || !scalar) {
+          status = 400;
+          errors.push_back("query must hold exactly one of id, name, externalId, domain with a scalar value");
+        } else if (target == nullptr) {
           status = 409;
           errors.push_back("There is no company matching the query");
         }

@@ -260,6 +260,35 @@ TEST_F(PeopleHttpTest, PortalChangesArePostedToTheWebhookButApiWritesAreNot) {
   EXPECT_EQ(stats->getValue<int>("failed"), 0);
 }
 
+TEST_F(PeopleHttpTest, PortalContactChangesAndMergesHaveTheirOwnEvents) {
+  WebhookReceiver receiver;
+  ASSERT_EQ(admin("POST", "/persons", R"({"externalId":"m-1","contactInformation":{"phone":[{"number":"385911234567"}]}})").status, 200);
+  const auto second = admin("POST", "/persons", R"({"externalId":"m-2","firstName":"Ana"})");
+  ASSERT_EQ(second.status, 200);
+  const auto firstId = admin("GET", "/persons?type=EXTERNAL_ID&identifier=m-1").json()->getValue<int64_t>("id");
+  ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + "\"}").status, 200);  // only what follows
+  ASSERT_EQ(admin("PUT", "/persons?type=EXTERNAL_ID&identifier=m-1",
+                  R"({"externalId":"m-1","contactInformation":{"email":[{"address":"m1@example.com"}]}})").status, 200);
+  const auto merged = admin("POST", "/persons/merge",
+                            R"({"ids":[)" + std::to_string(second.json()->getValue<int64_t>("id")) + "," +
+                                std::to_string(firstId) + "]}");
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(merged.json()->getValue<int64_t>("id"), firstId);  // the older profile survives
+  EXPECT_EQ(merged.json()->getValue<std::string>("firstName"), "Ana");
+  ASSERT_TRUE(admin("POST", "/webhook/flush", "").json()->getValue<bool>("idle"));
+
+  const auto events = receiver.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0]->getValue<std::string>("type"), "PERSON_CONTACT_INFORMATION_CREATED");
+  EXPECT_EQ(events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"), "EMAIL");
+  EXPECT_EQ(events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("value"), "m1@example.com");
+  EXPECT_EQ(events[1]->getValue<std::string>("type"), "PERSON_CONTACT_INFORMATION_DELETED");
+  EXPECT_EQ(events[1]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"), "MSISDN");
+  EXPECT_EQ(events[2]->getValue<std::string>("type"), "PERSON_MERGED");
+  EXPECT_EQ(events[2]->getObject("payload")->getObject("person")->getValue<std::string>("id"), std::to_string(firstId));
+  EXPECT_EQ(admin("POST", "/persons/merge", R"({"ids":[1]})").status, 400);
+}
+
 TEST_F(PeopleHttpTest, FailedWebhookDeliveriesAreRetriedWithoutBlockingRequests) {
   WebhookReceiver receiver(2);  // first two attempts answer 500
   ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + R"(","onApiChanges":true})").status, 200);

@@ -228,11 +228,23 @@ void Session::observe(const sdk::HttpResponse& response) {
     context_.metrics->add("salesforce_api_calls", std::to_string(response.status), 1);
   }
   const auto* info = response.header("Sforce-Limit-Info");
-  if (info == nullptr) return;
-  const auto usage = parseLimitInfo(*info);
-  if (!usage) return;
+  const auto usage = info != nullptr ? parseLimitInfo(*info) : std::nullopt;
+  const bool success = response.status >= 200 && response.status < 300;
+  if (!usage) {
+    if (success && health_ == sdk::ConnectionHealth::kDegraded) {
+      setHealth(sdk::ConnectionHealth::kOk, "Salesforce answers normally again");
+    }
+    return;
+  }
   usage_ = usage;
   usageAtMs_ = now;
+  const bool withinBudget =
+      static_cast<double>(usage->used) < settings_.apiBudgetPercent / 100.0 * usage->max;
+  if (success && withinBudget &&
+      (health_ == sdk::ConnectionHealth::kDegraded ||
+       health_ == sdk::ConnectionHealth::kBudgetExhausted)) {
+    setHealth(sdk::ConnectionHealth::kOk, "API budget available again");
+  }
   if (context_.metrics != nullptr) {
     context_.metrics->set("salesforce_api_usage", "used", static_cast<double>(usage->used));
     context_.metrics->set("salesforce_api_usage", "max", static_cast<double>(usage->max));

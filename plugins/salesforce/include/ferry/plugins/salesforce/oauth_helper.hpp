@@ -19,6 +19,7 @@
 
 #include "ferry/sdk/host.hpp"
 #include "ferry/sdk/result.hpp"
+#include "ferry/sdk/version.hpp"
 
 namespace ferry::plugins::salesforce {
 

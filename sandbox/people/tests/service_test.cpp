@@ -295,7 +295,7 @@ TEST_F(PeopleServiceTest, ListPagesAreOneBasedOrderedAndBounded) {
   EXPECT_EQ(page->getValue<std::string>("orderBy"), "createdAt:asc");
   EXPECT_EQ(page->getArray("persons")->getObject(0)->getValue<std::string>("lastName"), "N10");
   EXPECT_TRUE(listLastNames({{"page", "9"}}).empty());
-  for (const Query bad : {Query{{"limit", "1001"}}, Query{{"limit", "0"}}, Query{{"page", "0"}}, Query{{"limit", "ten"}},
+  for (const Query& bad : {Query{{"limit", "1001"}}, Query{{"limit", "0"}}, Query{{"page", "0"}}, Query{{"limit", "ten"}},
                           Query{{"orderBy", "city:asc"}}, Query{{"orderBy", "lastName:up"}}, Query{{"includeTotalCount", "yes"}}}) {
     EXPECT_EQ(call("GET", "/people/2/persons", bad).status, 400) << bad.front().first << "=" << bad.front().second;
   }

@@ -83,6 +83,7 @@ const char* toString(SettingType type) noexcept {
     case SettingType::kUrl: return "url";
     case SettingType::kEnum: return "enum";
     case SettingType::kSecretRef: return "secret_ref";
+    case SettingType::kObject: return "object";
   }
   return "unknown";
 }

@@ -102,6 +102,9 @@ Value checkValue(const sdk::SettingSchema& s, const Value& v, std::string& probl
                   (v.isString() ? didYouMean(v.asString(), s.enumValues) : std::string());
       }
       return v;
+    case SettingType::kObject:
+      if (!v.isObject()) problem = quoted + " must be a map of keys to values, got " + v.preview();
+      return v;
     case SettingType::kSecretRef:
       // Never echo the value: someone may have pasted the secret itself here.
       if (!v.isString() || !isSecretName(v.asString())) {

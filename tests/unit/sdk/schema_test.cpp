@@ -43,6 +43,7 @@ TEST(SchemaTest, EntityFieldLookup) {
 TEST(SchemaTest, SettingTypeNames) {
   EXPECT_STREQ(toString(SettingType::kSecretRef), "secret_ref");
   EXPECT_STREQ(toString(SettingType::kDuration), "duration");
+  EXPECT_STREQ(toString(SettingType::kObject), "object");
 }
 
 TEST(ErrorTest, DescribeNamesCodeMessageAndRemoteCode) {

@@ -53,7 +53,10 @@ sdk::Status SalesforceConnector::start() {
   return {};
 }
 
-void SalesforceConnector::stop() noexcept { bulkChunk_.reset(); }
+void SalesforceConnector::stop() noexcept {
+  bulkChunk_.reset();
+  pending_.reset();
+}
 
 sdk::Status SalesforceConnector::check() {
   session_.open();

@@ -34,11 +34,6 @@ bool selectable(const FieldDescription& f) {
   return f.type != "address" && f.type != "location" && f.type != "base64";
 }
 
-std::int64_t batchSizeFor(std::size_t limit, int pageSize) {
-  const auto want = static_cast<std::int64_t>(std::min<std::size_t>(limit, pageSize));
-  return std::clamp<std::int64_t>(want, 200, 2000);
-}
-
 }  // namespace
 
 struct SalesforceConnector::ReadPlan {
@@ -113,7 +108,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::read(const sdk::ReadRequest& re
   if (!plan) return plan.takeError();
   const std::size_t limit = std::max<std::size_t>(request.limit, 1);
   auto batch = cursor->pass && cursor->pass->bulk ? readBulk(*plan, std::move(*cursor), limit)
-                                                  : readRest(*plan, std::move(*cursor), limit);
+                                                  : readRest(*plan, std::move(*cursor), request.cursor, limit);
   if (batch && context_.metrics != nullptr) {
     context_.metrics->add("salesforce_records_read", request.entity,
                           static_cast<double>(batch->changes.size()));
@@ -184,57 +179,76 @@ sdk::Result<sdk::HttpResponse> SalesforceConnector::queryPage(const ReadPlan& pl
 }
 
 sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, Cursor cursor,
+                                                          const std::string& cursorText,
                                                           std::size_t limit) {
-  const bool freshPass = !cursor.pass.has_value();
-  if (freshPass) {
-    PassState pass;
-    pass.lowerBoundMs =
-        cursor.mark.empty() ? 0 : std::min(cursor.mark.timestampMs, cursor.visibleBeforeMs);
-    cursor.pass = pass;
+  // Rows of a page fetched by the previous read that its limit left over: served from memory
+  // when the caller continues from exactly the cursor handed out then. After a restart the
+  // cursor alone suffices (the query is re-issued from resumeAfter), it just costs a call.
+  std::optional<PendingPage> page;
+  if (pending_ && !cursorText.empty() && pending_->cursor == cursorText &&
+      pending_->entity == plan.object->name && pending_->select == plan.select &&
+      cursor.pass) {
+    page = std::move(*pending_);
   }
-  PassState& pass = *cursor.pass;
-  const bool freshQuery = pass.nextRecordsUrl.empty();
-  const std::int64_t lowerBound =
-      pass.resumeAfter.empty() ? pass.lowerBoundMs
-                               : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
-  auto soql = buildChangesQuery(ChangesQuery{plan.object->name, plan.select, plan.timestampField,
-                                             lowerBound, plan.filter, true});
-  if (!soql) return soql.takeError();
+  pending_.reset();
 
-  const std::int64_t sentAt = context_.clock != nullptr ? context_.clock->nowMs() : 0;
-  const auto batchSize = static_cast<std::size_t>(batchSizeFor(limit, settings_.pageSize));
-  auto response = queryPage(plan, *soql, pass.nextRecordsUrl, batchSize);
-  if (!response && !freshQuery && response.error().code == ErrorCode::kNotFound) {
-    // The server-side cursor expired (INVALID_QUERY_LOCATOR): re-issue the query from the last
-    // emitted row; nothing is lost, a few rows of that second are re-read and skipped.
-    if (context_.logger != nullptr) {
-      context_.logger->info("query cursor of " + plan.object->name +
-                            " expired; restarting the query from the last row read");
-    }
-    pass.nextRecordsUrl.clear();
-    response = queryPage(plan, *soql, {}, batchSize);
-  }
-  if (!response) return response.takeError();
-  auto page = parseQueryPage(response->body, plan.types);
   if (!page) {
-    auto error = page.takeError();
-    error.message = "query " + plan.object->name + ": " + error.message;
-    error.retriable = true;  // a truncated body is a transport accident; the cursor is intact
-    return error;
-  }
-  if (pass.startMs == 0) {
-    // The pass's reference time: when its query ran. Take the earlier of our clock and the
-    // server's Date, so clock skew can only widen the next overlap, never narrow it.
-    pass.startMs = sentAt;
-    if (auto server = session_.lastServerTimeMs()) {
-      pass.startMs = sentAt > 0 ? std::min(sentAt, *server) : *server;
+    if (!cursor.pass) {
+      PassState pass;
+      pass.lowerBoundMs =
+          cursor.mark.empty() ? 0 : std::min(cursor.mark.timestampMs, cursor.visibleBeforeMs);
+      cursor.pass = pass;
     }
+    PassState& pass = *cursor.pass;
+    const std::int64_t lowerBound =
+        pass.resumeAfter.empty() ? pass.lowerBoundMs
+                                 : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
+    auto soql = buildChangesQuery(ChangesQuery{plan.object->name, plan.select,
+                                               plan.timestampField, lowerBound, plan.filter, true});
+    if (!soql) return soql.takeError();
+
+    const bool freshQuery = pass.nextRecordsUrl.empty();
+    const std::int64_t sentAt = context_.clock != nullptr ? context_.clock->nowMs() : 0;
+    // Always ask for full pages: a read limit below the page size is served from the pending
+    // rows, so the number of calls depends on the page size only.
+    const auto batchSize = static_cast<std::size_t>(settings_.pageSize);
+    auto response = queryPage(plan, *soql, pass.nextRecordsUrl, batchSize);
+    if (!response && !freshQuery && response.error().code == ErrorCode::kNotFound) {
+      // The server-side cursor expired (INVALID_QUERY_LOCATOR): re-issue the query from the
+      // last emitted row; nothing is lost, a few rows of that second are re-read and skipped.
+      if (context_.logger != nullptr) {
+        context_.logger->info("query cursor of " + plan.object->name +
+                              " expired; restarting the query from the last row read");
+      }
+      pass.nextRecordsUrl.clear();
+      response = queryPage(plan, *soql, {}, batchSize);
+    }
+    if (!response) return response.takeError();
+    auto parsed = parseQueryPage(response->body, plan.types);
+    if (!parsed) {
+      auto error = parsed.takeError();
+      error.message = "query " + plan.object->name + ": " + error.message;
+      error.retriable = true;  // a truncated body is a transport accident; the cursor is intact
+      return error;
+    }
+    if (pass.startMs == 0) {
+      // The pass's reference time: when its query ran. Take the earlier of our clock and the
+      // server's Date, so clock skew can only widen the next overlap, never narrow it.
+      pass.startMs = sentAt;
+      if (auto server = session_.lastServerTimeMs()) {
+        pass.startMs = sentAt > 0 ? std::min(sentAt, *server) : *server;
+      }
+    }
+    page = PendingPage{plan.object->name, plan.select, {},
+                       std::move(parsed->records), 0, parsed->done,
+                       std::move(parsed->nextRecordsUrl), parsed->totalSize, freshQuery};
   }
 
+  PassState& pass = *cursor.pass;
   sdk::ReadBatch batch;
   bool truncated = false;
-  for (std::size_t i = 0; i < page->records.size(); ++i) {
-    const auto& record = page->records[i];
+  for (; page->next < page->records.size(); ++page->next) {
+    const auto& record = page->records[page->next];
     const auto* id = record.find("Id");
     const auto* ts = record.find(plan.timestampField);
     if (id == nullptr || !id->isString() || ts == nullptr || !ts->isDateTime()) {
@@ -250,7 +264,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
       continue;  // emitted by an earlier pass and certainly visible to it
     }
     if (batch.changes.size() == limit) {
-      truncated = true;  // the rest of this page is re-read from resumeAfter next time
+      truncated = true;
       break;
     }
     if (auto change = toChange(plan, record, position)) batch.changes.push_back(std::move(*change));
@@ -259,16 +273,22 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
   }
 
   if (truncated) {
+    // The cursor restarts the query from resumeAfter if the pending rows are not at hand.
     pass.nextRecordsUrl.clear();
     batch.hasMore = true;
-  } else if (page->done) {
+    batch.nextCursor = encodeCursor(cursor);
+    page->cursor = batch.nextCursor;
+    pending_ = std::move(page);
+    return batch;
+  }
+  if (page->done) {
     cursor.visibleBeforeMs = pass.startMs - settings_.overlap.count();
     cursor.pass.reset();
     batch.hasMore = false;
   } else {
     pass.nextRecordsUrl = page->nextRecordsUrl;
     batch.hasMore = true;
-    if (freshQuery && !pass.bulkRefused && settings_.bulkThreshold > 0 &&
+    if (page->freshQuery && !pass.bulkRefused && settings_.bulkThreshold > 0 &&
         page->totalSize > settings_.bulkThreshold) {
       // Too many rows for REST paging to be economical: fetch the rest with one Bulk job.
       auto job = startBulkJob(plan, pass);

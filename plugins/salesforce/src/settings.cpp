@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <stdexcept>
 
 #include "ferry/plugins/salesforce/catalogue.hpp"
@@ -123,21 +124,33 @@ sdk::Result<std::chrono::milliseconds> parseDuration(const sdk::Value& value) {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
                             "duration must be a string like \"30s\" or \"5m\"");
   }
+  // One or more <number><unit> parts: "250ms", "30s", "5m", "1h30m".
   const std::string& s = value.asString();
-  std::int64_t number = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), number);
-  const std::string_view unit(ptr, static_cast<std::size_t>(s.data() + s.size() - ptr));
-  std::int64_t factor = 0;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  if (ec != std::errc() || ptr == s.data() || factor == 0 || number < 0 ||
-      number > INT64_MAX / factor) {
+  const auto invalid = [&]() {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
-                            "invalid duration \"" + s + "\" (use e.g. 250ms, 30s, 5m, 1h)");
+                            "invalid duration \"" + s + "\" (use e.g. 250ms, 30s, 5m, 1h30m)");
+  };
+  std::int64_t total = 0;
+  const char* p = s.data();
+  const char* end = s.data() + s.size();
+  if (p == end) return invalid();
+  while (p < end) {
+    std::int64_t number = 0;
+    const auto [next, ec] = std::from_chars(p, end, number);
+    if (ec != std::errc() || next == p || number < 0) return invalid();
+    p = next;
+    std::int64_t factor = 0;
+    if (end - p >= 2 && p[0] == 'm' && p[1] == 's') {
+      factor = 1;
+      p += 2;
+    } else if (p < end && (*p == 's' || *p == 'm' || *p == 'h')) {
+      factor = *p == 's' ? 1000 : *p == 'm' ? 60'000 : 3'600'000;
+      ++p;
+    }
+    if (factor == 0 || number > (INT64_MAX - total) / factor) return invalid();
+    total += number * factor;
   }
-  return milliseconds(number * factor);
+  return milliseconds(total);
 }
 
 std::string jwtAudienceFor(std::string_view loginUrl) {

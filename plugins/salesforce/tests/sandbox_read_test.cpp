@@ -38,6 +38,8 @@ TEST_F(SandboxReadTest, SmallLimitsResumeInsideEqualTimestamps) {
   const auto seen = ids(pass.changes);
   EXPECT_EQ(seen.size(), 450u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 450u);
+  // The page is fetched once; later reads are served from the rows it left over.
+  EXPECT_EQ(calls("GET /services/data/vXX.X/queryAll"), 1u);
 }
 
 TEST_F(SandboxReadTest, LateCommittedRowIsNotMissedAndIdleStopsRepeats) {

@@ -70,6 +70,10 @@ TEST(Settings, ReportsEveryError) {
 TEST(Settings, Durations) {
   EXPECT_EQ(*parseDuration(sdk::Value("250ms")), std::chrono::milliseconds(250));
   EXPECT_EQ(*parseDuration(sdk::Value("2h")), std::chrono::hours(2));
+  EXPECT_EQ(*parseDuration(sdk::Value("1h30m")), std::chrono::minutes(90));
+  EXPECT_EQ(*parseDuration(sdk::Value(int64_t{1500})), std::chrono::milliseconds(1500));
+  EXPECT_FALSE(parseDuration(sdk::Value("")));
+  EXPECT_FALSE(parseDuration(sdk::Value("5x")));
   EXPECT_FALSE(parseDuration(sdk::Value("-1s")));
   EXPECT_FALSE(parseDuration(sdk::Value("5")));
   EXPECT_FALSE(parseDuration(sdk::Value(true)));

@@ -76,6 +76,18 @@ class SalesforceConnector final : public sdk::Connector,
     std::string nextLocator;
     std::vector<CsvRow> rows;  // header first
   };
+  // Rows of the last fetched query page that the read limit left for the next read.
+  struct PendingPage {
+    std::string entity;
+    std::vector<std::string> select;
+    std::string cursor;  // the cursor handed out with the rows before these
+    std::vector<sdk::Object> records;
+    std::size_t next = 0;
+    bool done = false;
+    std::string nextRecordsUrl;
+    std::int64_t totalSize = 0;
+    bool freshQuery = false;  // the page was the first of its query (bulk switch decision)
+  };
   struct CachedDescribe {
     ObjectDescription object;
     std::int64_t fetchedAtMs = 0;
@@ -83,7 +95,8 @@ class SalesforceConnector final : public sdk::Connector,
 
   sdk::Result<ReadPlan> planRead(const ObjectDescription& object,
                                  const sdk::ReadRequest& request);
-  sdk::Result<sdk::ReadBatch> readRest(const ReadPlan& plan, Cursor cursor, std::size_t limit);
+  sdk::Result<sdk::ReadBatch> readRest(const ReadPlan& plan, Cursor cursor,
+                                       const std::string& cursorText, std::size_t limit);
   sdk::Result<sdk::ReadBatch> readBulk(const ReadPlan& plan, Cursor cursor, std::size_t limit);
   sdk::Result<std::string> startBulkJob(const ReadPlan& plan, const PassState& pass);
   sdk::Result<const BulkChunk*> bulkChunk(const std::string& jobId, const std::string& locator);
@@ -103,6 +116,7 @@ class SalesforceConnector final : public sdk::Connector,
   Session session_;
   std::map<std::string, CachedDescribe> describes_;  // by lower-cased name
   std::optional<BulkChunk> bulkChunk_;
+  std::optional<PendingPage> pending_;
 };
 
 }  // namespace ferry::plugins::salesforce

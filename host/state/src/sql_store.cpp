@@ -23,7 +23,7 @@ using Int64 = Poco::Int64;
 // Ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
 constexpr std::size_t kIdsPerQuery = 500;
 // Links per multi-row INSERT (7 parameters each).
-constexpr std::size_t kLinksPerInsert = 100;
+constexpr std::size_t kLinksPerInsert = 500;
 
 // A row the store itself wrote cannot be read back: a bug or a hand-edited database.
 class CorruptRow : public std::runtime_error {

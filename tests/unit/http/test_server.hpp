@@ -2,9 +2,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -41,7 +43,14 @@ class TestServer {
         new TestServer(std::move(handler), socket, Poco::Timespan(10, 0), "https"));
   }
 
-  ~TestServer() { server_->stopAll(true); }
+  ~TestServer() {
+    server_->stopAll(true);
+    // Handlers still running (a deliberately slow one) use the server's objects: let them end
+    // before the server is destroyed.
+    for (int i = 0; i < 500 && server_->currentConnections() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 
   std::string url(const std::string& path) const {
     return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;

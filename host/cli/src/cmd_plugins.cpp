@@ -26,7 +26,7 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
 std::string entityNames(const LoadedPlugin& plugin) {
   std::vector<std::string> names;
   for (const auto& e : plugin.entities()) names.push_back(e.name);
-  return names.empty() ? "-" : join(names);
+  return names.empty() ? "(per connection)" : join(names);
 }
 
 void printLoadErrors(const PluginRegistry& registry, std::ostream& err) {

@@ -1,0 +1,237 @@
+// ferry validate, ferry test, ferry map: flow files checked, unit-tested and tried out against
+// the installed plugins' schemas (or describe snapshots), without touching any remote system.
+#include <filesystem>
+#include <ostream>
+
+#include "ferry/host/cli/command.hpp"
+#include "ferry/host/cli/plugin_options.hpp"
+#include "ferry/host/flow/files.hpp"
+#include "ferry/host/flow/fixtures.hpp"
+#include "ferry/host/flow/validator.hpp"
+
+namespace ferry::host::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+OptionSpec connectionsOption() {
+  return {"--connections", "DIR",
+          "Connection files directory (default: connections/ next to the flow, or one level up)",
+          false};
+}
+
+OptionSpec schemasOption() {
+  return {"--schemas", "FILE",
+          "A describe snapshot (ferry describe <plugin> --json) used instead of that plugin's "
+          "static catalogue, e.g. with an org's custom fields",
+          true};
+}
+
+// Schemas of the installed plugins, with snapshots taking precedence.
+struct Schemas {
+  std::unique_ptr<PluginRegistry> registry;
+  StaticSchemaProvider provider;
+};
+
+std::optional<Schemas> loadSchemas(const Args& args, Context& ctx) {
+  Schemas s;
+  s.registry = loadPlugins(args);
+  for (const auto* plugin : s.registry->list()) {
+    s.provider.add(PluginSchema{plugin->name(), plugin->settings(), plugin->entities()});
+  }
+  for (const auto& file : args.values("--schemas")) {
+    auto text = readTextFile(file);
+    if (!text) {
+      ctx.err << ctx.program << ": " << text.error().message << "\n";
+      return std::nullopt;
+    }
+    auto schema = pluginSchemaFromJson(*text);
+    if (!schema) {
+      ctx.err << ctx.program << ": " << file << ": " << schema.error().message << "\n";
+      return std::nullopt;
+    }
+    s.provider.add(std::move(*schema));
+  }
+  return s;
+}
+
+void printPluginLoadErrors(const Schemas& schemas, Context& ctx) {
+  for (const auto& e : schemas.registry->errors()) ctx.err << "note: " << e.describe() << "\n";
+}
+
+// Connections for a flow file: --connections, else the directory found next to the flow.
+ConnectionSet connectionsFor(const std::string& flowPath, const Args& args,
+                             const SchemaProvider& provider, Diagnostics& diags) {
+  std::optional<std::string> dir = args.value("--connections");
+  if (!dir) dir = findConnectionDirectory(flowPath);
+  if (!dir) return {};
+  return loadConnectionDirectory(*dir, provider, processEnvironment(), diags);
+}
+
+std::optional<FlowDef> loadFlowFile(const std::string& path, const Args& args,
+                                    const SchemaProvider& provider, Diagnostics& diags) {
+  auto text = readTextFile(path);
+  if (!text) {
+    diags.error({path, 0, 0}, "missing-file", text.error().message);
+    return std::nullopt;
+  }
+  const ConnectionSet connections = connectionsFor(path, args, provider, diags);
+  return loadFlow(*text, path, connections, provider, diags);
+}
+
+int runValidate(const Args& args, Context& ctx) {
+  auto schemas = loadSchemas(args, ctx);
+  if (!schemas) return kExitFailure;
+  Diagnostics all;
+  std::size_t files = 0;
+  for (const auto& path : args.positionals()) {
+    ++files;
+    auto text = readTextFile(path);
+    if (!text) {
+      all.error({path, 0, 0}, "missing-file", text.error().message);
+      continue;
+    }
+    Diagnostics diags;
+    switch (detectFileKind(*text)) {
+      case FileKind::kConnection:
+        (void)loadConnection(*text, path, schemas->provider, processEnvironment(), diags);
+        break;
+      case FileKind::kFixtures:
+        (void)parseFixtures(*text, path, diags);
+        break;
+      case FileKind::kFlow: {
+        const ConnectionSet connections = connectionsFor(path, args, schemas->provider, diags);
+        (void)loadFlow(*text, path, connections, schemas->provider, diags);
+        break;
+      }
+    }
+    all.append(diags);
+  }
+  if (args.flag("--json")) {
+    ctx.out << all.toJson() << "\n";
+  } else {
+    ctx.out << all.format();
+    const std::size_t warnings = all.all().size() - all.errorCount();
+    ctx.out << files << (files == 1 ? " file" : " files") << ": " << all.errorCount()
+            << (all.errorCount() == 1 ? " error" : " errors") << ", " << warnings
+            << (warnings == 1 ? " warning" : " warnings") << "\n";
+  }
+  if (all.hasErrors()) printPluginLoadErrors(*schemas, ctx);
+  return all.hasErrors() ? kExitFailure : kExitOk;
+}
+
+// A fixture file, or the <flow>.test.yaml next to a flow file.
+std::string fixtureFileFor(const std::string& path) {
+  if (path.ends_with(".test.yaml")) return path;
+  auto text = readTextFile(path);
+  if (text && detectFileKind(*text) == FileKind::kFixtures) return path;
+  fs::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".test.yaml")).string();
+}
+
+int runTest(const Args& args, Context& ctx) {
+  auto schemas = loadSchemas(args, ctx);
+  if (!schemas) return kExitFailure;
+  bool failed = false;
+  for (const auto& given : args.positionals()) {
+    const std::string path = fixtureFileFor(given);
+    Diagnostics diags;
+    auto text = readTextFile(path);
+    if (!text) {
+      ctx.err << ctx.program << " test: " << text.error().message
+              << (path != given ? " (fixtures for " + given + ")" : "") << "\n";
+      failed = true;
+      continue;
+    }
+    const auto fixtures = parseFixtures(*text, path, diags);
+    std::optional<FlowDef> flow;
+    if (fixtures) {
+      const fs::path flowPath = fs::path(path).parent_path() / fixtures->flow.value;
+      flow = loadFlowFile(flowPath.lexically_normal().string(), args, schemas->provider, diags);
+    }
+    if (!fixtures || !flow) {
+      ctx.out << diags.format();
+      printPluginLoadErrors(*schemas, ctx);
+      failed = true;
+      continue;
+    }
+    const FixtureReport report = runFixtures(*fixtures, *flow);
+    ctx.out << path << "\n" << report.format();
+    failed = failed || report.failed() > 0;
+  }
+  return failed ? kExitFailure : kExitOk;
+}
+
+int runMap(const Args& args, Context& ctx) {
+  auto schemas = loadSchemas(args, ctx);
+  if (!schemas) return kExitFailure;
+  const auto recordText = args.value("--record");
+  if (!recordText) {
+    ctx.err << ctx.program << " map: --record JSON is required\n";
+    return kExitUsage;
+  }
+  const std::string path = args.positional(0);
+  Diagnostics diags;
+  const auto flow = loadFlowFile(path, args, schemas->provider, diags);
+  if (!flow) {
+    ctx.err << diags.format();
+    printPluginLoadErrors(*schemas, ctx);
+    return kExitFailure;
+  }
+  std::string error;
+  const auto record = sdk::Value::fromJson(*recordText, &error);
+  if (!record || !record->isObject()) {
+    ctx.err << ctx.program << " map: --record must be a JSON object"
+            << (error.empty() ? "" : ": " + error) << "\n";
+    return kExitUsage;
+  }
+  const bool reverse = args.flag("--reverse");
+  const auto mapped = reverse ? flow->mapping->reverse(record->asObject())
+                              : flow->mapping->forward(record->asObject());
+  if (!mapped) {
+    ctx.err << "rejected: " << mapped.error().message << "\n";
+    return kExitFailure;
+  }
+  ctx.out << sdk::Value(*mapped).toJson() << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void registerFlowCommands(CommandTable& table) {
+  table.add(Command{
+      .name = "validate",
+      .summary = "Check flow and connection files against the plugins' schemas",
+      .description =
+          "Checks every FILE (flows, connection files, fixture files) and prints each problem as "
+          "file:line:column: message. Flows are checked against the installed plugins' entity "
+          "catalogues (or --schemas snapshots) and the connections in --connections. Exits 1 "
+          "when any error was found.",
+      .positionals = {{"file", "Flow, connection or fixture files", true, true}},
+      .options = {{"--json", "", "Print the findings as a JSON list", false}, connectionsOption(),
+                  schemasOption(), pluginDirOption()},
+      .run = runValidate});
+  table.add(Command{
+      .name = "test",
+      .summary = "Run flow fixtures (input records and their expected mapping)",
+      .description =
+          "Runs the cases of each fixture file (or of <flow>.test.yaml for a flow file): maps "
+          "each input record forward or back and compares it with the expected record, printing "
+          "a diff on mismatch. Exits 1 when any case fails.",
+      .positionals = {{"file", "Fixture files (*.test.yaml) or flow files", true, true}},
+      .options = {connectionsOption(), schemasOption(), pluginDirOption()},
+      .run = runTest});
+  table.add(Command{
+      .name = "map",
+      .summary = "Map one record through a flow and print the result",
+      .description = "Applies the flow's mapping to the JSON object given with --record and prints "
+                     "the mapped record as JSON, or the reason it is rejected (exit 1).",
+      .positionals = {{"flow", "Flow file", true, false}},
+      .options = {{"--record", "JSON", "The input record, a JSON object (required)", false},
+                  {"--reverse", "", "Map a sink record back to the source", false},
+                  connectionsOption(), schemasOption(), pluginDirOption()},
+      .run = runMap});
+}
+
+}  // namespace ferry::host::cli

@@ -7,11 +7,11 @@ namespace ferry::host::state {
 SessionPool::SessionPool(Factory factory, std::size_t maxSessions, std::chrono::milliseconds waitLimit)
     : factory_(std::move(factory)), maxSessions_(maxSessions), waitLimit_(waitLimit) {}
 
-SessionPool::Handle::Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session)
-    : pool_(&pool), session_(std::move(session)) {}
+SessionPool::Handle::Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session, bool reused)
+    : pool_(&pool), session_(std::move(session)), reused_(reused) {}
 
 SessionPool::Handle::Handle(Handle&& other) noexcept
-    : pool_(other.pool_), session_(std::move(other.session_)) {
+    : pool_(other.pool_), session_(std::move(other.session_)), reused_(other.reused_) {
   other.pool_ = nullptr;
 }
 
@@ -29,18 +29,29 @@ SessionPool::Handle SessionPool::acquire() {
   if (!idle_.empty()) {
     auto session = std::move(idle_.back());
     idle_.pop_back();
-    return Handle(*this, std::move(session));
+    return Handle(*this, std::move(session), /*reused=*/true);
   }
   ++open_;  // reserve the slot, then connect without holding the lock
   lock.unlock();
   try {
-    return Handle(*this, factory_());
+    return Handle(*this, factory_(), /*reused=*/false);
   } catch (...) {
     lock.lock();
     --open_;
     available_.notify_one();
     throw;
   }
+}
+
+void SessionPool::discardIdle() {
+  std::vector<std::unique_ptr<Poco::Data::Session>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    open_ -= idle_.size();
+    dropped.swap(idle_);
+    available_.notify_all();
+  }
+  // Closed outside the lock: closing a dead connection may take a moment.
 }
 
 void SessionPool::giveBack(std::unique_ptr<Poco::Data::Session> session) {

@@ -28,22 +28,28 @@ class SessionPool {
   // (used after a lost connection, so a broken session is never handed out again).
   class Handle {
    public:
-    Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session);
+    Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session, bool reused);
     Handle(Handle&& other) noexcept;
     Handle& operator=(Handle&&) = delete;
     ~Handle();
     Poco::Data::Session& operator*() const { return *session_; }
     Poco::Data::Session* operator->() const { return session_.get(); }
     void discard() { session_.reset(); }
+    // True when the session was used before: its connection may have died while it sat idle.
+    bool reused() const { return reused_; }
 
    private:
     SessionPool* pool_;
     std::unique_ptr<Poco::Data::Session> session_;
+    bool reused_;
   };
 
   // Waits up to the wait limit for a free session, opening a new one while under the maximum.
   // Throws Poco::Data::SessionPoolExhaustedException on timeout.
   Handle acquire();
+  // Closes every idle session: after one was found dead, the others (connected to the same
+  // server, idle as long) are likely dead too.
+  void discardIdle();
 
  private:
   void giveBack(std::unique_ptr<Poco::Data::Session> session);

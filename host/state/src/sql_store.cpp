@@ -395,32 +395,47 @@ auto SqlStateStore::withSession(const char* what, bool write, Fn&& fn)
   using R = std::invoke_result_t<Fn, Poco::Data::Session&>;
   std::unique_lock<std::mutex> writers;
   if (write) writers = dialect_->lockWriters();
-  std::optional<SessionPool::Handle> handle;
-  auto fail = [&](Error error) -> R {
-    if (handle) {
-      try {
-        if (write) dialect_->rollback(**handle);
-      } catch (const std::exception&) {
-        handle->discard();  // cannot tell what state it is in
+  for (int attempt = 0;; ++attempt) {
+    std::optional<SessionPool::Handle> handle;
+    bool committing = false;
+    auto fail = [&](Error error) -> R {
+      if (handle) {
+        try {
+          if (write && !committing) dialect_->rollback(**handle);
+        } catch (const std::exception&) {
+          handle->discard();  // cannot tell what state it is in
+        }
+        if (error.code == ErrorCode::kUnavailable) handle->discard();
       }
-      if (error.code == ErrorCode::kUnavailable) handle->discard();
+      return R(std::move(error));
+    };
+    try {
+      handle.emplace(pool_.acquire());
+      if (write) dialect_->begin(**handle);
+      R result = fn(**handle);
+      if (!write) return result;
+      if (!result.ok()) return fail(result.takeError());
+      committing = true;
+      dialect_->commit(**handle);
+      return result;
+    } catch (const Poco::Exception& e) {
+      Error error = dialect_->translate(e, std::string("state store: ") + what);
+      // A pooled connection that died while idle (server restart, idle timeout) fails on first
+      // use. Nothing was committed on it, so one more try on a fresh connection is safe; a
+      // failure during COMMIT is not retried, since the commit may have happened.
+      const bool staleConnection = error.code == ErrorCode::kUnavailable && handle && handle->reused();
+      if (staleConnection && !committing && attempt == 0) {
+        handle->discard();
+        pool_.discardIdle();
+        continue;
+      }
+      return fail(std::move(error));
+    } catch (const CorruptRow& e) {
+      return fail(
+          Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": corrupt row: " + e.what()));
+    } catch (const std::exception& e) {
+      return fail(Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": " + e.what()));
     }
-    return R(std::move(error));
-  };
-  try {
-    handle.emplace(pool_.acquire());
-    if (write) dialect_->begin(**handle);
-    R result = fn(**handle);
-    if (!write) return result;
-    if (!result.ok()) return fail(result.takeError());
-    dialect_->commit(**handle);
-    return result;
-  } catch (const Poco::Exception& e) {
-    return fail(dialect_->translate(e, std::string("state store: ") + what));
-  } catch (const CorruptRow& e) {
-    return fail(Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": corrupt row: " + e.what()));
-  } catch (const std::exception& e) {
-    return fail(Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": " + e.what()));
   }
 }
 

@@ -244,22 +244,43 @@ std::string PostgresServer::url(const std::string& database) const {
   return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;
 }
 
-std::string PostgresServer::createDatabase(const std::string& name) const {
+namespace {
+
+void checkDatabaseName(const std::string& name) {
   if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
     throw std::runtime_error("bad test database name '" + name + "'");
   }
-  PGconn* conn = PQconnectdb(conninfo(port_, "postgres").c_str());
+}
+
+// Runs one statement as the superuser on the maintenance database.
+void adminExec(int port, const std::string& sql, ExecStatusType expected, const std::string& what) {
+  PGconn* conn = PQconnectdb(conninfo(port, "postgres").c_str());
   std::string error;
   if (PQstatus(conn) != CONNECTION_OK) {
     error = PQerrorMessage(conn);
   } else {
-    PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-    if (PQresultStatus(result) != PGRES_COMMAND_OK) error = PQresultErrorMessage(result);
+    PGresult* result = PQexec(conn, sql.c_str());
+    if (PQresultStatus(result) != expected) error = PQresultErrorMessage(result);
     PQclear(result);
   }
   PQfinish(conn);
-  if (!error.empty()) throw std::runtime_error("creating test database " + name + ": " + error);
+  if (!error.empty()) throw std::runtime_error(what + ": " + error);
+}
+
+}  // namespace
+
+std::string PostgresServer::createDatabase(const std::string& name) const {
+  checkDatabaseName(name);
+  adminExec(port_, "CREATE DATABASE " + name, PGRES_COMMAND_OK, "creating test database " + name);
   return url(name);
+}
+
+void PostgresServer::terminateConnections(const std::string& database) const {
+  checkDatabaseName(database);
+  adminExec(port_,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database +
+                "' AND pid <> pg_backend_pid()",
+            PGRES_TUPLES_OK, "terminating connections to " + database);
 }
 
 // ---- The shared server ----

@@ -684,5 +684,29 @@ TYPED_TEST(StateStoreTest, ReopeningTheStoreKeepsEverything) {
   EXPECT_EQ(must(reopened->kvGet("s", "k")), std::optional<std::string>("v"));
 }
 
+// ---- PostgreSQL only ----
+
+TEST(PostgresStateStore, RecoversFromConnectionsTheServerDropped) {
+  FERRY_REQUIRE_POSTGRES(url);
+  auto opened = openStateStore(url);
+  ASSERT_TRUE(opened) << opened.error().describe();
+  StateStore& store = **opened;
+  must(store.kvPut("s", "k", "before"));
+  // Several idle pooled sessions, all about to be cut off.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&] { (void)store.linkCount("f"); });
+  for (auto& t : threads) t.join();
+
+  testing::sharedPostgres()->terminateConnections(url.substr(url.rfind('/') + 1));
+
+  // Reads and writes go through on fresh connections; nothing is lost or doubled.
+  EXPECT_EQ(must(store.kvGet("s", "k")), std::optional<std::string>("before"));
+  const auto run = must(store.startRun("f", "node-a", 1));
+  must(store.commitBatch(BatchCommit{.flow = "f", .upsertLinks = {link("s1", "k1")}, .runId = run,
+                                     .countsDelta = RunCounts{.read = 1}}));
+  EXPECT_EQ(must(store.linkCount("f")), 1);
+  EXPECT_EQ(must(store.runs("f", 1)).at(0).counts.read, 1);
+}
+
 }  // namespace
 }  // namespace ferry::host

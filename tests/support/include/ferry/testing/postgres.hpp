@@ -38,6 +38,9 @@ class PostgresServer {
   // Creates an empty database (name: lower-case letters, digits, '_') and returns its URL.
   // Throws std::runtime_error on failure.
   std::string createDatabase(const std::string& name) const;
+  // Ends every client connection to `database`, as a server restart or a network failure would.
+  // Throws std::runtime_error on failure.
+  void terminateConnections(const std::string& database) const;
 
  private:
   PostgresServer() = default;

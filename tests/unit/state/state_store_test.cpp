@@ -4,6 +4,9 @@
 #include <set>
 #include <thread>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "store_fixture.hpp"
@@ -637,6 +640,54 @@ TYPED_TEST(StateStoreTest, OnlyOneOfManyRacingNodesWinsAnExpiredLease) {
 }
 
 // ---- Concurrency and durability ----
+
+TYPED_TEST(StateStoreTest, SeparateProcessesMigrateAndRaceForALeaseSafely) {
+  TypeParam fresh;  // an empty database, so that the children race through the migrations too
+  const std::string url = fresh.prepare();
+  ASSERT_FALSE(url.empty());
+  constexpr int kProcesses = 4;
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcesses; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // Child: only _exit() from here on, never back into GoogleTest.
+      close(ready[0]);
+      close(go[1]);
+      auto store = openStateStore(url);
+      const char byte = store ? 1 : 0;
+      if (write(ready[1], &byte, 1) != 1 || !store) _exit(10);
+      char ignored;
+      if (read(go[0], &ignored, 1) != 0) _exit(12);  // EOF is the start signal
+      auto won = (*store)->acquireLease("flow:x", "process-" + std::to_string(i), 1000, 60000);
+      _exit(!won ? 11 : (*won ? 0 : 1));
+    }
+    children.push_back(pid);
+  }
+  close(ready[1]);
+  close(go[0]);
+  for (int i = 0; i < kProcesses; ++i) {
+    char byte = 0;
+    ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  }
+  close(go[1]);  // all open: start the race
+  close(ready[0]);
+  int winners = 0, losers = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    const int code = WEXITSTATUS(status);
+    EXPECT_TRUE(code == 0 || code == 1) << "child failed with exit code " << code;
+    winners += code == 0;
+    losers += code == 1;
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(losers, kProcesses - 1);
+}
 
 TYPED_TEST(StateStoreTest, ConcurrentBatchesFromSeveralThreadsAreAllApplied) {
   auto& store = *this->store_;

@@ -12,8 +12,9 @@
 // Objects written (link bases, conflict values, dead-letter payloads) read back equal to what was
 // written, value kinds included (a Date stays a Date), so they can be compared with fresh values.
 //
-// Timestamps the caller leaves at 0 in structs it writes (Link::updatedAtMs, createdAtMs, ...)
-// are filled in from the store's clock. A flow does not need to be deployed before cursors,
+// Bookkeeping timestamps the caller leaves at 0 (Link::updatedAtMs, Conflict::createdAtMs,
+// DeadLetter::createdAtMs/updatedAtMs, FlowVersion::deployedAtMs) are filled in from the
+// store's clock. A flow does not need to be deployed before cursors,
 // links, runs, conflicts or dead letters are written for its name (`ferry run FILE` works).
 #pragma once
 

@@ -23,6 +23,8 @@ constexpr const char* kMappingFailed = "MAPPING_FAILED";
 constexpr const char* kNoSinkId = "NO_ID_RETURNED";
 // Payload marker of a dead-lettered delete (a delete has no record to keep).
 constexpr const char* kDeletedMarker = "$deleted";
+// Payload entry keeping the record's remote modification time (newest-wins on retry).
+constexpr const char* kModifiedMarker = "$modifiedAt";
 
 enum class Fate { kPending, kUnchanged, kLinkOnly, kWrite, kRejected, kConflict };
 
@@ -44,8 +46,8 @@ struct Item {
   Fate fate = Fate::kPending;
   sdk::WriteOp op;
   FieldValues newBase;
+  FieldValues written;  // two-way updates: the values this write gives the other side
   std::string otherId;
-  std::int64_t otherModifiedAtMs = 0;
 
   std::string reason;
   std::string errorCode;
@@ -143,6 +145,8 @@ class FlowRunner::Impl {
                   const std::vector<std::string>& changed, const FieldValues& base);
   void mergeWithOther(Direction d, Item& item, const FieldValues& base,
                       const sdk::FoundRecord& found, BatchCommit& commit);
+  FieldValues withNotes(FieldValues base, const std::string& sourceId, const std::string& sinkId,
+                        const FieldValues& sourceValues, const FieldValues& sinkValues) const;
   Status lookupRound(Direction d, std::vector<Item*>& pending, BatchCommit& commit);
   std::optional<FieldValues> otherValues(Direction d, const sdk::Object& fields);
   ConflictWinner winnerFor(Direction d, std::int64_t readerMs, std::int64_t otherMs) const;
@@ -152,6 +156,13 @@ class FlowRunner::Impl {
   template <typename Fn>
   auto withRetries(const char* what, Fn&& call) -> decltype(call());
   Status loadOpenConflicts();
+  Status loadPendingLetters();
+  Status loadIntents();
+  void forgetIntents();
+  std::string intentScope() const { return "engine/" + flow_.name + "/creates"; }
+  static std::string recordKey(Direction d, const std::string& id) {
+    return (d == Direction::kForward ? "f:" : "r:") + id;
+  }
 
   FlowDef flow_;
   Endpoint source_;
@@ -164,6 +175,22 @@ class FlowRunner::Impl {
   // Records with an open ambiguous-match conflict ("f:" or "r:" + id): not parked twice.
   std::unordered_set<std::string> openAmbiguous_;
   bool openConflictsLoaded_ = false;
+  // The pending dead letter of each record (recordKey -> newest id), loaded per run: a newer read
+  // of a record supersedes its dead letter, whatever the outcome.
+  struct PendingLetter {
+    std::int64_t id = 0;
+    int attempts = 0;
+  };
+  std::unordered_map<std::string, PendingLetter> pendingLetters_;
+  // Write notes (two-way flows): before a batch is written, the values each written record will
+  // hold are noted in the store's key-value state. A crash before the commit leaves records that
+  // hold our values while their links still have the old base; on replay a field whose value
+  // equals the note was written by us, not changed by a person, so it is not taken for a change
+  // (or a conflict). Keys: "src:<id>"/"snk:<id>" for updated records, "snk-from-src:<id>" and
+  // "src-from-snk:<id>" for records created from <id>.
+  std::unordered_map<std::string, FieldValues> intents_;
+  std::vector<std::string> intentKeys_;
+  std::int64_t intentSeq_ = 0;
 };
 
 // ---- Runs ---------------------------------------------------------------------------------------
@@ -180,8 +207,9 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
     return summary;
   }
   summary.runId = *runId;
-  Status status;
-  if (auto loaded = loadOpenConflicts(); !loaded) status = loaded;
+  Status status = loadOpenConflicts();
+  if (status) status = loadPendingLetters();
+  if (status && twoWay()) status = loadIntents();
   std::int64_t done = 0;
   if (status) status = runPass(Direction::kForward, options, summary, started, done);
   if (status && twoWay() && summary.status == RunStatus::kSucceeded) {
@@ -200,6 +228,7 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
       status = retried.takeError();
     }
   }
+  if (status && summary.status == RunStatus::kSucceeded) forgetIntents();
   if (!status) {
     summary.status = RunStatus::kFailed;
     summary.error = status.error().describe();
@@ -310,6 +339,62 @@ auto FlowRunner::Impl::withRetries(const char* what, Fn&& call) -> decltype(call
   }
 }
 
+Status FlowRunner::Impl::loadPendingLetters() {
+  pendingLetters_.clear();
+  DeadLetterFilter filter;
+  filter.flow = flow_.name;
+  filter.status = DeadLetterStatus::kPending;
+  filter.limit = 500;
+  while (true) {
+    auto page = store_.deadLetters(filter);
+    if (!page) return page.takeError();
+    for (const auto& l : *page) {
+      PendingLetter& p = pendingLetters_[recordKey(l.direction, l.recordId)];
+      if (l.id > p.id) p = {l.id, l.attempts};
+    }
+    if (page->size() < filter.limit) break;
+    filter.afterId = page->back().id;
+  }
+  return {};
+}
+
+Status FlowRunner::Impl::loadIntents() {
+  intents_.clear();
+  intentKeys_.clear();
+  auto keys = store_.kvKeys(intentScope());
+  if (!keys) return keys.takeError();
+  std::vector<std::string> ordered = *keys;  // older notes first: later ones overwrite
+  std::sort(ordered.begin(), ordered.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  for (const auto& key : ordered) {
+    auto text = store_.kvGet(intentScope(), key);
+    if (!text) return text.takeError();
+    if (!text->has_value()) continue;
+    auto parsed = sdk::Value::fromJson(**text);
+    if (!parsed || !parsed->isObject()) {
+      log(sdk::LogLevel::kWarn, "ignoring unreadable create note " + key);
+    } else {
+      for (const auto& [record, values] : parsed->asObject()) {
+        if (values.isObject()) intents_[record] = values.asObject();
+      }
+    }
+    intentKeys_.push_back(key);
+  }
+  return {};
+}
+
+void FlowRunner::Impl::forgetIntents() {
+  // Everything noted before this run was replayed by it: the notes have served.
+  for (const auto& key : intentKeys_) {
+    if (auto s = store_.kvErase(intentScope(), key); !s) {
+      log(sdk::LogLevel::kWarn, "cannot erase create note: " + s.error().describe());
+    }
+  }
+  intentKeys_.clear();
+  intents_.clear();
+}
+
 Status FlowRunner::Impl::loadOpenConflicts() {
   if (openConflictsLoaded_) return {};
   ConflictFilter filter;
@@ -383,12 +468,30 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     if (auto s = lookupRound(d, pending, commit); !s) return s.takeError();
   }
 
-  // 5. Batched writes within the sink's limit.
+  // 5. Batched writes within the sink's limit (two-way creates noted first, see intents_).
   Endpoint& to = other(d);
   const std::size_t chunk = writeBatchSize(d);
   std::vector<Item*> writes;
+  sdk::Object writeNote;
   for (auto& item : items) {
-    if (item.fate == Fate::kWrite) writes.push_back(&item);
+    if (item.fate != Fate::kWrite) continue;
+    writes.push_back(&item);
+    if (!twoWay()) continue;
+    const char* side = forward ? "snk" : "src";
+    if (item.op.kind == sdk::WriteOp::Kind::kCreate) {
+      writeNote.set(std::string(side) + (forward ? "-from-src:" : "-from-snk:") + item.id,
+                     item.newBase);
+    } else if (item.op.kind == sdk::WriteOp::Kind::kUpdate && !item.written.empty()) {
+      writeNote.set(std::string(side) + ":" + item.otherId, item.written);
+    }
+  }
+  std::string noteKey;
+  if (!writeNote.empty()) {
+    noteKey = std::to_string(clock_.nowMs()) + "-" + std::to_string(++intentSeq_);
+    if (auto s = store_.kvPut(intentScope(), noteKey, sdk::Value(std::move(writeNote)).toJson());
+        !s) {
+      return s.takeError();
+    }
   }
   for (std::size_t start = 0; start < writes.size(); start += chunk) {
     const std::size_t end = std::min(writes.size(), start + chunk);
@@ -453,6 +556,22 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     } else if (item.fate == Fate::kPending) {
       ++commit.countsDelta.unchanged;
     }
+    // An older dead letter of this record is moot now: this read carries the record's latest
+    // state (a new rejection below stores it afresh).
+    if (item.deadLetter == nullptr) {
+      if (auto it = pendingLetters_.find(recordKey(d, item.id)); it != pendingLetters_.end()) {
+        DeadLetter moot;
+        moot.id = it->second.id;
+        moot.attempts = it->second.attempts;
+        moot.status = DeadLetterStatus::kResolved;
+        moot.reason = "superseded by a later change of the record";
+        moot.updatedAtMs = now;
+        commit.updatedDeadLetters.push_back(std::move(moot));
+        pendingLetters_.erase(it);
+      }
+    } else if (item.fate != Fate::kRejected) {
+      pendingLetters_.erase(recordKey(d, item.id));
+    }
     if (item.fate == Fate::kRejected) {
       ++commit.countsDelta.rejected;
       DeadLetter letter = item.deadLetter != nullptr ? *item.deadLetter : DeadLetter{};
@@ -460,6 +579,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
       letter.direction = d;
       letter.recordId = item.id;
       letter.payload = item.isDelete ? sdk::Object{{kDeletedMarker, true}} : item.raw;
+      if (item.modifiedAtMs > 0) letter.payload.set(std::string(kModifiedMarker), item.modifiedAtMs);
       letter.reason = item.reason;
       letter.errorCode = item.errorCode;
       letter.field = item.field;
@@ -487,6 +607,11 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
   }
 
   if (auto s = store_.commitBatch(commit); !s) return s.takeError();
+  if (!noteKey.empty()) {
+    if (auto s = store_.kvErase(intentScope(), noteKey); !s) {
+      log(sdk::LogLevel::kWarn, "cannot erase create note: " + s.error().describe());
+    }
+  }
   return commit.countsDelta;
 }
 
@@ -512,6 +637,8 @@ void FlowRunner::Impl::handleSuccessor(Item& item, BatchCommit& commit) {
     moved.updatedAtMs = clock_.nowMs();
     BatchCommit handoff;
     handoff.flow = targetFlow;
+    // Within one flow a sink record has one link: the old one goes in the same transaction.
+    if (targetFlow == flow_.name) handoff.deleteLinksBySource.push_back(item.id);
     handoff.upsertLinks.push_back(std::move(moved));
     if (auto s = store_.commitBatch(handoff); !s) {
       reject(item, "cannot re-point the link: " + s.error().describe(), "STATE_UNAVAILABLE", "",
@@ -667,6 +794,26 @@ std::optional<FieldValues> FlowRunner::Impl::otherValues(Direction d, const sdk:
   return project(fields, mapping().sinkFields());
 }
 
+FieldValues FlowRunner::Impl::withNotes(FieldValues base, const std::string& sourceId,
+                                        const std::string& sinkId,
+                                        const FieldValues& sourceValues,
+                                        const FieldValues& sinkValues) const {
+  const auto apply = [&](const std::string& key, const FieldValues& holder) {
+    auto it = intents_.find(key);
+    if (it == intents_.end()) return;
+    for (const auto& [path, noted] : it->second) {
+      if (path == kParkedKey) continue;
+      const sdk::Value* now = holder.find(path);
+      if (now != nullptr && *now == noted) base.set(path, noted);  // our write, not a change
+    }
+  };
+  apply("src:" + sourceId, sourceValues);
+  apply("src-from-snk:" + sinkId, sourceValues);
+  apply("snk:" + sinkId, sinkValues);
+  apply("snk-from-src:" + sourceId, sinkValues);
+  return base;
+}
+
 ConflictWinner FlowRunner::Impl::winnerFor(Direction d, std::int64_t readerMs,
                                            std::int64_t otherMs) const {
   const bool readerIsSource = d == Direction::kForward;
@@ -688,7 +835,6 @@ ConflictWinner FlowRunner::Impl::winnerFor(Direction d, std::int64_t readerMs,
 void FlowRunner::Impl::mergeWithOther(Direction d, Item& item, const FieldValues& base,
                                       const sdk::FoundRecord& found, BatchCommit& commit) {
   item.otherId = found.id;
-  item.otherModifiedAtMs = found.modifiedAtMs;
   auto current = otherValues(d, found.fields);
   if (!current) {
     // The other side's record does not map: compare with the base only (no conflict check).
@@ -697,8 +843,14 @@ void FlowRunner::Impl::mergeWithOther(Direction d, Item& item, const FieldValues
     current = base;
   }
   const auto& paths = mapping().sinkFields();
-  const MergeResult merge = mergeFields(
-      base, item.values, *current, paths, winnerFor(d, item.modifiedAtMs, found.modifiedAtMs));
+  const bool forward = d == Direction::kForward;
+  const FieldValues effective =
+      intents_.empty() ? base
+                       : withNotes(base, forward ? item.id : found.id, forward ? found.id : item.id,
+                                   forward ? item.values : *current,
+                                   forward ? *current : item.values);
+  const MergeResult merge = mergeFields(effective, item.values, *current, paths,
+                                        winnerFor(d, item.modifiedAtMs, found.modifiedAtMs));
   if (!merge.parked.empty()) {
     Conflict conflict;
     conflict.flow = flow_.name;
@@ -722,6 +874,9 @@ void FlowRunner::Impl::mergeWithOther(Direction d, Item& item, const FieldValues
     ++commit.countsDelta.conflicts;
   }
   item.newBase = merge.newBase;
+  // Only the fields this write changes are ours; the rest the other side already held.
+  item.written = FieldValues{};
+  for (const auto& path : merge.toOther) item.written.set(path, *merge.target.find(path));
   if (merge.toOther.empty()) {
     // Nothing crosses now; remember what both sides agree on when that moved.
     const bool baseMoved = !(merge.newBase == base) || !item.link;
@@ -828,7 +983,8 @@ Status FlowRunner::Impl::lookupRound(Direction d, std::vector<Item*>& pending,
       claimed.insert(match.id);
       item.otherId = match.id;
       if (twoWay()) {
-        // No base yet: a value only one side has fills the other; differing values are a conflict.
+        // No base yet: a value only one side has fills the other; differing values are a
+        // conflict (unless a write note shows one was created from the other before a crash).
         mergeWithOther(d, item, FieldValues{}, match, commit);
         if (item.fate == Fate::kPending) item.fate = Fate::kLinkOnly;
       } else {
@@ -895,8 +1051,9 @@ Link FlowRunner::Impl::makeLink(Direction d, const Item& item, const std::string
   const std::int64_t readerMs = item.modifiedAtMs > 0 ? item.modifiedAtMs : now;
   const std::int64_t previousSource = item.link ? item.link->sourceModifiedAtMs : 0;
   const std::int64_t previousSink = item.link ? item.link->sinkModifiedAtMs : 0;
-  link.sourceModifiedAtMs = forward ? readerMs : std::max(previousSource, item.otherModifiedAtMs);
-  link.sinkModifiedAtMs = forward ? std::max(previousSink, item.otherModifiedAtMs) : readerMs;
+  // Each side's time is the last change of that side this flow read (not a fetched state).
+  link.sourceModifiedAtMs = forward ? readerMs : previousSource;
+  link.sinkModifiedAtMs = forward ? previousSink : readerMs;
   link.updatedAtMs = now;
   return link;
 }
@@ -942,24 +1099,7 @@ Result<RetrySummary> FlowRunner::Impl::retryMatching(const DeadLetterFilter& fil
 Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
                                              std::optional<std::int64_t> runId) {
   RetrySummary summary;
-  // The newest pending letter of a record carries its latest state; older ones are moot.
-  std::map<std::pair<Direction, std::string>, std::int64_t> newest;
-  {
-    DeadLetterFilter all;
-    all.flow = flow_.name;
-    all.status = DeadLetterStatus::kPending;
-    all.limit = 500;
-    while (true) {
-      auto page = store_.deadLetters(all);
-      if (!page) return page.takeError();
-      for (const auto& l : *page) {
-        auto& id = newest[{l.direction, l.recordId}];
-        id = std::max(id, l.id);
-      }
-      if (page->size() < all.limit) break;
-      all.afterId = page->back().id;
-    }
-  }
+  if (auto s = loadPendingLetters(); !s) return s.takeError();
   for (Direction d : {Direction::kForward, Direction::kReverse}) {
     std::vector<const DeadLetter*> mine;
     for (const auto& l : letters) {
@@ -967,27 +1107,16 @@ Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
     }
     if (mine.empty()) continue;
     if (d == Direction::kReverse && !twoWay()) continue;
-    std::vector<std::string> ids;
-    for (const auto* l : mine) ids.push_back(l->recordId);
-    auto links = d == Direction::kForward ? store_.linksBySource(flow_.name, ids)
-                                          : store_.linksBySink(flow_.name, ids);
-    if (!links) return links.takeError();
-    std::unordered_map<std::string, std::int64_t> syncedAt;
-    for (const auto& l : *links) {
-      syncedAt[d == Direction::kForward ? l.sourceId : l.sinkId] = l.updatedAtMs;
-    }
     BatchCommit moot;
     moot.flow = flow_.name;
     std::vector<Item> items;
     std::unordered_set<std::string> seen;
     for (const auto* l : mine) {
       ++summary.attempted;
-      auto it = newest.find({d, l->recordId});
-      const bool olderThanAnother = it != newest.end() && it->second > l->id;
-      auto synced = syncedAt.find(l->recordId);
-      const bool syncedSince = synced != syncedAt.end() && synced->second > l->createdAtMs &&
-                               !l->payload.contains(kDeletedMarker);
-      if (olderThanAnother || syncedSince || !seen.insert(l->recordId).second) {
+      // Only a record's newest pending letter carries its latest state.
+      auto it = pendingLetters_.find(recordKey(d, l->recordId));
+      const bool newest = it != pendingLetters_.end() && it->second.id == l->id;
+      if (!newest || !seen.insert(l->recordId).second) {
         DeadLetter done = *l;
         done.status = DeadLetterStatus::kResolved;
         done.nextRetryAtMs = 0;
@@ -1000,6 +1129,10 @@ Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
       item.id = l->recordId;
       item.isDelete = l->payload.contains(kDeletedMarker);
       if (!item.isDelete) item.raw = l->payload;
+      if (const sdk::Value* at = item.raw.find(kModifiedMarker); at != nullptr && at->isInteger()) {
+        item.modifiedAtMs = at->asInteger();
+        item.raw.erase(kModifiedMarker);
+      }
       item.deadLetter = l;
       items.push_back(std::move(item));
     }

@@ -34,8 +34,8 @@ std::string jsonPage(std::size_t records) {
   std::string s = "[";
   for (std::size_t i = 0; i < records; ++i) {
     if (i > 0) s += ',';
-    s += R"({"Id":"003000000000)" + std::to_string(100000 + i) +
-         R"(","Email":"person)" + std::to_string(i) + R"(@example.com","LastName":"Example"})";
+    s += R"({"Id":"003000000000)" + std::to_string(100000 + i) + R"(","Email":"person)" +
+         std::to_string(i) + R"(@example.com","LastName":"Example"})";
   }
   return s + "]";
 }
@@ -44,7 +44,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(const std::string& small, const std::string& big, const std::string& bigGzip)
       : small_(small), big_(big), bigGzip_(bigGzip) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override {
     const bool big = req.getURI().rfind("/big", 0) == 0;
     const bool gzip = big && req.get("Accept-Encoding", "").find("gzip") != std::string::npos &&
                       req.getURI() == "/big";
@@ -64,7 +65,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   Factory(const std::string& s, const std::string& b, const std::string& g) : s_(s), b_(b), g_(g) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Handler(s_, b_, g_);
   }
 
@@ -114,14 +116,16 @@ RunResult run(const std::string& url, int requests, int threads, std::size_t max
 
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
 }
 
 void printRun(const char* name, const RunResult& r) {
-  std::printf("  %-34s %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  connections %4llu  bytes in %9llu\n",
-              name, static_cast<double>(r.latenciesMs.size()) / r.seconds, percentile(r.latenciesMs, 0.5),
-              percentile(r.latenciesMs, 0.99), static_cast<unsigned long long>(r.stats.connectionsOpened),
-              static_cast<unsigned long long>(r.stats.bytesIn));
+  std::printf(
+      "  %-34s %8.0f req/s  p50 %6.3f ms  p99 %6.3f ms  connections %4llu  bytes in %9llu\n", name,
+      static_cast<double>(r.latenciesMs.size()) / r.seconds, percentile(r.latenciesMs, 0.5),
+      percentile(r.latenciesMs, 0.99), static_cast<unsigned long long>(r.stats.connectionsOpened),
+      static_cast<unsigned long long>(r.stats.bytesIn));
 }
 
 template <typename Fn>
@@ -139,8 +143,8 @@ int main(int argc, char** argv) {
   quiet.level = sdk::LogLevel::kError;
   (void)host::configureLogging(quiet);
 
-  const std::string small = jsonPage(10);   // ~0.7 KB
-  const std::string big = jsonPage(2000);   // ~140 KB, a Salesforce-sized page
+  const std::string small = jsonPage(10);  // ~0.7 KB
+  const std::string big = jsonPage(2000);  // ~140 KB, a Salesforce-sized page
   std::ostringstream z;
   {
     Poco::DeflatingOutputStream gz(z, Poco::DeflatingStreamBuf::STREAM_GZIP);
@@ -168,7 +172,8 @@ int main(int argc, char** argv) {
   printRun("identity", plain);
   printRun("gzip (inflated by the client)", gz);
   std::printf("  wire bytes per page: identity %zu, gzip %zu (%.1fx smaller)\n", big.size(),
-              bigGzip.size(), static_cast<double>(big.size()) / static_cast<double>(bigGzip.size()));
+              bigGzip.size(),
+              static_cast<double>(big.size()) / static_cast<double>(bigGzip.size()));
   server.stopAll(true);
 
   std::printf("Metrics hot path\n");
@@ -177,16 +182,19 @@ int main(int argc, char** argv) {
   auto& cached = family.labels({"c", "b", "200"});
   std::printf("  Counter::inc on a held series        %8.1f ns\n",
               nsPerOp(2'000'000, [&](int) { cached.inc(); }));
-  std::printf("  labels() lookup + inc (3 labels)     %8.1f ns\n",
-              nsPerOp(500'000, [&](int) { family.labels({"c", "b", "200"}).inc(); }));
+  std::printf("  labels() lookup + inc (3 labels)     %8.1f ns\n", nsPerOp(500'000, [&](int) {
+                family.labels({"c", "b", "200"}).inc();
+              }));
   auto& hist = registry.histogram("bench_seconds", "Bench.", {"connection"}).labels({"c"});
-  std::printf("  Histogram::observe                   %8.1f ns\n",
-              nsPerOp(2'000'000, [&](int i) { hist.observe(static_cast<double>(i % 1000) / 1000.0); }));
+  std::printf("  Histogram::observe                   %8.1f ns\n", nsPerOp(2'000'000, [&](int i) {
+                hist.observe(static_cast<double>(i % 1000) / 1000.0);
+              }));
   auto& wide = registry.counter("bench_wide_total", "Bench.", {"flow", "outcome"});
   for (int i = 0; i < 1000; ++i) wide.labels({"flow-" + std::to_string(i), "created"}).inc();
   std::string text;
   const double renderUs = nsPerOp(20, [&](int) { text = registry.renderPrometheus(); }) / 1000.0;
-  std::printf("  renderPrometheus, 1003 series        %8.1f us (%zu bytes)\n", renderUs, text.size());
+  std::printf("  renderPrometheus, 1003 series        %8.1f us (%zu bytes)\n", renderUs,
+              text.size());
 
   std::printf("Log redaction (200-byte line)\n");
   const std::string line =
@@ -196,7 +204,10 @@ int main(int argc, char** argv) {
     host::Redactor r;
     for (int i = 0; i < secrets; ++i) r.add("secret-value-" + std::to_string(i) + "-xyzzy");
     std::printf("  %3d registered secrets                %8.1f ns per line\n", secrets,
-                nsPerOp(200'000, [&](int) { auto s = r.redact(line); (void)s; }));
+                nsPerOp(200'000, [&](int) {
+                  auto s = r.redact(line);
+                  (void)s;
+                }));
   }
   return 0;
 }

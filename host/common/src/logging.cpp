@@ -1,9 +1,9 @@
 #include "ferry/host/common/logging.hpp"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <cctype>
 #include <ctime>
-#include <sys/stat.h>
 #include <map>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -21,7 +21,8 @@ thread_local std::vector<const LogFields*> tScopes;
 const char* const kReservedKeys[] = {"timestamp", "level", "logger", "message"};
 
 void appendIsoTime(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point tp) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -34,11 +35,21 @@ void appendJsonString(spdlog::memory_buf_t& dest, std::string_view s) {
   dest.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': dest.append(std::string_view("\\\"")); break;
-      case '\\': dest.append(std::string_view("\\\\")); break;
-      case '\n': dest.append(std::string_view("\\n")); break;
-      case '\r': dest.append(std::string_view("\\r")); break;
-      case '\t': dest.append(std::string_view("\\t")); break;
+      case '"':
+        dest.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        dest.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        dest.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        dest.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        dest.append(std::string_view("\\t"));
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<unsigned>(c));
@@ -164,11 +175,16 @@ const char* toString(LogFormat format) noexcept {
 
 const char* toString(sdk::LogLevel level) noexcept {
   switch (level) {
-    case sdk::LogLevel::kTrace: return "trace";
-    case sdk::LogLevel::kDebug: return "debug";
-    case sdk::LogLevel::kInfo: return "info";
-    case sdk::LogLevel::kWarn: return "warn";
-    case sdk::LogLevel::kError: return "error";
+    case sdk::LogLevel::kTrace:
+      return "trace";
+    case sdk::LogLevel::kDebug:
+      return "debug";
+    case sdk::LogLevel::kInfo:
+      return "info";
+    case sdk::LogLevel::kWarn:
+      return "warn";
+    case sdk::LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -188,18 +204,23 @@ sdk::Result<sdk::LogLevel> parseLogLevel(std::string_view text) {
   if (t == "info") return sdk::LogLevel::kInfo;
   if (t == "warn" || t == "warning") return sdk::LogLevel::kWarn;
   if (t == "error") return sdk::LogLevel::kError;
-  return Error::make(ErrorCode::kInvalidArgument,
-                     "unknown log level '" + std::string(text) +
-                         "' (expected trace, debug, info, warn or error)");
+  return Error::make(
+      ErrorCode::kInvalidArgument,
+      "unknown log level '" + std::string(text) + "' (expected trace, debug, info, warn or error)");
 }
 
 spdlog::level::level_enum toSpdlog(sdk::LogLevel level) noexcept {
   switch (level) {
-    case sdk::LogLevel::kTrace: return spdlog::level::trace;
-    case sdk::LogLevel::kDebug: return spdlog::level::debug;
-    case sdk::LogLevel::kInfo: return spdlog::level::info;
-    case sdk::LogLevel::kWarn: return spdlog::level::warn;
-    case sdk::LogLevel::kError: return spdlog::level::err;
+    case sdk::LogLevel::kTrace:
+      return spdlog::level::trace;
+    case sdk::LogLevel::kDebug:
+      return spdlog::level::debug;
+    case sdk::LogLevel::kInfo:
+      return spdlog::level::info;
+    case sdk::LogLevel::kWarn:
+      return spdlog::level::warn;
+    case sdk::LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -220,8 +241,8 @@ LogFields currentLogFields() {
   LogFields out;
   for (const LogFields* scope : tScopes) {
     for (const auto& f : *scope) {
-      auto existing = std::find_if(out.begin(), out.end(),
-                                   [&](const LogField& o) { return o.key == f.key; });
+      auto existing =
+          std::find_if(out.begin(), out.end(), [&](const LogField& o) { return o.key == f.key; });
       if (existing != out.end()) {
         existing->value = f.value;
       } else {
@@ -247,8 +268,9 @@ void RedactingSink::log(const spdlog::details::log_msg& msg) {
   if (!target_) return;
   spdlog::memory_buf_t line;
   formatter_->format(msg, line);
-  const std::string clean = redactor_ ? redactor_->redact(std::string_view(line.data(), line.size()))
-                                      : std::string(line.data(), line.size());
+  const std::string clean = redactor_
+                                ? redactor_->redact(std::string_view(line.data(), line.size()))
+                                : std::string(line.data(), line.size());
   spdlog::details::log_msg out(msg.time, msg.source, msg.logger_name, msg.level, clean);
   target_->log(out);
 }
@@ -299,9 +321,9 @@ sdk::Status configureLogging(const LogConfig& config, std::shared_ptr<const Reda
     const std::string dir = slash == std::string::npos ? "." : config.file.substr(0, slash + 1);
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return Error::make(ErrorCode::kInvalidArgument, "cannot open log file '" + config.file +
-                                                          "': directory '" + dir +
-                                                          "' does not exist");
+      return Error::make(
+          ErrorCode::kInvalidArgument,
+          "cannot open log file '" + config.file + "': directory '" + dir + "' does not exist");
     }
     try {
       target = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file, false);

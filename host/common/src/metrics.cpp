@@ -15,7 +15,8 @@ std::string formatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   // Whole numbers print without a fraction or exponent while they are exact.
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<std::int64_t>(v));
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    return fmt::format("{}", static_cast<std::int64_t>(v));
   return fmt::format("{}", v);
 }
 
@@ -80,9 +81,12 @@ void atomicAdd(std::atomic<double>& target, double delta) noexcept {
 
 const char* typeName(MetricType t) {
   switch (t) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -129,7 +133,7 @@ Histogram::Snapshot Histogram::snapshot() const {
 }
 
 const std::vector<double>& defaultLatencyBuckets() {
-  static const std::vector<double> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+  static const std::vector<double> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1,  0.25,
                                             0.5,   1.0,  2.5,   5.0,  10.0, 30.0};
   return kBuckets;
 }
@@ -152,7 +156,8 @@ Family<Metric>& MetricsRegistry::registerFamily(MetricType type, const std::stri
   if (!validMetricName(name)) throw std::invalid_argument("invalid metric name '" + name + "'");
   for (std::size_t i = 0; i < labelNames.size(); ++i) {
     if (!validLabelName(labelNames[i]) || labelNames[i] == "le") {
-      throw std::invalid_argument("metric " + name + ": invalid label name '" + labelNames[i] + "'");
+      throw std::invalid_argument("metric " + name + ": invalid label name '" + labelNames[i] +
+                                  "'");
     }
     if (std::find(labelNames.begin(), labelNames.begin() + static_cast<long>(i), labelNames[i]) !=
         labelNames.begin() + static_cast<long>(i)) {
@@ -162,9 +167,8 @@ Family<Metric>& MetricsRegistry::registerFamily(MetricType type, const std::stri
   std::lock_guard lock(mutex_);
   auto it = families_.find(name);
   if (it != families_.end()) {
-    auto* family = it->second.type == type
-                       ? static_cast<Family<Metric>*>(it->second.family.get())
-                       : nullptr;
+    auto* family =
+        it->second.type == type ? static_cast<Family<Metric>*>(it->second.family.get()) : nullptr;
     if (family == nullptr || family->labelNames_ != labelNames || family->bounds_ != bounds) {
       throw std::invalid_argument("metric " + name + " is already registered as a " +
                                   typeName(it->second.type) + " with other labels or buckets");

@@ -10,7 +10,6 @@
 #include <zlib.h>
 
 #include <Poco/Exception.h>
-#include <Poco/String.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -20,6 +19,7 @@
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include "ferry/host/common/clock.hpp"
@@ -34,7 +34,8 @@ using sdk::ErrorCode;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kDefaultBucket = "default";
-const std::vector<double> kLatencyBoundsMs{5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+const std::vector<double> kLatencyBoundsMs{5,   10,   25,   50,   100,   250,
+                                           500, 1000, 2500, 5000, 10000, 30000};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -202,16 +203,16 @@ struct PocoHttpClient::Impl {
                                     {"connection", "bucket", "status"});
       metrics.retries = &r.counter("ferry_http_retries_total", "HTTP attempts after the first.",
                                    {"connection", "bucket"});
-      metrics.throttled = &r.counter("ferry_http_throttled_total", "HTTP 429 answers.",
-                                     {"connection", "bucket"});
+      metrics.throttled =
+          &r.counter("ferry_http_throttled_total", "HTTP 429 answers.", {"connection", "bucket"});
       metrics.rateWait = &r.counter("ferry_http_rate_limit_wait_seconds_total",
                                     "Time spent waiting for client-side rate-limit tokens.",
                                     {"connection", "bucket"});
-      metrics.bytesOut = &r.counter("ferry_http_sent_bytes_total", "Request body bytes sent.",
-                                    {"connection"});
-      metrics.bytesIn = &r.counter("ferry_http_received_bytes_total",
-                                   "Response body bytes received (before inflating).",
-                                   {"connection"});
+      metrics.bytesOut =
+          &r.counter("ferry_http_sent_bytes_total", "Request body bytes sent.", {"connection"});
+      metrics.bytesIn =
+          &r.counter("ferry_http_received_bytes_total",
+                     "Response body bytes received (before inflating).", {"connection"});
       metrics.opened = &r.counter("ferry_http_connections_opened_total",
                                   "New HTTP(S) connections opened.", {"connection"});
       metrics.latency = &r.histogram("ferry_http_request_duration_seconds",
@@ -262,8 +263,8 @@ struct PocoHttpClient::Impl {
   static bool isClosed(Poco::Net::HTTPClientSession& session) {
     if (!session.connected()) return true;
     try {
-      return session.socket().poll(Poco::Timespan(0),
-                                   Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR);
+      return session.socket().poll(
+          Poco::Timespan(0), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR);
     } catch (const Poco::Exception&) {
       return true;
     }
@@ -276,8 +277,9 @@ struct PocoHttpClient::Impl {
     auto& session = *lease.session;
     const auto rw = Poco::Timespan(static_cast<long>(req.timeout.count() / 1000),
                                    static_cast<long>((req.timeout.count() % 1000) * 1000));
-    const auto ct = Poco::Timespan(static_cast<long>(options.connectTimeout.count() / 1000),
-                                   static_cast<long>((options.connectTimeout.count() % 1000) * 1000));
+    const auto ct =
+        Poco::Timespan(static_cast<long>(options.connectTimeout.count() / 1000),
+                       static_cast<long>((options.connectTimeout.count() % 1000) * 1000));
     session.setTimeout(ct, rw, rw);
 
     Poco::Net::HTTPRequest preq(req.method, t.pathAndQuery, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -313,8 +315,8 @@ struct PocoHttpClient::Impl {
       readAll(raw, wire, options.maxResponseBytes);
       addBytesIn(wire.size());
       const auto announced = presp.getContentLength64();
-      const bool bodyless = req.method == "HEAD" || resp.status == 204 || resp.status == 304 ||
-                            resp.status < 200;
+      const bool bodyless =
+          req.method == "HEAD" || resp.status == 204 || resp.status == 304 || resp.status < 200;
       if (!bodyless && announced != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
           static_cast<std::uint64_t>(announced) != wire.size()) {
         throw Poco::Net::NetException("connection closed after " + std::to_string(wire.size()) +
@@ -326,9 +328,9 @@ struct PocoHttpClient::Impl {
         if (auto error = inflateBody(wire, options.maxResponseBytes, resp.body)) {
           // The connection itself is fine: the body was read to its end.
           if (presp.getKeepAlive()) checkin(t, std::move(lease.session));
-          return Error::make(ErrorCode::kMalformedResponse,
-                             req.method + " " + t.display + ": undecodable " + encoding +
-                                 " body (" + *error + ")");
+          return Error::make(ErrorCode::kMalformedResponse, req.method + " " + t.display +
+                                                                ": undecodable " + encoding +
+                                                                " body (" + *error + ")");
         }
       } else {
         resp.body = std::move(wire);
@@ -349,25 +351,26 @@ struct PocoHttpClient::Impl {
                          req.method + " " + t.display + ": response body larger than " +
                              std::to_string(options.maxResponseBytes) + " bytes");
     } catch (const Poco::Net::CertificateValidationException& e) {
-      return Error::make(ErrorCode::kUnavailable,
-                         req.method + " " + t.display + ": TLS certificate rejected: " + e.message(),
-                         false);
+      return Error::make(
+          ErrorCode::kUnavailable,
+          req.method + " " + t.display + ": TLS certificate rejected: " + e.message(), false);
     } catch (const Poco::Net::SSLException& e) {
       return Error::make(ErrorCode::kUnavailable,
                          req.method + " " + t.display + ": TLS failure: " + e.displayText(), false);
     } catch (const Poco::TimeoutException&) {
       const auto ms = std::string(phase) == "connect" ? options.connectTimeout : req.timeout;
-      return Error::make(ErrorCode::kUnavailable, req.method + " " + t.display + ": " + phase +
-                                                      " timed out after " +
-                                                      std::to_string(ms.count()) + " ms",
+      return Error::make(ErrorCode::kUnavailable,
+                         req.method + " " + t.display + ": " + phase + " timed out after " +
+                             std::to_string(ms.count()) + " ms",
                          true);
     } catch (const Poco::Exception& e) {
-      return Error::make(ErrorCode::kUnavailable,
-                         req.method + " " + t.display + ": " + phase + " failed: " + e.displayText(),
-                         true);
+      return Error::make(
+          ErrorCode::kUnavailable,
+          req.method + " " + t.display + ": " + phase + " failed: " + e.displayText(), true);
     } catch (const std::exception& e) {
       return Error::make(ErrorCode::kUnavailable,
-                         req.method + " " + t.display + ": " + phase + " failed: " + e.what(), true);
+                         req.method + " " + t.display + ": " + phase + " failed: " + e.what(),
+                         true);
     }
   }
 
@@ -381,7 +384,8 @@ struct PocoHttpClient::Impl {
       bool reached = false;
       const auto started = SteadyClock::now();
       auto result = exchangeOnce(req, t, lease, reached);
-      const double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
+      const double ms =
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
       recordAttempt(bucket, result.ok() ? result->status : 0, ms, reused);
       if (result.ok() || !reused || round > 0 || result.error().code != ErrorCode::kUnavailable ||
           !result.error().retriable) {
@@ -397,8 +401,8 @@ struct PocoHttpClient::Impl {
         std::lock_guard lock(poolMutex);
         pool.erase(t.origin);
       }
-      logger->debug("{} {}: pooled connection was closed by the server; reconnecting",
-                    req.method, t.display);
+      logger->debug("{} {}: pooled connection was closed by the server; reconnecting", req.method,
+                    t.display);
     }
   }
 
@@ -417,7 +421,8 @@ struct PocoHttpClient::Impl {
     std::lock_guard lock(statsMutex);
     stats.rateLimitWaitMs += wait.count();
     if (metrics.rateWait != nullptr) {
-      metrics.rateWait->labels({options.connection, bucket}).inc(static_cast<double>(wait.count()) / 1000.0);
+      metrics.rateWait->labels({options.connection, bucket})
+          .inc(static_cast<double>(wait.count()) / 1000.0);
     }
   }
 
@@ -448,13 +453,15 @@ struct PocoHttpClient::Impl {
   void addBytesOut(std::uint64_t n) {
     std::lock_guard lock(statsMutex);
     stats.bytesOut += n;
-    if (metrics.bytesOut != nullptr) metrics.bytesOut->labels({options.connection}).inc(static_cast<double>(n));
+    if (metrics.bytesOut != nullptr)
+      metrics.bytesOut->labels({options.connection}).inc(static_cast<double>(n));
   }
 
   void addBytesIn(std::uint64_t n) {
     std::lock_guard lock(statsMutex);
     stats.bytesIn += n;
-    if (metrics.bytesIn != nullptr) metrics.bytesIn->labels({options.connection}).inc(static_cast<double>(n));
+    if (metrics.bytesIn != nullptr)
+      metrics.bytesIn->labels({options.connection}).inc(static_cast<double>(n));
   }
 
   void recordAttempt(const std::string& bucket, int status, double ms, bool reused) {
@@ -615,7 +622,8 @@ sdk::Result<sdk::HttpResponse> PocoHttpClient::send(const sdk::HttpRequest& requ
     }
     if (retryAfter && *retryAfter > request.retry.maxDelay) {
       impl.logger->info("{} {}: not retrying: server asked to wait {} ms (more than {} ms)",
-                     request.method, t.display, retryAfter->count(), request.retry.maxDelay.count());
+                        request.method, t.display, retryAfter->count(),
+                        request.retry.maxDelay.count());
       return result;
     }
     const auto delay = retryAfter.value_or(backoffDelay(request.retry, attempt, impl.jitter()));

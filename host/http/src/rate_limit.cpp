@@ -73,7 +73,6 @@ std::optional<std::int64_t> parseHttpDate(const std::string& v) {
 
 }  // namespace
 
-
 TokenBucket::TokenBucket(double ratePerSecond, double burst, std::int64_t nowMs)
     : rate_(ratePerSecond), burst_(std::max(1.0, burst)), tokens_(burst_), lastMs_(nowMs) {}
 
@@ -123,7 +122,8 @@ std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
   v.erase(0, v.find_first_not_of(" \t"));
   v.erase(v.find_last_not_of(" \t") + 1);
   if (v.empty()) return std::nullopt;
-  if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(v.begin(), v.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     if (v.size() > 9) return std::nullopt;  // over 31 years: not a real instruction
     return std::chrono::milliseconds(std::stoll(v) * 1000);
   }

@@ -24,7 +24,8 @@ std::optional<std::string> base64Decode(std::string_view text) {
       // Padding only in the last two positions, and nothing but padding after it.
       if (i + 2 < text.size()) return std::nullopt;
       ++padding;
-    } else if (padding > 0 || !(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/')) {
+    } else if (padding > 0 ||
+               !(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/')) {
       return std::nullopt;
     }
   }

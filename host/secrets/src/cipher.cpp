@@ -20,7 +20,9 @@ struct CtxDeleter {
 };
 using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
 
-const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
 }  // namespace
@@ -36,7 +38,8 @@ std::string SecretCipher::seal(std::string_view plaintext, std::string_view asso
   // safe fallback for an encryption that silently did not happen.
   if (!ctx || RAND_bytes(nonce, static_cast<int>(kNonceSize)) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize), nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize),
+                          nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key_.bytes().data(), nonce) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(associatedData),
                         static_cast<int>(associatedData.size())) != 1 ||
@@ -69,12 +72,15 @@ sdk::Result<std::string> SecretCipher::open(std::string_view envelope,
   int finalLen = 0;
   const bool ok =
       ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize), nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize),
+                          nullptr) == 1 &&
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key_.bytes().data(), nonce) == 1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(associatedData),
                         static_cast<int>(associatedData.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), bytes(plain), &len, cipherText, static_cast<int>(textSize)) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), bytes(tag)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), bytes(plain), &len, cipherText, static_cast<int>(textSize)) ==
+          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
+                          bytes(tag)) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), bytes(plain) + len, &finalLen) == 1;
   if (!ok) {
     OPENSSL_cleanse(plain.data(), plain.size());

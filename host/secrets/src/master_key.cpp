@@ -1,11 +1,11 @@
 #include "ferry/host/secrets/master_key.hpp"
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -46,13 +46,15 @@ sdk::Result<MasterKey> MasterKey::fromBase64(std::string_view text) {
   auto decoded = detail::base64Decode(clean);
   wipe(clean);
   if (!decoded) {
-    return Error::make(ErrorCode::kInvalidArgument, "master key is not valid base64; " + masterKeyHowTo());
+    return Error::make(ErrorCode::kInvalidArgument,
+                       "master key is not valid base64; " + masterKeyHowTo());
   }
   if (decoded->size() != kSize) {
     const auto got = decoded->size();
     wipe(*decoded);
-    return Error::make(ErrorCode::kInvalidArgument,
-                       fmt::format("master key must be {} bytes, got {}; {}", kSize, got, masterKeyHowTo()));
+    return Error::make(
+        ErrorCode::kInvalidArgument,
+        fmt::format("master key must be {} bytes, got {}; {}", kSize, got, masterKeyHowTo()));
   }
   Bytes bytes{};
   std::memcpy(bytes.data(), decoded->data(), kSize);
@@ -74,7 +76,8 @@ MasterKey MasterKey::generate() {
 }
 
 std::string MasterKey::toBase64() const {
-  return detail::base64Encode(std::string_view(reinterpret_cast<const char*>(bytes_.data()), kSize));
+  return detail::base64Encode(
+      std::string_view(reinterpret_cast<const char*>(bytes_.data()), kSize));
 }
 
 std::string MasterKey::fingerprint() const {
@@ -98,10 +101,11 @@ sdk::Result<MasterKey> readMasterKeyFile(const std::string& path) {
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
-    return Error::make(ErrorCode::kPermissionDenied,
-                       fmt::format("master key file '{}' is accessible by group or others (mode {:04o}); "
-                                   "run `chmod 600 {}`",
-                                   path, st.st_mode & 07777, path));
+    return Error::make(
+        ErrorCode::kPermissionDenied,
+        fmt::format("master key file '{}' is accessible by group or others (mode {:04o}); "
+                    "run `chmod 600 {}`",
+                    path, st.st_mode & 07777, path));
   }
   std::string content;
   char buf[256];
@@ -126,7 +130,8 @@ sdk::Result<MasterKey> readMasterKeyFile(const std::string& path) {
 
 sdk::Result<MasterKey> loadMasterKey(const MasterKeySource& source) {
   if (!source.envVar.empty()) {
-    if (const char* value = std::getenv(source.envVar.c_str()); value != nullptr && *value != '\0') {
+    if (const char* value = std::getenv(source.envVar.c_str());
+        value != nullptr && *value != '\0') {
       auto key = MasterKey::fromBase64(value);
       if (!key.ok()) {
         auto err = key.takeError();
@@ -137,17 +142,19 @@ sdk::Result<MasterKey> loadMasterKey(const MasterKeySource& source) {
     }
   }
   if (!source.file.empty()) return readMasterKeyFile(source.file);
-  return Error::make(ErrorCode::kInvalidArgument,
-                     "no master key: secrets are only stored encrypted. Set " +
-                         (source.envVar.empty() ? std::string("a key file") : source.envVar + " or a key file") +
-                         "; " + masterKeyHowTo());
+  return Error::make(
+      ErrorCode::kInvalidArgument,
+      "no master key: secrets are only stored encrypted. Set " +
+          (source.envVar.empty() ? std::string("a key file") : source.envVar + " or a key file") +
+          "; " + masterKeyHowTo());
 }
 
 sdk::Result<MasterKey> createMasterKeyFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    return Error::make(ErrorCode::kInvalidArgument,
-                       fmt::format("cannot create master key file '{}': {}", path, std::strerror(errno)));
+    return Error::make(
+        ErrorCode::kInvalidArgument,
+        fmt::format("cannot create master key file '{}': {}", path, std::strerror(errno)));
   }
   // The umask may have cleared bits but cannot have added any; enforce 0600 regardless.
   ::fchmod(fd, 0600);

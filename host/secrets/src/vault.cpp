@@ -28,9 +28,9 @@ std::string associatedData(const std::string& scope, const std::string& key) {
 }
 
 Error badName(const char* what, const std::string& name) {
-  return Error::make(ErrorCode::kInvalidArgument,
-                     std::string("invalid ") + what + " name '" + name +
-                         "' (1-128 characters of A-Z a-z 0-9 . _ -)");
+  return Error::make(ErrorCode::kInvalidArgument, std::string("invalid ") + what + " name '" +
+                                                      name +
+                                                      "' (1-128 characters of A-Z a-z 0-9 . _ -)");
 }
 
 void wipe(std::string& s) {
@@ -97,14 +97,16 @@ sdk::Result<std::optional<std::string>> Vault::read(const std::string& scope,
   auto plain = cipher_.open(**stored, associatedData(scope, key));
   if (!plain.ok()) {
     auto err = plain.takeError();
-    err.message = "cannot decrypt " + what + ": " + err.message + " (master key " + fingerprint_ + ")";
+    err.message =
+        "cannot decrypt " + what + ": " + err.message + " (master key " + fingerprint_ + ")";
     return err;
   }
   redactor_->add(*plain);
   return std::optional<std::string>(std::move(*plain));
 }
 
-sdk::Status Vault::write(const std::string& scope, const std::string& key, const std::string& value) {
+sdk::Status Vault::write(const std::string& scope, const std::string& key,
+                         const std::string& value) {
   redactor_->add(value);
   return backend_.put(scope, key, cipher_.seal(value, associatedData(scope, key)));
 }
@@ -160,7 +162,8 @@ sdk::Result<CredentialValues> Vault::credentials(const std::string& set) {
   if (!fields.ok()) return fields.takeError();
   CredentialValues out;
   for (const auto& field : *fields) {
-    auto value = read(setScope(set), field, "field '" + field + "' of credential set '" + set + "'");
+    auto value =
+        read(setScope(set), field, "field '" + field + "' of credential set '" + set + "'");
     if (!value.ok()) return value.takeError();
     if (value->has_value()) out.emplace(field, std::move(**value));
   }
@@ -174,7 +177,9 @@ sdk::Result<std::optional<std::string>> Vault::credential(const std::string& set
   return read(setScope(set), field, "field '" + field + "' of credential set '" + set + "'");
 }
 
-sdk::Result<std::vector<std::string>> Vault::credentialSets() { return backend_.keys(kSetIndexScope); }
+sdk::Result<std::vector<std::string>> Vault::credentialSets() {
+  return backend_.keys(kSetIndexScope);
+}
 
 sdk::Status Vault::deleteCredentials(const std::string& set) {
   auto fields = credentialFields(set);

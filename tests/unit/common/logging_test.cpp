@@ -16,8 +16,8 @@ namespace {
 // A logger writing through its own RedactingSink into a string stream.
 struct CapturedLog {
   explicit CapturedLog(LogFormat format) : redactor(std::make_shared<Redactor>()) {
-    sink = std::make_shared<RedactingSink>(
-        std::make_shared<spdlog::sinks::ostream_sink_mt>(out), format, redactor);
+    sink = std::make_shared<RedactingSink>(std::make_shared<spdlog::sinks::ostream_sink_mt>(out),
+                                           format, redactor);
     logger = std::make_shared<spdlog::logger>("ferry.test", sink);
     logger->set_level(spdlog::level::trace);
   }
@@ -138,7 +138,8 @@ TEST(Logging, ConfigureLoggingWritesFilteredRedactedJsonToFile) {
   Poco::TemporaryFile file;
   auto redactor = std::make_shared<Redactor>();
   redactor->add("file-secret-42");
-  ASSERT_TRUE(configureLogging({LogFormat::kJson, sdk::LogLevel::kInfo, file.path()}, redactor).ok());
+  ASSERT_TRUE(
+      configureLogging({LogFormat::kJson, sdk::LogLevel::kInfo, file.path()}, redactor).ok());
   auto logger = getLogger("ferry.config-test");
   EXPECT_EQ(getLogger("ferry.config-test"), logger);
   logger->debug("hidden by level");
@@ -154,8 +155,8 @@ TEST(Logging, ConfigureLoggingWritesFilteredRedactedJsonToFile) {
 }
 
 TEST(Logging, UnopenableLogFileIsAnError) {
-  const auto status = configureLogging({LogFormat::kText, sdk::LogLevel::kInfo,
-                                        "/dev/null/ferry/log.txt"});
+  const auto status =
+      configureLogging({LogFormat::kText, sdk::LogLevel::kInfo, "/dev/null/ferry/log.txt"});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("/dev/null/ferry/log.txt"), std::string::npos);
 }

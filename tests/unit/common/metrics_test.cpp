@@ -19,15 +19,18 @@ bool hasLine(const std::string& text, const std::string& line) {
 
 TEST(Metrics, CounterRendersHelpTypeAndLabels) {
   MetricsRegistry reg;
-  auto& family = reg.counter("ferry_http_requests_total", "HTTP attempts.", {"connection", "status"});
+  auto& family =
+      reg.counter("ferry_http_requests_total", "HTTP attempts.", {"connection", "status"});
   family.labels({"sf", "200"}).inc();
   family.labels({"sf", "200"}).inc(2);
   family.labels({"sf", "429"}).inc();
   const auto text = reg.renderPrometheus();
   EXPECT_TRUE(hasLine(text, "# HELP ferry_http_requests_total HTTP attempts.")) << text;
   EXPECT_TRUE(hasLine(text, "# TYPE ferry_http_requests_total counter")) << text;
-  EXPECT_TRUE(hasLine(text, R"(ferry_http_requests_total{connection="sf",status="200"} 3)")) << text;
-  EXPECT_TRUE(hasLine(text, R"(ferry_http_requests_total{connection="sf",status="429"} 1)")) << text;
+  EXPECT_TRUE(hasLine(text, R"(ferry_http_requests_total{connection="sf",status="200"} 3)"))
+      << text;
+  EXPECT_TRUE(hasLine(text, R"(ferry_http_requests_total{connection="sf",status="429"} 1)"))
+      << text;
 }
 
 TEST(Metrics, CountersIgnoreNegativeAndNonFiniteDeltas) {
@@ -41,9 +44,7 @@ TEST(Metrics, CountersIgnoreNegativeAndNonFiniteDeltas) {
 
 TEST(Metrics, LabelValuesAndHelpAreEscaped) {
   MetricsRegistry reg;
-  reg.gauge("ferry_lag_seconds", "Lag\\behind\nsource.", {"flow"})
-      .labels({"a\"b\\c\nd"})
-      .set(2.5);
+  reg.gauge("ferry_lag_seconds", "Lag\\behind\nsource.", {"flow"}).labels({"a\"b\\c\nd"}).set(2.5);
   const auto text = reg.renderPrometheus();
   EXPECT_TRUE(hasLine(text, R"(# HELP ferry_lag_seconds Lag\\behind\nsource.)")) << text;
   EXPECT_TRUE(hasLine(text, R"(ferry_lag_seconds{flow="a\"b\\c\nd"} 2.5)")) << text;
@@ -52,8 +53,9 @@ TEST(Metrics, LabelValuesAndHelpAreEscaped) {
 TEST(Metrics, UnlabelledSeriesAndSpecialValues) {
   MetricsRegistry reg;
   reg.gauge("up", "Up.").labels(std::vector<std::string>{}).set(1);
-  reg.gauge("inf_value", "Inf.").labels(std::vector<std::string>{}).set(
-      std::numeric_limits<double>::infinity());
+  reg.gauge("inf_value", "Inf.")
+      .labels(std::vector<std::string>{})
+      .set(std::numeric_limits<double>::infinity());
   const auto text = reg.renderPrometheus();
   EXPECT_TRUE(hasLine(text, "up 1")) << text;
   EXPECT_TRUE(hasLine(text, "inf_value +Inf")) << text;

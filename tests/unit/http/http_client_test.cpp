@@ -46,9 +46,9 @@ struct HttpClientTest : ::testing::Test {
   std::shared_ptr<spdlog::logger> logger;
 
   HttpClientTest() {
-    auto sink = std::make_shared<RedactingSink>(
-        std::make_shared<spdlog::sinks::ostream_sink_mt>(logged), LogFormat::kText,
-        std::make_shared<Redactor>());
+    auto sink =
+        std::make_shared<RedactingSink>(std::make_shared<spdlog::sinks::ostream_sink_mt>(logged),
+                                        LogFormat::kText, std::make_shared<Redactor>());
     logger = std::make_shared<spdlog::logger>("ferry.http", sink);
     logger->set_level(spdlog::level::trace);
   }
@@ -92,8 +92,9 @@ TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
 
 TEST_F(HttpClientTest, ReconnectsTransparentlyAfterServerClosedIdleConnection) {
   // The server drops keep-alive connections after 100 ms of idleness.
-  TestServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { TestServer::reply(resp, "ok"); },
-                    Poco::Timespan(0, 100'000));
+  TestServer server(
+      [](HTTPServerRequest&, HTTPServerResponse& resp) { TestServer::reply(resp, "ok"); },
+      Poco::Timespan(0, 100'000));
   PocoHttpClient client(options());
   auto req = get(server.url("/a"));
   req.retry.maxAttempts = 1;  // the reconnect must not rely on the retry policy
@@ -307,7 +308,8 @@ TEST_F(HttpClientTest, ReadTimeoutIsARetriableUnavailableError) {
   ASSERT_FALSE(r.ok());  // the answer comes at 300 ms: only a working timeout fails the call
   EXPECT_EQ(r.error().code, sdk::ErrorCode::kUnavailable);
   EXPECT_TRUE(r.error().retriable);
-  EXPECT_NE(r.error().message.find("timed out after 100 ms"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("timed out after 100 ms"), std::string::npos)
+      << r.error().message;
   EXPECT_EQ(r.error().message.find("q=1"), std::string::npos) << "no query strings in errors";
   EXPECT_EQ(client.stats().networkErrors, 1u);
 }
@@ -336,7 +338,8 @@ TEST_F(HttpClientTest, NetworkErrorsRetriedOnlyWhenIdempotent) {
 }
 
 TEST_F(HttpClientTest, TokenBucketSpacesCallsAtTheConfiguredRate) {
-  TestServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { TestServer::reply(resp, "ok"); });
+  TestServer server(
+      [](HTTPServerRequest&, HTTPServerResponse& resp) { TestServer::reply(resp, "ok"); });
   PocoHttpClient client(options());
   client.defineBucket({"people-default", 5.0, 1.0});
   auto req = get(server.url("/people"));
@@ -378,15 +381,21 @@ TEST_F(HttpClientTest, CountersReachTheMetricsRegistry) {
   ASSERT_TRUE(client.send(req).ok());
   const auto text = registry.renderPrometheus();
   EXPECT_NE(text.find(R"(ferry_http_requests_total{connection="conn1",bucket="q",status="503"} 1)"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find(R"(ferry_http_requests_total{connection="conn1",bucket="q",status="200"} 2)"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find(R"(ferry_http_retries_total{connection="conn1",bucket="q"} 1)"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find(R"(ferry_http_request_duration_seconds_count{connection="conn1",bucket="q"} 3)"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(ferry_http_request_duration_seconds_count{connection="conn1",bucket="q"} 3)"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find(R"(ferry_http_connections_opened_total{connection="conn1"} 1)"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   const auto s = client.stats();
   EXPECT_EQ(s.latency.count, 3u);
   std::uint64_t inBuckets = 0;

@@ -53,9 +53,9 @@ TEST(Backoff, FullJitterStaysUnderExponentialCeiling) {
   p.maxDelay = milliseconds(1000);
   EXPECT_EQ(backoffDelay(p, 1, 0.0), milliseconds(0));
   EXPECT_EQ(backoffDelay(p, 1, 0.999), milliseconds(99));
-  EXPECT_EQ(backoffDelay(p, 2, 0.5), milliseconds(100));   // ceiling 200
-  EXPECT_EQ(backoffDelay(p, 3, 0.5), milliseconds(200));   // ceiling 400
-  EXPECT_EQ(backoffDelay(p, 10, 0.5), milliseconds(500));  // capped at 1000
+  EXPECT_EQ(backoffDelay(p, 2, 0.5), milliseconds(100));     // ceiling 200
+  EXPECT_EQ(backoffDelay(p, 3, 0.5), milliseconds(200));     // ceiling 400
+  EXPECT_EQ(backoffDelay(p, 10, 0.5), milliseconds(500));    // capped at 1000
   EXPECT_EQ(backoffDelay(p, 1000, 0.5), milliseconds(500));  // no overflow
 }
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <thread>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 
@@ -37,7 +37,8 @@ class TestServer {
     params.privateKeyFile = keyFile;
     params.verificationMode = Poco::Net::Context::VERIFY_NONE;
     params.loadDefaultCAs = false;
-    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    Poco::Net::Context::Ptr ctx =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
     Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, ctx);
     return std::unique_ptr<TestServer>(
         new TestServer(std::move(handler), socket, Poco::Timespan(10, 0), "https"));
@@ -67,8 +68,8 @@ class TestServer {
   }
 
  private:
-  TestServer(Handler handler, const Poco::Net::ServerSocket& socket, Poco::Timespan keepAliveTimeout,
-             std::string scheme)
+  TestServer(Handler handler, const Poco::Net::ServerSocket& socket,
+             Poco::Timespan keepAliveTimeout, std::string scheme)
       : handler_(std::make_shared<Handler>(std::move(handler))), scheme_(std::move(scheme)) {
     port_ = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
@@ -76,14 +77,16 @@ class TestServer {
     params->setKeepAliveTimeout(keepAliveTimeout);
     params->setMaxKeepAliveRequests(0);  // unlimited
     params->setMaxThreads(4);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(handler_, requests_), socket, params);
+    server_ =
+        std::make_unique<Poco::Net::HTTPServer>(new Factory(handler_, requests_), socket, params);
     server_->start();
   }
 
   class Dispatch final : public Poco::Net::HTTPRequestHandler {
    public:
     explicit Dispatch(std::shared_ptr<Handler> h) : handler_(std::move(h)) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& resp) override {
       (*handler_)(req, resp);
     }
 
@@ -94,7 +97,8 @@ class TestServer {
    public:
     Factory(std::shared_ptr<Handler> h, std::shared_ptr<std::atomic<int>> n)
         : handler_(std::move(h)), requests_(std::move(n)) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
       ++*requests_;
       return new Dispatch(handler_);
     }

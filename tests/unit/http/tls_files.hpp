@@ -41,7 +41,8 @@ class TlsFiles {
   std::string keyPath() const { return dir_.path() + "/server.key"; }
 
  private:
-  static X509* makeCert(EVP_PKEY* key, EVP_PKEY* signer, X509* issuer, const std::string& cn, bool isCa) {
+  static X509* makeCert(EVP_PKEY* key, EVP_PKEY* signer, X509* issuer, const std::string& cn,
+                        bool isCa) {
     static long serial = 1;
     X509* cert = X509_new();
     X509_set_version(cert, 2);

@@ -13,7 +13,9 @@ using Poco::Net::HTTPServerResponse;
 using testing::TestServer;
 using testing::TlsFiles;
 
-void hello(HTTPServerRequest&, HTTPServerResponse& resp) { TestServer::reply(resp, "secure hello"); }
+void hello(HTTPServerRequest&, HTTPServerResponse& resp) {
+  TestServer::reply(resp, "secure hello");
+}
 
 HttpClientOptions optionsWithCa(const std::string& ca, sdk::Clock& clock) {
   HttpClientOptions o;

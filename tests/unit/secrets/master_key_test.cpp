@@ -1,8 +1,8 @@
 #include "ferry/host/secrets/master_key.hpp"
 
+#include <sys/stat.h>
 #include <cstdlib>
 #include <fstream>
-#include <sys/stat.h>
 
 #include <Poco/TemporaryFile.h>
 #include <gtest/gtest.h>

@@ -48,13 +48,14 @@ TEST_F(VaultTest, CredentialSetsRoundTrip) {
 TEST_F(VaultTest, NothingReachesTheBackendInPlaintext) {
   ASSERT_TRUE(vault.putCredentials("salesforce-prod", salesforce).ok());
   ASSERT_TRUE(vault.putToken("sf", "access_token", "00D-access-token-value").ok());
-  expectNoPlaintextIn({"3MVG9-client-id", "S3CR3T-client-secret", "5Aep-refresh-token",
-                       "00D-access-token-value"});
+  expectNoPlaintextIn(
+      {"3MVG9-client-id", "S3CR3T-client-secret", "5Aep-refresh-token", "00D-access-token-value"});
   EXPECT_EQ(backend.contents().size(), 5u);  // 3 fields + set index + 1 token
 }
 
 TEST_F(VaultTest, UpdateMergesAndPutReplaces) {
-  ASSERT_TRUE(vault.putCredentials("ib", {{"api_key", "key-one-1111"}, {"base_url", "https://x"}}).ok());
+  ASSERT_TRUE(
+      vault.putCredentials("ib", {{"api_key", "key-one-1111"}, {"base_url", "https://x"}}).ok());
   ASSERT_TRUE(vault.updateCredentials("ib", {{"api_key", "key-two-2222"}}).ok());
   EXPECT_EQ(vault.credentials("ib").value(),
             (CredentialValues{{"api_key", "key-two-2222"}, {"base_url", "https://x"}}));
@@ -83,7 +84,8 @@ TEST_F(VaultTest, ValueMovedToAnotherKeyFailsToOpen) {
   const auto read = vault.token("other", "access_token");
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().code, sdk::ErrorCode::kPermissionDenied);
-  EXPECT_NE(read.error().message.find("token 'access_token' of connection 'other'"), std::string::npos)
+  EXPECT_NE(read.error().message.find("token 'access_token' of connection 'other'"),
+            std::string::npos)
       << read.error().message;
   EXPECT_EQ(read.error().message.find("token-for"), std::string::npos);
 }
@@ -102,7 +104,8 @@ TEST_F(VaultTest, WrongMasterKeyFailsCleanly) {
 
 TEST_F(VaultTest, InvalidNamesAreRejected) {
   EXPECT_EQ(vault.putCredentials("", {{"a", "b"}}).error().code, sdk::ErrorCode::kInvalidArgument);
-  EXPECT_EQ(vault.putCredentials("a/b", {{"a", "b"}}).error().code, sdk::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(vault.putCredentials("a/b", {{"a", "b"}}).error().code,
+            sdk::ErrorCode::kInvalidArgument);
   EXPECT_EQ(vault.putCredentials("ok", {{"bad field", "b"}}).error().code,
             sdk::ErrorCode::kInvalidArgument);
   EXPECT_EQ(vault.putToken("conn\n", "t", "v").error().code, sdk::ErrorCode::kInvalidArgument);

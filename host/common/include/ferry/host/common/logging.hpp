@@ -68,7 +68,8 @@ LogFields currentLogFields();
 
 // Formats a record plus the current fields, without a line ending:
 //   text: 2026-01-02T03:04:05.678Z INFO  ferry.http [connection=sf flow=f] message
-//   json: {"timestamp":"...","level":"info","logger":"ferry.http","message":"...","connection":"sf"}
+//   json:
+//   {"timestamp":"...","level":"info","logger":"ferry.http","message":"...","connection":"sf"}
 std::unique_ptr<spdlog::formatter> makeLogFormatter(LogFormat format);
 
 // The sink every ferry logger writes to. Thread-safe; target and format can be swapped at run

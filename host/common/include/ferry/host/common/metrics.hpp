@@ -91,7 +91,9 @@ class Family {
   friend class MetricsRegistry;
   Family(std::string name, std::string help, std::vector<std::string> labelNames,
          std::vector<double> bounds)
-      : name_(std::move(name)), help_(std::move(help)), labelNames_(std::move(labelNames)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labelNames_(std::move(labelNames)),
         bounds_(std::move(bounds)) {}
 
   std::string name_;

@@ -57,8 +57,8 @@ struct HttpClientOptions {
 
 // Latency of single attempts (time to the last body byte), in milliseconds.
 struct LatencyHistogram {
-  std::vector<double> boundsMs;        // upper bounds
-  std::vector<std::uint64_t> counts;   // per bound, plus one overflow bucket (not cumulative)
+  std::vector<double> boundsMs;       // upper bounds
+  std::vector<std::uint64_t> counts;  // per bound, plus one overflow bucket (not cumulative)
   double sumMs = 0;
   std::uint64_t count = 0;
 };

@@ -44,7 +44,8 @@ class Vault {
   // Adds or overwrites the given fields, keeping the others (creates the set if needed).
   sdk::Status updateCredentials(const std::string& set, const CredentialValues& values);
   sdk::Result<CredentialValues> credentials(const std::string& set);  // kNotFound when absent
-  sdk::Result<std::optional<std::string>> credential(const std::string& set, const std::string& field);
+  sdk::Result<std::optional<std::string>> credential(const std::string& set,
+                                                     const std::string& field);
   // Field names only: what the admin API may show about a set.
   sdk::Result<std::vector<std::string>> credentialFields(const std::string& set);
   sdk::Result<std::vector<std::string>> credentialSets();
@@ -52,8 +53,10 @@ class Vault {
   sdk::Status deleteCredentials(const std::string& set);  // kNotFound when absent
 
   // ---- connection tokens ----
-  sdk::Result<std::optional<std::string>> token(const std::string& connection, const std::string& name);
-  sdk::Status putToken(const std::string& connection, const std::string& name, const std::string& value);
+  sdk::Result<std::optional<std::string>> token(const std::string& connection,
+                                                const std::string& name);
+  sdk::Status putToken(const std::string& connection, const std::string& name,
+                       const std::string& value);
   sdk::Status eraseToken(const std::string& connection, const std::string& name);
   sdk::Status clearTokens(const std::string& connection);
 

@@ -33,14 +33,22 @@ Link benchLink(int n, int generation) {
                           {"lastName", ferry::sdk::Value("Last" + id)},
                           {"phone", ferry::sdk::Value("+4930" + id)},
                           {"generation", ferry::sdk::Value(generation)}};
-  return Link{"", "003" + id, "p-" + id, std::move(base), 1700000000000 + generation, 1700000000000 + generation, 0};
+  return Link{"",
+              "003" + id,
+              "p-" + id,
+              std::move(base),
+              1700000000000 + generation,
+              1700000000000 + generation,
+              0};
 }
 
 BatchCommit batch(int index, int generation, std::int64_t runId) {
   BatchCommit b;
   b.flow = "bench";
-  b.cursor = std::pair{Direction::kForward, "cursor-" + std::to_string(generation) + "-" + std::to_string(index)};
-  for (int i = 0; i < kLinksPerBatch; ++i) b.upsertLinks.push_back(benchLink(index * kLinksPerBatch + i, generation));
+  b.cursor = std::pair{Direction::kForward,
+                       "cursor-" + std::to_string(generation) + "-" + std::to_string(index)};
+  for (int i = 0; i < kLinksPerBatch; ++i)
+    b.upsertLinks.push_back(benchLink(index * kLinksPerBatch + i, generation));
   b.runId = runId;
   b.countsDelta.read = kLinksPerBatch;
   b.countsDelta.created = kLinksPerBatch;
@@ -97,8 +105,9 @@ void bench(const char* backend, const std::string& url, int batches) {
   }
 
   const double links = static_cast<double>(batches) * kLinksPerBatch;
-  std::printf("%-11s %8d %12.1f %12.0f %12.1f %12.0f %14.1f\n", backend, batches, 1000 * insertSecs / batches,
-              links / insertSecs, 1000 * updateSecs / batches, links / updateSecs, 1000 * lookupSecs / lookups);
+  std::printf("%-11s %8d %12.1f %12.0f %12.1f %12.0f %14.1f\n", backend, batches,
+              1000 * insertSecs / batches, links / insertSecs, 1000 * updateSecs / batches,
+              links / updateSecs, 1000 * lookupSecs / lookups);
 }
 
 }  // namespace
@@ -121,10 +130,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::printf("commitBatch with %d links per batch (cursor, links, run counts in one transaction)\n",
-              kLinksPerBatch);
-  std::printf("%-11s %8s %12s %12s %12s %12s %14s\n", "backend", "batches", "insert ms/b", "insert l/s",
-              "update ms/b", "update l/s", "lookup1000 ms");
+  std::printf(
+      "commitBatch with %d links per batch (cursor, links, run counts in one transaction)\n",
+      kLinksPerBatch);
+  std::printf("%-11s %8s %12s %12s %12s %12s %14s\n", "backend", "batches", "insert ms/b",
+              "insert l/s", "update ms/b", "update l/s", "lookup1000 ms");
 
   ferry::testing::TempSqliteFile sqlite;
   bench("sqlite", sqlite.url(), batches);

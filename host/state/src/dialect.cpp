@@ -32,10 +32,14 @@ std::string substituteTypes(std::string_view text, std::string_view identity, st
     if (text[i] == '{') {
       const auto close = text.find('}', i);
       const std::string_view token = text.substr(i, close - i + 1);
-      if (token == "{identity}") out += identity;
-      else if (token == "{key}") out += key;
-      else if (token == "{blob}") out += blob;
-      else out += token;  // not a type token: keep as written
+      if (token == "{identity}")
+        out += identity;
+      else if (token == "{key}")
+        out += key;
+      else if (token == "{blob}")
+        out += blob;
+      else
+        out += token;  // not a type token: keep as written
       i = close == std::string_view::npos ? text.size() : close + 1;
     } else {
       out += text[i++];

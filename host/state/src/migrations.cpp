@@ -2,8 +2,8 @@
 
 namespace ferry::host::state {
 
-// Every column but kv.value is NOT NULL with an empty or zero default meaning "absent": the rows map 1:1 onto
-// the structs in store.hpp, and both drivers read them without null handling.
+// Every column but kv.value is NOT NULL with an empty or zero default meaning "absent": the rows
+// map 1:1 onto the structs in store.hpp, and both drivers read them without null handling.
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1,

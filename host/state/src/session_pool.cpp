@@ -4,10 +4,12 @@
 
 namespace ferry::host::state {
 
-SessionPool::SessionPool(Factory factory, std::size_t maxSessions, std::chrono::milliseconds waitLimit)
+SessionPool::SessionPool(Factory factory, std::size_t maxSessions,
+                         std::chrono::milliseconds waitLimit)
     : factory_(std::move(factory)), maxSessions_(maxSessions), waitLimit_(waitLimit) {}
 
-SessionPool::Handle::Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session, bool reused)
+SessionPool::Handle::Handle(SessionPool& pool, std::unique_ptr<Poco::Data::Session> session,
+                            bool reused)
     : pool_(&pool), session_(std::move(session)), reused_(reused) {}
 
 SessionPool::Handle::Handle(Handle&& other) noexcept
@@ -21,7 +23,8 @@ SessionPool::Handle::~Handle() {
 
 SessionPool::Handle SessionPool::acquire() {
   std::unique_lock lock(mutex_);
-  const bool ready = available_.wait_for(lock, waitLimit_, [&] { return !idle_.empty() || open_ < maxSessions_; });
+  const bool ready =
+      available_.wait_for(lock, waitLimit_, [&] { return !idle_.empty() || open_ < maxSessions_; });
   if (!ready) {
     throw Poco::Data::SessionPoolExhaustedException("all " + std::to_string(maxSessions_) +
                                                     " state store sessions stayed busy");

@@ -32,14 +32,19 @@ class CorruptRow : public std::runtime_error {
 };
 
 std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 std::int64_t orNow(std::int64_t ms, std::int64_t now) { return ms != 0 ? ms : now; }
 
-Error invalid(std::string message) { return Error::make(ErrorCode::kInvalidArgument, std::move(message)); }
-Error notFound(std::string message) { return Error::make(ErrorCode::kNotFound, std::move(message)); }
+Error invalid(std::string message) {
+  return Error::make(ErrorCode::kInvalidArgument, std::move(message));
+}
+Error notFound(std::string message) {
+  return Error::make(ErrorCode::kNotFound, std::move(message));
+}
 
 // ---- Enum and JSON columns ----
 
@@ -51,7 +56,9 @@ ConflictKind parseConflictKind(const std::string& s) {
   if (s == "ambiguous_match") return ConflictKind::kAmbiguousMatch;
   throw CorruptRow("unknown conflict kind '" + s + "'");
 }
-const char* conflictStatusName(ConflictStatus s) { return s == ConflictStatus::kResolved ? "resolved" : "open"; }
+const char* conflictStatusName(ConflictStatus s) {
+  return s == ConflictStatus::kResolved ? "resolved" : "open";
+}
 ConflictStatus parseConflictStatus(const std::string& s) {
   if (s == "open") return ConflictStatus::kOpen;
   if (s == "resolved") return ConflictStatus::kResolved;
@@ -59,16 +66,20 @@ ConflictStatus parseConflictStatus(const std::string& s) {
 }
 const char* deadLetterStatusName(DeadLetterStatus s) {
   switch (s) {
-    case DeadLetterStatus::kPending: return "pending";
-    case DeadLetterStatus::kRetrying: return "retrying";
-    case DeadLetterStatus::kResolved: return "resolved";
-    case DeadLetterStatus::kDiscarded: return "discarded";
+    case DeadLetterStatus::kPending:
+      return "pending";
+    case DeadLetterStatus::kRetrying:
+      return "retrying";
+    case DeadLetterStatus::kResolved:
+      return "resolved";
+    case DeadLetterStatus::kDiscarded:
+      return "discarded";
   }
   return "pending";
 }
 DeadLetterStatus parseDeadLetterStatus(const std::string& s) {
-  for (auto status : {DeadLetterStatus::kPending, DeadLetterStatus::kRetrying, DeadLetterStatus::kResolved,
-                      DeadLetterStatus::kDiscarded}) {
+  for (auto status : {DeadLetterStatus::kPending, DeadLetterStatus::kRetrying,
+                      DeadLetterStatus::kResolved, DeadLetterStatus::kDiscarded}) {
     if (s == deadLetterStatusName(status)) return status;
   }
   throw CorruptRow("unknown dead letter status '" + s + "'");
@@ -80,15 +91,20 @@ Direction parseDirection(const std::string& s) {
 }
 const char* runStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kAbandoned: return "abandoned";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kSucceeded:
+      return "succeeded";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kAbandoned:
+      return "abandoned";
   }
   return "running";
 }
 RunStatus parseRunStatus(const std::string& s) {
-  for (auto status : {RunStatus::kRunning, RunStatus::kSucceeded, RunStatus::kFailed, RunStatus::kAbandoned}) {
+  for (auto status :
+       {RunStatus::kRunning, RunStatus::kSucceeded, RunStatus::kFailed, RunStatus::kAbandoned}) {
     if (s == runStatusName(status)) return status;
   }
   throw CorruptRow("unknown run status '" + s + "'");
@@ -117,7 +133,8 @@ sdk::Value tagKinds(const sdk::Value& v) {
     case sdk::ValueKind::kObject: {
       Object out;
       out.reserve(v.asObject().size());
-      for (const auto& [key, item] : v.asObject()) out.set(key.starts_with('$') ? "$" + key : key, tagKinds(item));
+      for (const auto& [key, item] : v.asObject())
+        out.set(key.starts_with('$') ? "$" + key : key, tagKinds(item));
       return out;
     }
     default:
@@ -164,7 +181,8 @@ Object parseObject(const std::string& text, const char* column) {
   std::string error;
   auto value = sdk::Value::fromJson(text, &error);
   if (!value || !value->isObject()) {
-    throw CorruptRow(std::string(column) + " is not a JSON object" + (error.empty() ? "" : ": " + error));
+    throw CorruptRow(std::string(column) + " is not a JSON object" +
+                     (error.empty() ? "" : ": " + error));
   }
   return std::move(untagKinds(*value, column).asObject());
 }
@@ -206,31 +224,32 @@ struct LinkRows {
   std::vector<Int64> sourceModified, sinkModified, updated;
 
   void bindTo(Statement& st) {
-    st, into(sourceIds), into(sinkIds), into(bases), into(sourceModified), into(sinkModified), into(updated);
+    st, into(sourceIds), into(sinkIds), into(bases), into(sourceModified), into(sinkModified),
+        into(updated);
   }
   void appendTo(const std::string& flow, std::vector<Link>& out) const {
     for (std::size_t i = 0; i < sourceIds.size(); ++i) {
-      out.push_back(Link{flow, sourceIds[i], sinkIds[i], parseObject(bases[i], "links.base"), sourceModified[i],
-                         sinkModified[i], updated[i]});
+      out.push_back(Link{flow, sourceIds[i], sinkIds[i], parseObject(bases[i], "links.base"),
+                         sourceModified[i], sinkModified[i], updated[i]});
     }
   }
 };
 
 constexpr std::string_view kConflictColumns =
-    "id, flow, kind, status, source_id, sink_id, fields, source_values, sink_values, base, candidates, "
-    "resolution, created_at, resolved_at";
+    "id, flow, kind, status, source_id, sink_id, fields, source_values, sink_values, base, "
+    "candidates, resolution, created_at, resolved_at";
 
 struct ConflictRows {
   std::vector<Int64> ids, created, resolved;
-  std::vector<std::string> flows, kinds, statuses, sourceIds, sinkIds, fields, sourceValues, sinkValues, bases,
-      candidates, resolutions;
+  std::vector<std::string> flows, kinds, statuses, sourceIds, sinkIds, fields, sourceValues,
+      sinkValues, bases, candidates, resolutions;
 
   void bindTo(Statement& st) {
-    st, into(ids), into(flows), into(kinds), into(statuses), into(sourceIds), into(sinkIds), into(fields),
-        into(sourceValues), into(sinkValues), into(bases), into(candidates), into(resolutions), into(created),
-        into(resolved);
+    st, into(ids), into(flows), into(kinds), into(statuses), into(sourceIds), into(sinkIds),
+        into(fields), into(sourceValues), into(sinkValues), into(bases), into(candidates),
+        into(resolutions), into(created), into(resolved);
   }
-  std::vector<Conflict> take() const {
+  std::vector<Conflict> decode() const {
     std::vector<Conflict> out;
     out.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -256,19 +275,21 @@ struct ConflictRows {
 };
 
 constexpr std::string_view kDeadLetterColumns =
-    "id, flow, direction, record_id, payload, reason, error_code, field, retriable, attempts, next_retry_at, "
-    "status, created_at, updated_at";
+    "id, flow, direction, record_id, payload, reason, error_code, field, retriable, attempts, "
+    "next_retry_at, status, created_at, updated_at";
 
 struct DeadLetterRows {
   std::vector<Int64> ids, nextRetry, created, updated;
   std::vector<int> retriable, attempts;
-  std::vector<std::string> flows, directions, recordIds, payloads, reasons, errorCodes, fields, statuses;
+  std::vector<std::string> flows, directions, recordIds, payloads, reasons, errorCodes, fields,
+      statuses;
 
   void bindTo(Statement& st) {
-    st, into(ids), into(flows), into(directions), into(recordIds), into(payloads), into(reasons), into(errorCodes),
-        into(fields), into(retriable), into(attempts), into(nextRetry), into(statuses), into(created), into(updated);
+    st, into(ids), into(flows), into(directions), into(recordIds), into(payloads), into(reasons),
+        into(errorCodes), into(fields), into(retriable), into(attempts), into(nextRetry),
+        into(statuses), into(created), into(updated);
   }
-  std::vector<DeadLetter> take() const {
+  std::vector<DeadLetter> decode() const {
     std::vector<DeadLetter> out;
     out.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -294,18 +315,20 @@ struct DeadLetterRows {
 };
 
 constexpr std::string_view kRunColumns =
-    "id, flow, node, started_at, ended_at, status, read_count, created_count, updated_count, unchanged_count, "
-    "deleted_count, rejected_count, conflict_count, error";
+    "id, flow, node, started_at, ended_at, status, read_count, created_count, updated_count, "
+    "unchanged_count, deleted_count, rejected_count, conflict_count, error";
 
 struct RunRows {
-  std::vector<Int64> ids, started, ended, read, created, updated, unchanged, deleted, rejected, conflicts;
+  std::vector<Int64> ids, started, ended, read, created, updated, unchanged, deleted, rejected,
+      conflicts;
   std::vector<std::string> flows, nodes, statuses, errors;
 
   void bindTo(Statement& st) {
-    st, into(ids), into(flows), into(nodes), into(started), into(ended), into(statuses), into(read), into(created),
-        into(updated), into(unchanged), into(deleted), into(rejected), into(conflicts), into(errors);
+    st, into(ids), into(flows), into(nodes), into(started), into(ended), into(statuses), into(read),
+        into(created), into(updated), into(unchanged), into(deleted), into(rejected),
+        into(conflicts), into(errors);
   }
-  std::vector<Run> take() const {
+  std::vector<Run> decode() const {
     std::vector<Run> out;
     out.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -316,7 +339,8 @@ struct RunRows {
       r.startedAtMs = started[i];
       r.endedAtMs = ended[i];
       r.status = parseRunStatus(statuses[i]);
-      r.counts = RunCounts{read[i], created[i], updated[i], unchanged[i], deleted[i], rejected[i], conflicts[i]};
+      r.counts = RunCounts{read[i],    created[i],  updated[i],  unchanged[i],
+                           deleted[i], rejected[i], conflicts[i]};
       r.error = errors[i];
       out.push_back(std::move(r));
     }
@@ -324,7 +348,8 @@ struct RunRows {
   }
 };
 
-constexpr std::string_view kFlowVersionColumns = "v.flow, v.version, v.definition, v.connections, v.origin, v.deployed_at";
+constexpr std::string_view kFlowVersionColumns =
+    "v.flow, v.version, v.definition, v.connections, v.origin, v.deployed_at";
 
 struct FlowVersionRows {
   std::vector<std::string> names, definitions, connections, origins;
@@ -332,12 +357,14 @@ struct FlowVersionRows {
   std::vector<Int64> deployed;
 
   void bindTo(Statement& st) {
-    st, into(names), into(versions), into(definitions), into(connections), into(origins), into(deployed);
+    st, into(names), into(versions), into(definitions), into(connections), into(origins),
+        into(deployed);
   }
-  std::vector<FlowVersion> take() const {
+  std::vector<FlowVersion> decode() const {
     std::vector<FlowVersion> out;
     for (std::size_t i = 0; i < names.size(); ++i) {
-      out.push_back(FlowVersion{names[i], versions[i], definitions[i], connections[i], origins[i], deployed[i]});
+      out.push_back(FlowVersion{names[i], versions[i], definitions[i], connections[i], origins[i],
+                                deployed[i]});
     }
     return out;
   }
@@ -381,7 +408,8 @@ Where deadLetterWhere(const DeadLetterFilter& f) {
 
 SqlStateStore::SqlStateStore(std::unique_ptr<Dialect> dialect)
     : dialect_(std::move(dialect)),
-      pool_([d = dialect_.get()] { return d->connect(); }, dialect_->maxSessions(), std::chrono::seconds(30)) {}
+      pool_([d = dialect_.get()] { return d->connect(); }, dialect_->maxSessions(),
+            std::chrono::seconds(30)) {}
 
 Result<std::unique_ptr<StateStore>> SqlStateStore::open(std::unique_ptr<Dialect> dialect) {
   std::unique_ptr<SqlStateStore> store(new SqlStateStore(std::move(dialect)));
@@ -400,12 +428,15 @@ auto SqlStateStore::withSession(const char* what, bool write, Fn&& fn)
     bool committing = false;
     auto fail = [&](Error error) -> R {
       if (handle) {
+        // A session whose state is unknown (lost connection, failed COMMIT or ROLLBACK) is
+        // closed rather than reused; closing also ends any transaction left open on it.
+        bool reusable = !committing && error.code != ErrorCode::kUnavailable;
         try {
           if (write && !committing) dialect_->rollback(**handle);
         } catch (const std::exception&) {
-          handle->discard();  // cannot tell what state it is in
+          reusable = false;
         }
-        if (error.code == ErrorCode::kUnavailable) handle->discard();
+        if (!reusable) handle->discard();
       }
       return R(std::move(error));
     };
@@ -423,7 +454,8 @@ auto SqlStateStore::withSession(const char* what, bool write, Fn&& fn)
       // A pooled connection that died while idle (server restart, idle timeout) fails on first
       // use. Nothing was committed on it, so one more try on a fresh connection is safe; a
       // failure during COMMIT is not retried, since the commit may have happened.
-      const bool staleConnection = error.code == ErrorCode::kUnavailable && handle && handle->reused();
+      const bool staleConnection =
+          error.code == ErrorCode::kUnavailable && handle && handle->reused();
       if (staleConnection && !committing && attempt == 0) {
         handle->discard();
         pool_.discardIdle();
@@ -431,10 +463,11 @@ auto SqlStateStore::withSession(const char* what, bool write, Fn&& fn)
       }
       return fail(std::move(error));
     } catch (const CorruptRow& e) {
-      return fail(
-          Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": corrupt row: " + e.what()));
+      return fail(Error::make(ErrorCode::kInternal,
+                              std::string("state store: ") + what + ": corrupt row: " + e.what()));
     } catch (const std::exception& e) {
-      return fail(Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": " + e.what()));
+      return fail(
+          Error::make(ErrorCode::kInternal, std::string("state store: ") + what + ": " + e.what()));
     }
   }
 }
@@ -452,17 +485,17 @@ int SqlStateStore::schemaVersion() { return schemaVersion_; }
 Status SqlStateStore::migrate() {
   auto applied = withSession("applying migrations", true, [&](Session& s) -> Result<int> {
     dialect_->lockMigrations(s);
-    s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-         "applied_at BIGINT NOT NULL)",
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations "
+         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
         now;
     std::vector<int> done;
     statement(s, "SELECT version FROM schema_migrations ORDER BY version"), into(done), now;
     const int known = migrations().back().version;
     if (!done.empty() && done.back() > known) {
-      return Error::make(ErrorCode::kUnsupported,
-                         "state store schema is at version " + std::to_string(done.back()) +
-                             ", newer than this ferry understands (" + std::to_string(known) +
-                             "); upgrade ferry");
+      return Error::make(ErrorCode::kUnsupported, "state store schema is at version " +
+                                                      std::to_string(done.back()) +
+                                                      ", newer than this ferry understands (" +
+                                                      std::to_string(known) + "); upgrade ferry");
     }
     int version = done.empty() ? 0 : done.back();
     for (const auto& m : migrations()) {
@@ -487,25 +520,29 @@ Result<int> SqlStateStore::deployFlow(const FlowVersion& v) {
     const Int64 stamp = nowMs();
     // Create the row first so that the FOR UPDATE below always has something to lock: two
     // nodes deploying the same flow then queue up instead of racing for the version number.
-    statement(s, "INSERT INTO flows (name, current_version, active, updated_at) VALUES (?, 0, 0, ?) "
-                 "ON CONFLICT (name) DO NOTHING"),
+    statement(s,
+              "INSERT INTO flows (name, current_version, active, updated_at) VALUES (?, 0, 0, ?) "
+              "ON CONFLICT (name) DO NOTHING"),
         useRef(v.name), bind(stamp), now;
     int current = 0;
-    statement(s, std::string("SELECT current_version FROM flows WHERE name = ?").append(dialect_->lockRowSuffix())),
+    statement(s, std::string("SELECT current_version FROM flows WHERE name = ?")
+                     .append(dialect_->lockRowSuffix())),
         useRef(v.name), into(current), now;
     if (current > 0) {
       std::string definition;
-      statement(s, "SELECT definition FROM flow_versions WHERE flow = ? AND version = ?"), useRef(v.name),
-          useRef(current), into(definition), now;
+      statement(s, "SELECT definition FROM flow_versions WHERE flow = ? AND version = ?"),
+          useRef(v.name), useRef(current), into(definition), now;
       if (definition == v.definition) return current;
     }
     const int next = current + 1;
-    statement(s, "INSERT INTO flow_versions (flow, version, definition, connections, origin, deployed_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)"),
-        useRef(v.name), bind(next), useRef(v.definition), useRef(v.connectionsJson), useRef(v.origin),
-        bind(Int64{orNow(v.deployedAtMs, stamp)}), now;
-    statement(s, "UPDATE flows SET current_version = ?, updated_at = ? WHERE name = ?"), bind(next), bind(stamp),
-        useRef(v.name), now;
+    statement(
+        s,
+        "INSERT INTO flow_versions (flow, version, definition, connections, origin, deployed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)"),
+        useRef(v.name), bind(next), useRef(v.definition), useRef(v.connectionsJson),
+        useRef(v.origin), bind(Int64{orNow(v.deployedAtMs, stamp)}), now;
+    statement(s, "UPDATE flows SET current_version = ?, updated_at = ? WHERE name = ?"), bind(next),
+        bind(stamp), useRef(v.name), now;
     return next;
   });
 }
@@ -514,7 +551,9 @@ Result<std::optional<FlowState>> SqlStateStore::flowState(const std::string& nam
   return withSession("reading a flow", false, [&](Session& s) -> Result<std::optional<FlowState>> {
     std::vector<int> versions, active;
     std::vector<Int64> updated;
-    statement(s, "SELECT current_version, active, updated_at FROM flows WHERE name = ? AND current_version > 0"),
+    statement(s,
+              "SELECT current_version, active, updated_at FROM flows WHERE name = ? AND "
+              "current_version > 0"),
         useRef(name), into(versions), into(active), into(updated), now;
     if (versions.empty()) return std::optional<FlowState>{};
     return std::optional<FlowState>(FlowState{name, versions[0], active[0] != 0, updated[0]});
@@ -526,8 +565,10 @@ Result<std::vector<FlowState>> SqlStateStore::listFlows() {
     std::vector<std::string> names;
     std::vector<int> versions, active;
     std::vector<Int64> updated;
-    statement(s, "SELECT name, current_version, active, updated_at FROM flows WHERE current_version > 0 "
-                 "ORDER BY name"),
+    statement(
+        s,
+        "SELECT name, current_version, active, updated_at FROM flows WHERE current_version > 0 "
+        "ORDER BY name"),
         into(names), into(versions), into(active), into(updated), now;
     std::vector<FlowState> out;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -537,42 +578,50 @@ Result<std::vector<FlowState>> SqlStateStore::listFlows() {
   });
 }
 
-Result<std::optional<FlowVersion>> SqlStateStore::flowVersion(const std::string& name, int version) {
+Result<std::optional<FlowVersion>> SqlStateStore::flowVersion(const std::string& name,
+                                                              int version) {
   if (version < 0) return invalid("flowVersion: version must be 0 (current) or positive");
-  return withSession("reading a flow version", false, [&](Session& s) -> Result<std::optional<FlowVersion>> {
-    FlowVersionRows rows;
-    std::string sql = "SELECT " + std::string(kFlowVersionColumns) + " FROM flow_versions v ";
-    Statement st(s);
-    if (version == 0) {
-      st << dialect_->sql(sql + "JOIN flows f ON f.name = v.flow AND f.current_version = v.version WHERE v.flow = ?"),
-          useRef(name);
-    } else {
-      st << dialect_->sql(sql + "WHERE v.flow = ? AND v.version = ?"), useRef(name), useRef(version);
-    }
-    rows.bindTo(st);
-    st.execute();
-    auto found = rows.take();
-    if (found.empty()) return std::optional<FlowVersion>{};
-    return std::optional<FlowVersion>(std::move(found.front()));
-  });
+  return withSession(
+      "reading a flow version", false, [&](Session& s) -> Result<std::optional<FlowVersion>> {
+        FlowVersionRows rows;
+        std::string sql = "SELECT " + std::string(kFlowVersionColumns) + " FROM flow_versions v ";
+        Statement st(s);
+        if (version == 0) {
+          st << dialect_->sql(
+              sql +
+              "JOIN flows f ON f.name = v.flow AND f.current_version = v.version WHERE v.flow = ?"),
+              useRef(name);
+        } else {
+          st << dialect_->sql(sql + "WHERE v.flow = ? AND v.version = ?"), useRef(name),
+              useRef(version);
+        }
+        rows.bindTo(st);
+        st.execute();
+        auto found = rows.decode();
+        if (found.empty()) return std::optional<FlowVersion>{};
+        return std::optional<FlowVersion>(std::move(found.front()));
+      });
 }
 
 Result<std::vector<FlowVersion>> SqlStateStore::flowHistory(const std::string& name) {
-  return withSession("reading flow history", false, [&](Session& s) -> Result<std::vector<FlowVersion>> {
-    FlowVersionRows rows;
-    Statement st = statement(s, "SELECT " + std::string(kFlowVersionColumns) +
-                                    " FROM flow_versions v WHERE v.flow = ? ORDER BY v.version");
-    st, useRef(name);
-    rows.bindTo(st);
-    st.execute();
-    return rows.take();
-  });
+  return withSession(
+      "reading flow history", false, [&](Session& s) -> Result<std::vector<FlowVersion>> {
+        FlowVersionRows rows;
+        Statement st =
+            statement(s, "SELECT " + std::string(kFlowVersionColumns) +
+                             " FROM flow_versions v WHERE v.flow = ? ORDER BY v.version");
+        st, useRef(name);
+        rows.bindTo(st);
+        st.execute();
+        return rows.decode();
+      });
 }
 
 Status SqlStateStore::setFlowActive(const std::string& name, bool active) {
   return withSession("activating a flow", true, [&](Session& s) -> Status {
-    const std::size_t changed = (statement(s, "UPDATE flows SET active = ?, updated_at = ? "
-                                              "WHERE name = ? AND current_version > 0"),
+    const std::size_t changed = (statement(s,
+                                           "UPDATE flows SET active = ?, updated_at = ? "
+                                           "WHERE name = ? AND current_version > 0"),
                                  bind(active ? 1 : 0), bind(Int64{nowMs()}), useRef(name))
                                     .execute();
     if (changed == 0) return notFound("no deployed flow named '" + name + "'");
@@ -582,7 +631,8 @@ Status SqlStateStore::setFlowActive(const std::string& name, bool active) {
 
 Status SqlStateStore::deleteFlow(const std::string& name) {
   return withSession("deleting a flow", true, [&](Session& s) -> Status {
-    for (const char* table : {"cursors", "links", "conflicts", "dead_letters", "runs", "flow_versions"}) {
+    for (const char* table :
+         {"cursors", "links", "conflicts", "dead_letters", "runs", "flow_versions"}) {
       statement(s, std::string("DELETE FROM ") + table + " WHERE flow = ?"), useRef(name), now;
     }
     statement(s, "DELETE FROM flows WHERE name = ?"), useRef(name), now;
@@ -593,13 +643,14 @@ Status SqlStateStore::deleteFlow(const std::string& name) {
 // ---- Cursors ----
 
 Result<std::optional<std::string>> SqlStateStore::cursor(const std::string& flow, Direction side) {
-  return withSession("reading a cursor", false, [&](Session& s) -> Result<std::optional<std::string>> {
-    std::vector<std::string> values;
-    statement(s, "SELECT value FROM cursors WHERE flow = ? AND side = ?"), useRef(flow), bind(std::string(toString(side))),
-        into(values), now;
-    if (values.empty()) return std::optional<std::string>{};
-    return std::optional<std::string>(std::move(values.front()));
-  });
+  return withSession("reading a cursor", false,
+                     [&](Session& s) -> Result<std::optional<std::string>> {
+                       std::vector<std::string> values;
+                       statement(s, "SELECT value FROM cursors WHERE flow = ? AND side = ?"),
+                           useRef(flow), bind(std::string(toString(side))), into(values), now;
+                       if (values.empty()) return std::optional<std::string>{};
+                       return std::optional<std::string>(std::move(values.front()));
+                     });
 }
 
 Status SqlStateStore::resetCursors(const std::string& flow) {
@@ -621,8 +672,9 @@ Result<std::vector<Link>> SqlStateStore::linksByColumn(const std::string& flow, 
     out.reserve(unique.size());
     for (std::size_t start = 0; start < unique.size(); start += kIdsPerQuery) {
       const std::size_t n = std::min(kIdsPerQuery, unique.size() - start);
-      Statement st = statement(s, "SELECT " + std::string(kLinkColumns) + " FROM links WHERE flow = ? AND " + column +
-                                      " IN (" + placeholders(n) + ") ORDER BY " + column);
+      Statement st =
+          statement(s, "SELECT " + std::string(kLinkColumns) + " FROM links WHERE flow = ? AND " +
+                           column + " IN (" + placeholders(n) + ") ORDER BY " + column);
       st, useRef(flow);
       for (std::size_t i = start; i < start + n; ++i) st, useRef(unique[i]);
       LinkRows rows;
@@ -639,7 +691,8 @@ Result<std::vector<Link>> SqlStateStore::linksBySource(const std::string& flow,
   return linksByColumn(flow, "source_id", sourceIds);
 }
 
-Result<std::vector<Link>> SqlStateStore::linksBySink(const std::string& flow, const std::vector<std::string>& sinkIds) {
+Result<std::vector<Link>> SqlStateStore::linksBySink(const std::string& flow,
+                                                     const std::vector<std::string>& sinkIds) {
   return linksByColumn(flow, "sink_id", sinkIds);
 }
 
@@ -651,11 +704,13 @@ Result<std::int64_t> SqlStateStore::linkCount(const std::string& flow) {
   });
 }
 
-Result<std::vector<Link>> SqlStateStore::links(const std::string& flow, const std::string& afterSourceId,
+Result<std::vector<Link>> SqlStateStore::links(const std::string& flow,
+                                               const std::string& afterSourceId,
                                                std::size_t limit) {
   return withSession("paging links", false, [&](Session& s) -> Result<std::vector<Link>> {
-    Statement st = statement(s, "SELECT " + std::string(kLinkColumns) +
-                                    " FROM links WHERE flow = ? AND source_id > ? ORDER BY source_id LIMIT ?");
+    Statement st =
+        statement(s, "SELECT " + std::string(kLinkColumns) +
+                         " FROM links WHERE flow = ? AND source_id > ? ORDER BY source_id LIMIT ?");
     st, useRef(flow), useRef(afterSourceId), bind(limitOf(limit));
     LinkRows rows;
     rows.bindTo(st);
@@ -680,12 +735,15 @@ void SqlStateStore::upsertLinks(Session& s, const std::string& flow, const std::
 
   for (std::size_t start = 0; start < rows.size(); start += kLinksPerInsert) {
     const std::size_t n = std::min(kLinksPerInsert, rows.size() - start);
-    std::string sql = "INSERT INTO links (flow, source_id, sink_id, base, source_modified_at, sink_modified_at, "
-                      "updated_at) VALUES ";
+    std::string sql =
+        "INSERT INTO links (flow, source_id, sink_id, base, source_modified_at, sink_modified_at, "
+        "updated_at) VALUES ";
     for (std::size_t i = 0; i < n; ++i) sql += (i == 0 ? "(" : ", (") + placeholders(7) + ")";
-    sql += " ON CONFLICT (flow, source_id) DO UPDATE SET sink_id = excluded.sink_id, base = excluded.base, "
-           "source_modified_at = excluded.source_modified_at, sink_modified_at = excluded.sink_modified_at, "
-           "updated_at = excluded.updated_at";
+    sql +=
+        " ON CONFLICT (flow, source_id) DO UPDATE SET"
+        " sink_id = excluded.sink_id, base = excluded.base,"
+        " source_modified_at = excluded.source_modified_at,"
+        " sink_modified_at = excluded.sink_modified_at, updated_at = excluded.updated_at";
     Statement st = statement(s, sql);
     for (std::size_t i = start; i < start + n; ++i) {
       const Link& link = *rows[i];
@@ -701,7 +759,8 @@ Status SqlStateStore::commitBatch(const BatchCommit& batch) {
   if (batch.flow.empty()) return invalid("commitBatch: flow is empty");
   for (const auto& link : batch.upsertLinks) {
     if (!link.flow.empty() && link.flow != batch.flow) {
-      return invalid("commitBatch: link for flow '" + link.flow + "' in a batch of flow '" + batch.flow + "'");
+      return invalid("commitBatch: link for flow '" + link.flow + "' in a batch of flow '" +
+                     batch.flow + "'");
     }
     if (link.sourceId.empty() || link.sinkId.empty()) {
       return invalid("commitBatch: link with an empty source or sink id");
@@ -713,14 +772,18 @@ Status SqlStateStore::commitBatch(const BatchCommit& batch) {
   return withSession("committing a batch", true, [&](Session& s) -> Status {
     const Int64 stamp = nowMs();
     if (batch.cursor) {
-      statement(s, "INSERT INTO cursors (flow, side, value, updated_at) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT (flow, side) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
-          useRef(batch.flow), bind(std::string(toString(batch.cursor->first))), useRef(batch.cursor->second), bind(stamp), now;
+      statement(s,
+                "INSERT INTO cursors (flow, side, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (flow, side) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at"),
+          useRef(batch.flow), bind(std::string(toString(batch.cursor->first))),
+          useRef(batch.cursor->second), bind(stamp), now;
     }
     // Deletes before upserts: a re-pointed link (lead conversion) may reuse a sink id.
     for (std::size_t start = 0; start < batch.deleteLinksBySource.size(); start += kIdsPerQuery) {
       const std::size_t n = std::min(kIdsPerQuery, batch.deleteLinksBySource.size() - start);
-      Statement st = statement(s, "DELETE FROM links WHERE flow = ? AND source_id IN (" + placeholders(n) + ")");
+      Statement st = statement(
+          s, "DELETE FROM links WHERE flow = ? AND source_id IN (" + placeholders(n) + ")");
       st, useRef(batch.flow);
       for (std::size_t i = start; i < start + n; ++i) st, useRef(batch.deleteLinksBySource[i]);
       st.execute();
@@ -728,45 +791,58 @@ Status SqlStateStore::commitBatch(const BatchCommit& batch) {
     upsertLinks(s, batch.flow, batch.upsertLinks, stamp);
 
     for (const auto& c : batch.newConflicts) {
-      statement(s, "INSERT INTO conflicts (flow, kind, status, source_id, sink_id, fields, source_values, "
-                   "sink_values, base, candidates, resolution, created_at, resolved_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      statement(
+          s,
+          "INSERT INTO conflicts (flow, kind, status, source_id, sink_id, fields, source_values, "
+          "sink_values, base, candidates, resolution, created_at, resolved_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
           useRef(batch.flow), bind(std::string(conflictKindName(c.kind))),
-          bind(std::string(conflictStatusName(c.status))), useRef(c.sourceId), useRef(c.sinkId), bind(stringsJson(c.fields)),
-          bind(objectJson(c.sourceValues)), bind(objectJson(c.sinkValues)), bind(objectJson(c.base)),
-          bind(stringsJson(c.candidates)), useRef(c.resolution), bind(Int64{orNow(c.createdAtMs, stamp)}),
+          bind(std::string(conflictStatusName(c.status))), useRef(c.sourceId), useRef(c.sinkId),
+          bind(stringsJson(c.fields)), bind(objectJson(c.sourceValues)),
+          bind(objectJson(c.sinkValues)), bind(objectJson(c.base)), bind(stringsJson(c.candidates)),
+          useRef(c.resolution), bind(Int64{orNow(c.createdAtMs, stamp)}),
           bind(Int64{c.resolvedAtMs}), now;
     }
     for (const auto& d : batch.newDeadLetters) {
-      statement(s, "INSERT INTO dead_letters (flow, direction, record_id, payload, reason, error_code, field, "
-                   "retriable, attempts, next_retry_at, status, created_at, updated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-          useRef(batch.flow), bind(std::string(toString(d.direction))), useRef(d.recordId), bind(objectJson(d.payload)),
-          useRef(d.reason), useRef(d.errorCode), useRef(d.field), bind(d.retriable ? 1 : 0), useRef(d.attempts),
-          bind(Int64{d.nextRetryAtMs}), bind(std::string(deadLetterStatusName(d.status))),
+      statement(s,
+                "INSERT INTO dead_letters (flow, direction, record_id, payload, reason, "
+                "error_code, field, retriable, attempts, next_retry_at, status, created_at, "
+                "updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          useRef(batch.flow), bind(std::string(toString(d.direction))), useRef(d.recordId),
+          bind(objectJson(d.payload)), useRef(d.reason), useRef(d.errorCode), useRef(d.field),
+          bind(d.retriable ? 1 : 0), useRef(d.attempts), bind(Int64{d.nextRetryAtMs}),
+          bind(std::string(deadLetterStatusName(d.status))),
           bind(Int64{orNow(d.createdAtMs, stamp)}), bind(Int64{orNow(d.updatedAtMs, stamp)}), now;
     }
     for (const auto& d : batch.updatedDeadLetters) {
       const std::size_t changed =
-          (statement(s, "UPDATE dead_letters SET attempts = ?, status = ?, next_retry_at = ?, retriable = ?, "
-                        "reason = ?, error_code = ?, field = ?, updated_at = ? WHERE id = ? AND flow = ?"),
-           useRef(d.attempts), bind(std::string(deadLetterStatusName(d.status))), bind(Int64{d.nextRetryAtMs}),
-           bind(d.retriable ? 1 : 0), useRef(d.reason), useRef(d.errorCode), useRef(d.field),
-           bind(Int64{orNow(d.updatedAtMs, stamp)}), bind(Int64{d.id}), useRef(batch.flow))
+          (statement(s,
+                     "UPDATE dead_letters SET attempts = ?, status = ?, next_retry_at = ?, "
+                     "retriable = ?, reason = ?, error_code = ?, field = ?, updated_at = ? "
+                     "WHERE id = ? AND flow = ?"),
+           useRef(d.attempts), bind(std::string(deadLetterStatusName(d.status))),
+           bind(Int64{d.nextRetryAtMs}), bind(d.retriable ? 1 : 0), useRef(d.reason),
+           useRef(d.errorCode), useRef(d.field), bind(Int64{orNow(d.updatedAtMs, stamp)}),
+           bind(Int64{d.id}), useRef(batch.flow))
               .execute();
       if (changed == 0) {
-        return notFound("commitBatch: no dead letter " + std::to_string(d.id) + " in flow '" + batch.flow + "'");
+        return notFound("commitBatch: no dead letter " + std::to_string(d.id) + " in flow '" +
+                        batch.flow + "'");
       }
     }
     if (batch.runId) {
       const RunCounts& c = batch.countsDelta;
       const std::size_t changed =
-          (statement(s, "UPDATE runs SET read_count = read_count + ?, created_count = created_count + ?, "
-                        "updated_count = updated_count + ?, unchanged_count = unchanged_count + ?, "
-                        "deleted_count = deleted_count + ?, rejected_count = rejected_count + ?, "
-                        "conflict_count = conflict_count + ? WHERE id = ?"),
-           bind(Int64{c.read}), bind(Int64{c.created}), bind(Int64{c.updated}), bind(Int64{c.unchanged}),
-           bind(Int64{c.deleted}), bind(Int64{c.rejected}), bind(Int64{c.conflicts}), bind(Int64{*batch.runId}))
+          (statement(
+               s,
+               "UPDATE runs SET read_count = read_count + ?, created_count = created_count + ?, "
+               "updated_count = updated_count + ?, unchanged_count = unchanged_count + ?, "
+               "deleted_count = deleted_count + ?, rejected_count = rejected_count + ?, "
+               "conflict_count = conflict_count + ? WHERE id = ?"),
+           bind(Int64{c.read}), bind(Int64{c.created}), bind(Int64{c.updated}),
+           bind(Int64{c.unchanged}), bind(Int64{c.deleted}), bind(Int64{c.rejected}),
+           bind(Int64{c.conflicts}), bind(Int64{*batch.runId}))
               .execute();
       if (changed == 0) return notFound("commitBatch: no run " + std::to_string(*batch.runId));
     }
@@ -782,81 +858,91 @@ Result<std::vector<Conflict>> SqlStateStore::conflicts(const ConflictFilter& fil
     w.add("id > ?", Int64{filter.afterId});
     if (filter.flow) w.add("flow = ?", *filter.flow);
     if (filter.status) w.add("status = ?", std::string(conflictStatusName(*filter.status)));
-    Statement st = statement(s, "SELECT " + std::string(kConflictColumns) + " FROM conflicts" + w.sql +
-                                    " ORDER BY id LIMIT ?");
+    Statement st = statement(s, "SELECT " + std::string(kConflictColumns) + " FROM conflicts" +
+                                    w.sql + " ORDER BY id LIMIT ?");
     w.bindTo(st);
     st, bind(limitOf(filter.limit));
     ConflictRows rows;
     rows.bindTo(st);
     st.execute();
-    return rows.take();
+    return rows.decode();
   });
 }
 
 Result<std::optional<Conflict>> SqlStateStore::conflict(std::int64_t id) {
-  return withSession("reading a conflict", false, [&](Session& s) -> Result<std::optional<Conflict>> {
-    Statement st = statement(s, "SELECT " + std::string(kConflictColumns) + " FROM conflicts WHERE id = ?");
-    st, bind(Int64{id});
-    ConflictRows rows;
-    rows.bindTo(st);
-    st.execute();
-    auto found = rows.take();
-    if (found.empty()) return std::optional<Conflict>{};
-    return std::optional<Conflict>(std::move(found.front()));
-  });
+  return withSession(
+      "reading a conflict", false, [&](Session& s) -> Result<std::optional<Conflict>> {
+        Statement st = statement(
+            s, "SELECT " + std::string(kConflictColumns) + " FROM conflicts WHERE id = ?");
+        st, bind(Int64{id});
+        ConflictRows rows;
+        rows.bindTo(st);
+        st.execute();
+        auto found = rows.decode();
+        if (found.empty()) return std::optional<Conflict>{};
+        return std::optional<Conflict>(std::move(found.front()));
+      });
 }
 
 Status SqlStateStore::resolveConflict(std::int64_t id, const std::string& resolution) {
   return withSession("resolving a conflict", true, [&](Session& s) -> Status {
     const std::size_t changed =
-        (statement(s, "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_at = ? "
-                      "WHERE id = ? AND status = 'open'"),
+        (statement(s,
+                   "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_at = ? "
+                   "WHERE id = ? AND status = 'open'"),
          useRef(resolution), bind(Int64{nowMs()}), bind(Int64{id}))
             .execute();
     if (changed > 0) return {};
     Int64 exists = 0;
     statement(s, "SELECT count(*) FROM conflicts WHERE id = ?"), bind(Int64{id}), into(exists), now;
     if (exists == 0) return notFound("no conflict " + std::to_string(id));
-    return Error::make(ErrorCode::kConflict, "conflict " + std::to_string(id) + " is already resolved");
+    return Error::make(ErrorCode::kConflict,
+                       "conflict " + std::to_string(id) + " is already resolved");
   });
 }
 
 // ---- Dead letters ----
 
 Result<std::vector<DeadLetter>> SqlStateStore::deadLetters(const DeadLetterFilter& filter) {
-  return withSession("listing dead letters", false, [&](Session& s) -> Result<std::vector<DeadLetter>> {
-    Where w = deadLetterWhere(filter);
-    w.add("id > ?", Int64{filter.afterId});
-    Statement st = statement(s, "SELECT " + std::string(kDeadLetterColumns) + " FROM dead_letters" + w.sql +
-                                    " ORDER BY id LIMIT ?");
-    w.bindTo(st);
-    st, bind(limitOf(filter.limit));
-    DeadLetterRows rows;
-    rows.bindTo(st);
-    st.execute();
-    return rows.take();
-  });
+  return withSession(
+      "listing dead letters", false, [&](Session& s) -> Result<std::vector<DeadLetter>> {
+        Where w = deadLetterWhere(filter);
+        w.add("id > ?", Int64{filter.afterId});
+        Statement st = statement(s, "SELECT " + std::string(kDeadLetterColumns) +
+                                        " FROM dead_letters" + w.sql + " ORDER BY id LIMIT ?");
+        w.bindTo(st);
+        st, bind(limitOf(filter.limit));
+        DeadLetterRows rows;
+        rows.bindTo(st);
+        st.execute();
+        return rows.decode();
+      });
 }
 
 Result<std::optional<DeadLetter>> SqlStateStore::deadLetter(std::int64_t id) {
-  return withSession("reading a dead letter", false, [&](Session& s) -> Result<std::optional<DeadLetter>> {
-    Statement st = statement(s, "SELECT " + std::string(kDeadLetterColumns) + " FROM dead_letters WHERE id = ?");
-    st, bind(Int64{id});
-    DeadLetterRows rows;
-    rows.bindTo(st);
-    st.execute();
-    auto found = rows.take();
-    if (found.empty()) return std::optional<DeadLetter>{};
-    return std::optional<DeadLetter>(std::move(found.front()));
-  });
+  return withSession(
+      "reading a dead letter", false, [&](Session& s) -> Result<std::optional<DeadLetter>> {
+        Statement st = statement(
+            s, "SELECT " + std::string(kDeadLetterColumns) + " FROM dead_letters WHERE id = ?");
+        st, bind(Int64{id});
+        DeadLetterRows rows;
+        rows.bindTo(st);
+        st.execute();
+        auto found = rows.decode();
+        if (found.empty()) return std::optional<DeadLetter>{};
+        return std::optional<DeadLetter>(std::move(found.front()));
+      });
 }
 
-Status SqlStateStore::setDeadLetterStatus(std::int64_t id, DeadLetterStatus status, std::int64_t nextRetryAtMs) {
+Status SqlStateStore::setDeadLetterStatus(std::int64_t id, DeadLetterStatus status,
+                                          std::int64_t nextRetryAtMs) {
   return withSession("updating a dead letter", true, [&](Session& s) -> Status {
     const std::size_t changed =
-        (statement(s, "UPDATE dead_letters SET status = ?, next_retry_at = ?, updated_at = ? WHERE id = ?"),
-         bind(std::string(deadLetterStatusName(status))), bind(Int64{nextRetryAtMs}), bind(Int64{nowMs()}),
-         bind(Int64{id}))
+        (statement(
+             s,
+             "UPDATE dead_letters SET status = ?, next_retry_at = ?, updated_at = ? WHERE id = ?"),
+         bind(std::string(deadLetterStatusName(status))), bind(Int64{nextRetryAtMs}),
+         bind(Int64{nowMs()}), bind(Int64{id}))
             .execute();
     if (changed == 0) return notFound("no dead letter " + std::to_string(id));
     return {};
@@ -882,11 +968,13 @@ Result<std::int64_t> SqlStateStore::startRun(const std::string& flow, const std:
   if (flow.empty()) return invalid("startRun: flow is empty");
   return withSession("starting a run", true, [&](Session& s) -> Result<std::int64_t> {
     Int64 id = 0;
-    statement(s, "INSERT INTO runs (flow, node, started_at, ended_at, status, read_count, created_count, "
-                 "updated_count, unchanged_count, deleted_count, rejected_count, conflict_count, error) "
-                 "VALUES (?, ?, ?, 0, ?, 0, 0, 0, 0, 0, 0, 0, '') RETURNING id"),
-        useRef(flow), useRef(node), bind(Int64{startedAtMs}), bind(std::string(runStatusName(RunStatus::kRunning))),
-        into(id), now;
+    statement(
+        s,
+        "INSERT INTO runs (flow, node, started_at, ended_at, status, read_count, created_count, "
+        "updated_count, unchanged_count, deleted_count, rejected_count, conflict_count, error) "
+        "VALUES (?, ?, ?, 0, ?, 0, 0, 0, 0, 0, 0, 0, '') RETURNING id"),
+        useRef(flow), useRef(node), bind(Int64{startedAtMs}),
+        bind(std::string(runStatusName(RunStatus::kRunning))), into(id), now;
     return std::int64_t{id};
   });
 }
@@ -896,7 +984,8 @@ Status SqlStateStore::finishRun(std::int64_t runId, RunStatus status, std::int64
   return withSession("finishing a run", true, [&](Session& s) -> Status {
     const std::size_t changed =
         (statement(s, "UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ?"),
-         bind(std::string(runStatusName(status))), bind(Int64{endedAtMs}), useRef(error), bind(Int64{runId}))
+         bind(std::string(runStatusName(status))), bind(Int64{endedAtMs}), useRef(error),
+         bind(Int64{runId}))
             .execute();
     if (changed == 0) return notFound("no run " + std::to_string(runId));
     return {};
@@ -907,37 +996,46 @@ Result<std::vector<Run>> SqlStateStore::runs(const std::string& flow, std::size_
   return withSession("listing runs", false, [&](Session& s) -> Result<std::vector<Run>> {
     Statement st(s);
     if (flow.empty()) {
-      st << dialect_->sql("SELECT " + std::string(kRunColumns) + " FROM runs ORDER BY id DESC LIMIT ?"),
+      st << dialect_->sql("SELECT " + std::string(kRunColumns) +
+                          " FROM runs ORDER BY id DESC LIMIT ?"),
           bind(limitOf(limit));
     } else {
-      st << dialect_->sql("SELECT " + std::string(kRunColumns) + " FROM runs WHERE flow = ? ORDER BY id DESC LIMIT ?"),
+      st << dialect_->sql("SELECT " + std::string(kRunColumns) +
+                          " FROM runs WHERE flow = ? ORDER BY id DESC LIMIT ?"),
           useRef(flow), bind(limitOf(limit));
     }
     RunRows rows;
     rows.bindTo(st);
     st.execute();
-    return rows.take();
+    return rows.decode();
   });
 }
 
 // ---- Key-value state ----
 
-Result<std::optional<std::string>> SqlStateStore::kvGet(const std::string& scope, const std::string& key) {
-  return withSession("reading connector state", false, [&](Session& s) -> Result<std::optional<std::string>> {
-    std::vector<Poco::Data::BLOB> values;
-    statement(s, "SELECT value FROM kv WHERE scope = ? AND name = ?"), useRef(scope), useRef(key), into(values), now;
-    if (values.empty()) return std::optional<std::string>{};
-    const auto& blob = values.front();
-    return std::optional<std::string>(std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size()));
-  });
+Result<std::optional<std::string>> SqlStateStore::kvGet(const std::string& scope,
+                                                        const std::string& key) {
+  return withSession(
+      "reading connector state", false, [&](Session& s) -> Result<std::optional<std::string>> {
+        std::vector<Poco::Data::BLOB> values;
+        statement(s, "SELECT value FROM kv WHERE scope = ? AND name = ?"), useRef(scope),
+            useRef(key), into(values), now;
+        if (values.empty()) return std::optional<std::string>{};
+        const auto& blob = values.front();
+        return std::optional<std::string>(
+            std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size()));
+      });
 }
 
-Status SqlStateStore::kvPut(const std::string& scope, const std::string& key, const std::string& value) {
+Status SqlStateStore::kvPut(const std::string& scope, const std::string& key,
+                            const std::string& value) {
   if (scope.empty() || key.empty()) return invalid("kvPut: scope and key must not be empty");
   return withSession("writing connector state", true, [&](Session& s) -> Status {
     Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(value.data()), value.size());
-    statement(s, "INSERT INTO kv (scope, name, value, updated_at) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
+    statement(s,
+              "INSERT INTO kv (scope, name, value, updated_at) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT (scope, name) DO UPDATE SET "
+              "value = excluded.value, updated_at = excluded.updated_at"),
         useRef(scope), useRef(key), useRef(blob), bind(Int64{nowMs()}), now;
     return {};
   });
@@ -951,26 +1049,30 @@ Status SqlStateStore::kvErase(const std::string& scope, const std::string& key) 
 }
 
 Result<std::vector<std::string>> SqlStateStore::kvKeys(const std::string& scope) {
-  return withSession("listing connector state", false, [&](Session& s) -> Result<std::vector<std::string>> {
-    std::vector<std::string> keys;
-    statement(s, "SELECT name FROM kv WHERE scope = ? ORDER BY name"), useRef(scope), into(keys), now;
-    return keys;
-  });
+  return withSession("listing connector state", false,
+                     [&](Session& s) -> Result<std::vector<std::string>> {
+                       std::vector<std::string> keys;
+                       statement(s, "SELECT name FROM kv WHERE scope = ? ORDER BY name"),
+                           useRef(scope), into(keys), now;
+                       return keys;
+                     });
 }
 
 // ---- Leases ----
 
-Result<bool> SqlStateStore::acquireLease(const std::string& name, const std::string& node, std::int64_t nowMs,
-                                         std::int64_t ttlMs) {
+Result<bool> SqlStateStore::acquireLease(const std::string& name, const std::string& node,
+                                         std::int64_t nowMs, std::int64_t ttlMs) {
   if (name.empty() || node.empty()) return invalid("acquireLease: name and node must not be empty");
   if (ttlMs <= 0) return invalid("acquireLease: ttl must be positive");
   // One conditional upsert: the row changes only when it is new, ours, or expired, so two
   // nodes racing for an expired lease cannot both win (the database serialises the row).
   return withSession("acquiring a lease", true, [&](Session& s) -> Result<bool> {
     const std::size_t changed =
-        (statement(s, "INSERT INTO leases (name, node, expires_at) VALUES (?, ?, ?) "
-                      "ON CONFLICT (name) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at "
-                      "WHERE leases.node = excluded.node OR leases.expires_at <= ?"),
+        (statement(s,
+                   "INSERT INTO leases (name, node, expires_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET "
+                   "node = excluded.node, expires_at = excluded.expires_at "
+                   "WHERE leases.node = excluded.node OR leases.expires_at <= ?"),
          useRef(name), useRef(node), bind(Int64{nowMs + ttlMs}), bind(Int64{nowMs}))
             .execute();
     return changed > 0;

@@ -35,7 +35,8 @@ class SqlStateStore final : public StateStore {
 
   Result<std::vector<Link>> linksBySource(const std::string& flow,
                                           const std::vector<std::string>& sourceIds) override;
-  Result<std::vector<Link>> linksBySink(const std::string& flow, const std::vector<std::string>& sinkIds) override;
+  Result<std::vector<Link>> linksBySink(const std::string& flow,
+                                        const std::vector<std::string>& sinkIds) override;
   Result<std::int64_t> linkCount(const std::string& flow) override;
   Result<std::vector<Link>> links(const std::string& flow, const std::string& afterSourceId,
                                   std::size_t limit) override;
@@ -48,14 +49,18 @@ class SqlStateStore final : public StateStore {
 
   Result<std::vector<DeadLetter>> deadLetters(const DeadLetterFilter& filter) override;
   Result<std::optional<DeadLetter>> deadLetter(std::int64_t id) override;
-  Status setDeadLetterStatus(std::int64_t id, DeadLetterStatus status, std::int64_t nextRetryAtMs) override;
+  Status setDeadLetterStatus(std::int64_t id, DeadLetterStatus status,
+                             std::int64_t nextRetryAtMs) override;
   Result<std::int64_t> countDeadLetters(const DeadLetterFilter& filter) override;
 
-  Result<std::int64_t> startRun(const std::string& flow, const std::string& node, std::int64_t startedAtMs) override;
-  Status finishRun(std::int64_t runId, RunStatus status, std::int64_t endedAtMs, const std::string& error) override;
+  Result<std::int64_t> startRun(const std::string& flow, const std::string& node,
+                                std::int64_t startedAtMs) override;
+  Status finishRun(std::int64_t runId, RunStatus status, std::int64_t endedAtMs,
+                   const std::string& error) override;
   Result<std::vector<Run>> runs(const std::string& flow, std::size_t limit) override;
 
-  Result<std::optional<std::string>> kvGet(const std::string& scope, const std::string& key) override;
+  Result<std::optional<std::string>> kvGet(const std::string& scope,
+                                           const std::string& key) override;
   Status kvPut(const std::string& scope, const std::string& key, const std::string& value) override;
   Status kvErase(const std::string& scope, const std::string& key) override;
   Result<std::vector<std::string>> kvKeys(const std::string& scope) override;
@@ -71,15 +76,16 @@ class SqlStateStore final : public StateStore {
   // when fn returns ok and rolls back when it returns an error or throws. Exceptions become
   // errors classified by the dialect.
   template <typename Fn>
-  auto withSession(const char* what, bool write, Fn&& fn) -> std::invoke_result_t<Fn, Poco::Data::Session&>;
+  auto withSession(const char* what, bool write, Fn&& fn)
+      -> std::invoke_result_t<Fn, Poco::Data::Session&>;
 
   Status migrate();
   // A statement with the dialect's placeholder syntax.
   Poco::Data::Statement statement(Poco::Data::Session& session, std::string_view sql) const;
   Result<std::vector<Link>> linksByColumn(const std::string& flow, const char* column,
                                           const std::vector<std::string>& ids);
-  void upsertLinks(Poco::Data::Session& session, const std::string& flow, const std::vector<Link>& links,
-                   std::int64_t stampMs);
+  void upsertLinks(Poco::Data::Session& session, const std::string& flow,
+                   const std::vector<Link>& links, std::int64_t stampMs);
 
   std::unique_ptr<Dialect> dialect_;
   SessionPool pool_;

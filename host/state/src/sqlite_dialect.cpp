@@ -29,8 +29,8 @@ class SqliteDialect final : public Dialect {
       std::error_code ec;
       std::filesystem::create_directories(parent, ec);
       if (ec) {
-        throw Poco::Data::SQLite::CantOpenDBFileException("cannot create directory " + parent.string() + ": " +
-                                                          ec.message());
+        throw Poco::Data::SQLite::CantOpenDBFileException("cannot create directory " +
+                                                          parent.string() + ": " + ec.message());
       }
     }
   }
@@ -65,7 +65,8 @@ class SqliteDialect final : public Dialect {
   void rollback(Poco::Data::Session& session) const override {
     // Poco's isTransaction() only knows about its own begin(); ask SQLite. Some errors (disk
     // full, I/O) end the transaction by themselves, and ROLLBACK would then fail.
-    if (sqlite3_get_autocommit(Poco::Data::SQLite::Utility::dbHandle(session)) == 0) session << "ROLLBACK", now;
+    if (sqlite3_get_autocommit(Poco::Data::SQLite::Utility::dbHandle(session)) == 0)
+      session << "ROLLBACK", now;
   }
 
   std::unique_lock<std::mutex> lockWriters() override { return std::unique_lock(writers_); }

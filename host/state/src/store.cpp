@@ -8,17 +8,21 @@
 
 namespace ferry::host {
 
-const char* toString(Direction d) noexcept { return d == Direction::kReverse ? "reverse" : "forward"; }
+const char* toString(Direction d) noexcept {
+  return d == Direction::kReverse ? "reverse" : "forward";
+}
 
 Result<std::unique_ptr<StateStore>> openStateStore(const std::string& url) {
   auto location = state::parseStoreUrl(url);
   if (!location) return location.takeError();
   std::unique_ptr<state::Dialect> dialect;
   try {
-    dialect = location->backend == state::StoreLocation::Backend::kPostgres ? state::makePostgresDialect(*location)
-                                                                            : state::makeSqliteDialect(*location);
+    dialect = location->backend == state::StoreLocation::Backend::kPostgres
+                  ? state::makePostgresDialect(*location)
+                  : state::makeSqliteDialect(*location);
   } catch (const Poco::Exception& e) {
-    return sdk::Error::make(sdk::ErrorCode::kUnavailable, "state store " + location->display + ": " + e.displayText(),
+    return sdk::Error::make(sdk::ErrorCode::kUnavailable,
+                            "state store " + location->display + ": " + e.displayText(),
                             /*retry=*/true);
   }
   auto store = state::SqlStateStore::open(std::move(dialect));

@@ -57,16 +57,19 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   // Mask the password before anything can fail, so no error shows it.
   std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
   const auto at = authority.rfind('@');
-  std::string_view userInfo = at == std::string_view::npos ? std::string_view{} : authority.substr(0, at);
+  std::string_view userInfo =
+      at == std::string_view::npos ? std::string_view{} : authority.substr(0, at);
   std::string_view hostPort = at == std::string_view::npos ? authority : authority.substr(at + 1);
   const auto colon = userInfo.find(':');
   std::string_view rawUser = userInfo.substr(0, colon);
-  std::string_view rawPassword = colon == std::string_view::npos ? std::string_view{} : userInfo.substr(colon + 1);
+  std::string_view rawPassword =
+      colon == std::string_view::npos ? std::string_view{} : userInfo.substr(colon + 1);
   loc.display = url.substr(0, schemeEnd);
   if (at != std::string_view::npos) {
     loc.display += std::string(rawUser) + (colon == std::string_view::npos ? "" : ":***") + "@";
   }
-  loc.display += std::string(rest.substr(userInfo.empty() && at == std::string_view::npos ? 0 : at + 1));
+  loc.display +=
+      std::string(rest.substr(userInfo.empty() && at == std::string_view::npos ? 0 : at + 1));
 
   std::vector<std::pair<std::string, std::string>> params;
   auto add = [&](const char* key, std::string_view raw) -> sdk::Status {
@@ -97,7 +100,8 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   }
   if (host.empty()) return invalid(loc.display, "missing host");
   for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return invalid(loc.display, "port is not a number");
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return invalid(loc.display, "port is not a number");
   }
   if (auto s = add("host", host); !s) return s.takeError();
   if (auto s = add("port", port); !s) return s.takeError();
@@ -106,8 +110,10 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   const auto q = pathAndQuery.find('?');
   std::string_view path = pathAndQuery.substr(0, q);
   if (startsWith(path, "/")) path.remove_prefix(1);
-  if (path.empty()) return invalid(loc.display, "missing database name (postgresql://user:pass@host:port/db)");
-  if (path.find('/') != std::string_view::npos) return invalid(loc.display, "database name contains '/'");
+  if (path.empty())
+    return invalid(loc.display, "missing database name (postgresql://user:pass@host:port/db)");
+  if (path.find('/') != std::string_view::npos)
+    return invalid(loc.display, "database name contains '/'");
   if (auto s = add("dbname", path); !s) return s.takeError();
 
   if (q != std::string_view::npos) {
@@ -126,7 +132,8 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
           return invalid(loc.display, "bad connection parameter name '" + key + "'");
         }
       }
-      if (key == "password") return invalid(loc.display, "pass the password in the user info, not the query");
+      if (key == "password")
+        return invalid(loc.display, "pass the password in the user info, not the query");
       auto value = percentDecode(item.substr(eq + 1));
       if (!value) return invalid(loc.display, "bad percent-encoding in " + key);
       params.emplace_back(std::move(key), std::move(*value));
@@ -136,7 +143,8 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   for (const auto& [key, value] : params) {
     auto escaped = conninfoValue(value);
     if (!escaped) {
-      return invalid(loc.display, key + " contains whitespace, which the PostgreSQL driver cannot pass");
+      return invalid(loc.display,
+                     key + " contains whitespace, which the PostgreSQL driver cannot pass");
     }
     if (!loc.connInfo.empty()) loc.connInfo += ' ';
     loc.connInfo += key + "=" + *escaped;

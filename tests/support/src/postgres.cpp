@@ -131,7 +131,8 @@ std::string tail(const std::string& path, std::size_t maxChars = 1500) {
 }
 
 std::string conninfo(int port, const std::string& database) {
-  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" + database + " connect_timeout=2";
+  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" + database +
+         " connect_timeout=2";
 }
 
 }  // namespace
@@ -167,11 +168,12 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why, bool dur
   const std::string data = server->dir_ + "/data";
   const std::string initLog = server->dir_ + "/initdb.log";
   // --no-sync: a throwaway cluster need not survive a power cut; it saves seconds.
-  const int initStatus = runToEnd({(*bin / "initdb").string(), "-D", data, "-U", "postgres", "-A", "trust", "-E",
-                                   "UTF8", "--no-locale", "--no-sync"},
+  const int initStatus = runToEnd({(*bin / "initdb").string(), "-D", data, "-U", "postgres", "-A",
+                                   "trust", "-E", "UTF8", "--no-locale", "--no-sync"},
                                   *user, initLog);
   if (initStatus != 0) {
-    *why = "initdb (as " + user->name + ") failed with status " + std::to_string(initStatus) + ": " + tail(initLog);
+    *why = "initdb (as " + user->name + ") failed with status " + std::to_string(initStatus) +
+           ": " + tail(initLog);
     return nullptr;
   }
 
@@ -182,8 +184,16 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why, bool dur
       *why = "no free loopback port";
       return nullptr;
     }
-    std::vector<std::string> argv = {(*bin / "postgres").string(), "-D", data, "-p", std::to_string(port),
-                                     "-k", server->dir_, "-c", "listen_addresses=127.0.0.1", "-c",
+    std::vector<std::string> argv = {(*bin / "postgres").string(),
+                                     "-D",
+                                     data,
+                                     "-p",
+                                     std::to_string(port),
+                                     "-k",
+                                     server->dir_,
+                                     "-c",
+                                     "listen_addresses=127.0.0.1",
+                                     "-c",
                                      "max_connections=200"};
     if (!durable) {  // these databases live for one test binary
       for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
@@ -208,7 +218,8 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why, bool dur
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (server->pid_ > 0) {  // alive but never ready
-      *why = "server on port " + std::to_string(port) + " did not accept connections within 30 s: " + tail(serverLog);
+      *why = "server on port " + std::to_string(port) +
+             " did not accept connections within 30 s: " + tail(serverLog);
       return nullptr;
     }
   }
@@ -247,7 +258,8 @@ std::string PostgresServer::url(const std::string& database) const {
 namespace {
 
 void checkDatabaseName(const std::string& name) {
-  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
     throw std::runtime_error("bad test database name '" + name + "'");
   }
 }

@@ -13,7 +13,8 @@ namespace ferry::testing {
 TempSqliteFile::TempSqliteFile() {
   std::string pattern = (std::filesystem::temp_directory_path() / "ferry-sqlite-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error(std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("cannot create a temporary directory: ") +
+                             std::strerror(errno));
   }
   dir_ = pattern;
   path_ = dir_ / "ferry.db";

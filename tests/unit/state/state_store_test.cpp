@@ -21,12 +21,15 @@ using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
 TYPED_TEST_SUITE(StateStoreTest, Backends, BackendNames);
 
 FlowVersion flowVersion(const std::string& name, const std::string& definition) {
-  return FlowVersion{name, 0, definition, R"({"sf":{"type":"salesforce"}})", "flows/" + name + ".yaml", 1000};
+  return FlowVersion{
+      name, 0, definition, R"({"sf":{"type":"salesforce"}})", "flows/" + name + ".yaml", 1000};
 }
 
 Link link(const std::string& source, const std::string& sink, std::int64_t stamp = 5) {
-  return Link{"", source, sink, Object{{"email", Value(source + "@example.com")}, {"n", Value(stamp)}},
-              stamp, stamp + 1, stamp + 2};
+  return Link{"",       source,
+              sink,     Object{{"email", Value(source + "@example.com")}, {"n", Value(stamp)}},
+              stamp,    stamp + 1,
+              stamp + 2};
 }
 
 std::string id(const char* prefix, int n) { return prefix + std::to_string(n); }
@@ -64,7 +67,8 @@ Conflict fieldConflict(const std::string& source) {
 
 TYPED_TEST(StateStoreTest, MigrationsAreAppliedOnceAndReopeningIsANoOp) {
   EXPECT_EQ(this->store_->schemaVersion(), 1);
-  EXPECT_EQ(this->store_->backend(), std::string(TypeParam::kName) == "SQLite" ? "sqlite" : "postgresql");
+  EXPECT_EQ(this->store_->backend(),
+            std::string(TypeParam::kName) == "SQLite" ? "sqlite" : "postgresql");
   must(this->store_->kvPut("s", "k", "v"));
   for (int i = 0; i < 2; ++i) {
     auto again = this->open();
@@ -85,8 +89,10 @@ TYPED_TEST(StateStoreTest, SeveralProcessesMigratingAtOnceAllSucceed) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       auto store = openStateStore(url);
-      if (store && (*store)->schemaVersion() == 1) ++ok;
-      else if (!store) errors[i] = store.error().describe();
+      if (store && (*store)->schemaVersion() == 1)
+        ++ok;
+      else if (!store)
+        errors[i] = store.error().describe();
     });
   }
   for (auto& t : threads) t.join();
@@ -98,7 +104,8 @@ TYPED_TEST(StateStoreTest, SeveralProcessesMigratingAtOnceAllSucceed) {
 TYPED_TEST(StateStoreTest, DeployingKeepsAVersionHistoryAndSkipsUnchangedContent) {
   auto& store = *this->store_;
   EXPECT_EQ(must(store.deployFlow(flowVersion("leads", "a: 1"))), 1);
-  EXPECT_EQ(must(store.deployFlow(flowVersion("leads", "a: 1"))), 1);  // same content: no new version
+  EXPECT_EQ(must(store.deployFlow(flowVersion("leads", "a: 1"))),
+            1);  // same content: no new version
   EXPECT_EQ(must(store.deployFlow(flowVersion("leads", "a: 2"))), 2);
   EXPECT_EQ(must(store.deployFlow(flowVersion("contacts", "c: 1"))), 1);
 
@@ -186,15 +193,18 @@ TYPED_TEST(StateStoreTest, DeletingAFlowRemovesEverythingThatBelongsToIt) {
 TYPED_TEST(StateStoreTest, CursorsAreKeptPerFlowAndSideAndReset) {
   auto& store = *this->store_;
   EXPECT_FALSE(must(store.cursor("f", Direction::kForward)).has_value());
-  BatchCommit batch{.flow = "f", .cursor = std::pair{Direction::kForward, std::string("2024-01-01T00:00:00Z|a")}};
+  BatchCommit batch{
+      .flow = "f", .cursor = std::pair{Direction::kForward, std::string("2024-01-01T00:00:00Z|a")}};
   must(store.commitBatch(batch));
   batch.cursor = std::pair{Direction::kReverse, std::string("rev-7")};
   must(store.commitBatch(batch));
   batch.cursor = std::pair{Direction::kForward, std::string("2024-01-02T00:00:00Z|b")};
   must(store.commitBatch(batch));
-  must(store.commitBatch(BatchCommit{.flow = "g", .cursor = std::pair{Direction::kForward, std::string("g1")}}));
+  must(store.commitBatch(
+      BatchCommit{.flow = "g", .cursor = std::pair{Direction::kForward, std::string("g1")}}));
 
-  EXPECT_EQ(must(store.cursor("f", Direction::kForward)), std::optional<std::string>("2024-01-02T00:00:00Z|b"));
+  EXPECT_EQ(must(store.cursor("f", Direction::kForward)),
+            std::optional<std::string>("2024-01-02T00:00:00Z|b"));
   EXPECT_EQ(must(store.cursor("f", Direction::kReverse)), std::optional<std::string>("rev-7"));
   must(store.resetCursors("f"));
   EXPECT_FALSE(must(store.cursor("f", Direction::kForward)).has_value());
@@ -259,7 +269,8 @@ TYPED_TEST(StateStoreTest, StoredValuesReadBackEqualKindsIncluded) {
       {"text", Value("{\"$date\": \"2020-01-01\"} \u00e9\u00e8 \"quoted\"")},
       {"$date", Value("a real field that looks like a tag")},
       {"$$money", Value("two dollars")},
-      {"tags", Value(sdk::List{Value("a"), Value(sdk::Date{2024, 1, 2}), Value(Object{{"$x", Value(1)}})})},
+      {"tags",
+       Value(sdk::List{Value("a"), Value(sdk::Date{2024, 1, 2}), Value(Object{{"$x", Value(1)}})})},
       {"address", Value(Object{{"city", Value("Zagreb")}, {"since", Value(sdk::DateTime{0})}})},
   };
   Link l = link("s1", "k1");
@@ -268,7 +279,8 @@ TYPED_TEST(StateStoreTest, StoredValuesReadBackEqualKindsIncluded) {
   c.sourceValues = base;
   DeadLetter d = deadLetter("s1", false, 0);
   d.payload = base;
-  must(store.commitBatch(BatchCommit{.flow = "f", .upsertLinks = {l}, .newConflicts = {c}, .newDeadLetters = {d}}));
+  must(store.commitBatch(
+      BatchCommit{.flow = "f", .upsertLinks = {l}, .newConflicts = {c}, .newDeadLetters = {d}}));
 
   EXPECT_EQ(must(store.linksBySource("f", {"s1"})).at(0).base, base);
   EXPECT_EQ(must(store.conflicts({})).at(0).sourceValues, base);
@@ -302,7 +314,8 @@ TYPED_TEST(StateStoreTest, LinksArePagedInSourceIdOrder) {
 
 TYPED_TEST(StateStoreTest, LinksAreUpdatedDeletedAndRepointedInOneBatch) {
   auto& store = *this->store_;
-  must(store.commitBatch(BatchCommit{.flow = "f", .upsertLinks = {link("lead1", "p1"), link("s2", "p2")}}));
+  must(store.commitBatch(
+      BatchCommit{.flow = "f", .upsertLinks = {link("lead1", "p1"), link("s2", "p2")}}));
 
   // Lead conversion: the lead's link goes, the contact takes over the same person.
   BatchCommit conversion{.flow = "f"};
@@ -415,7 +428,8 @@ TYPED_TEST(StateStoreTest, ConflictsAreFilteredPagedAndResolved) {
   ambiguous.sourceValues = Object{{"email", Value("dup@x.com")}};
   a.newConflicts.push_back(ambiguous);
   must(store.commitBatch(a));
-  must(store.commitBatch(BatchCommit{.flow = "b", .newConflicts = {fieldConflict("t1"), fieldConflict("t2")}}));
+  must(store.commitBatch(
+      BatchCommit{.flow = "b", .newConflicts = {fieldConflict("t1"), fieldConflict("t2")}}));
 
   auto all = must(store.conflicts({}));
   ASSERT_EQ(all.size(), 8u);
@@ -437,7 +451,8 @@ TYPED_TEST(StateStoreTest, ConflictsAreFilteredPagedAndResolved) {
   EXPECT_EQ(must(store.conflicts(ConflictFilter{.flow = "b"})).size(), 2u);
   auto page1 = must(store.conflicts(ConflictFilter{.flow = "a", .limit = 4}));
   ASSERT_EQ(page1.size(), 4u);
-  auto page2 = must(store.conflicts(ConflictFilter{.flow = "a", .limit = 4, .afterId = page1.back().id}));
+  auto page2 =
+      must(store.conflicts(ConflictFilter{.flow = "a", .limit = 4, .afterId = page1.back().id}));
   ASSERT_EQ(page2.size(), 2u);
   EXPECT_GT(page2.front().id, page1.back().id);
 
@@ -447,7 +462,9 @@ TYPED_TEST(StateStoreTest, ConflictsAreFilteredPagedAndResolved) {
   EXPECT_EQ(resolved->status, ConflictStatus::kResolved);
   EXPECT_EQ(resolved->resolution, "source");
   EXPECT_GT(resolved->resolvedAtMs, 0);
-  EXPECT_EQ(must(store.conflicts(ConflictFilter{.flow = "a", .status = ConflictStatus::kOpen})).size(), 5u);
+  EXPECT_EQ(
+      must(store.conflicts(ConflictFilter{.flow = "a", .status = ConflictStatus::kOpen})).size(),
+      5u);
   EXPECT_EQ(must(store.conflicts(ConflictFilter{.status = ConflictStatus::kResolved})).size(), 1u);
 
   auto twice = store.resolveConflict(all[1].id, "sink");
@@ -464,10 +481,11 @@ TYPED_TEST(StateStoreTest, ConflictsAreFilteredPagedAndResolved) {
 TYPED_TEST(StateStoreTest, DeadLettersAreFilteredPagedCountedAndRescheduled) {
   auto& store = *this->store_;
   BatchCommit batch{.flow = "a"};
-  batch.newDeadLetters = {deadLetter("r1", true, 1000), deadLetter("r2", true, 3000), deadLetter("r3", false, 0),
-                          deadLetter("r4", false, 0)};
+  batch.newDeadLetters = {deadLetter("r1", true, 1000), deadLetter("r2", true, 3000),
+                          deadLetter("r3", false, 0), deadLetter("r4", false, 0)};
   must(store.commitBatch(batch));
-  must(store.commitBatch(BatchCommit{.flow = "b", .newDeadLetters = {deadLetter("q1", true, 500)}}));
+  must(
+      store.commitBatch(BatchCommit{.flow = "b", .newDeadLetters = {deadLetter("q1", true, 500)}}));
 
   auto all = must(store.deadLetters({}));
   ASSERT_EQ(all.size(), 5u);
@@ -504,7 +522,8 @@ TYPED_TEST(StateStoreTest, DeadLettersAreFilteredPagedCountedAndRescheduled) {
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].recordId, "r3");
   EXPECT_EQ(due[0].status, DeadLetterStatus::kRetrying);
-  EXPECT_EQ(must(store.countDeadLetters(DeadLetterFilter{.status = DeadLetterStatus::kResolved})), 1);
+  EXPECT_EQ(must(store.countDeadLetters(DeadLetterFilter{.status = DeadLetterStatus::kResolved})),
+            1);
   EXPECT_EQ(must(store.deadLetter(all[0].id))->status, DeadLetterStatus::kResolved);
   EXPECT_FALSE(must(store.deadLetter(all.back().id + 100)).has_value());
   auto unknown = store.setDeadLetterStatus(all.back().id + 100, DeadLetterStatus::kDiscarded, 0);
@@ -584,10 +603,13 @@ TYPED_TEST(StateStoreTest, KeyValueStateHoldsArbitraryBytesPerScope) {
   must(store.kvPut("salesforce/prod", "refresh_token", cipher));
   must(store.kvPut("salesforce/prod", "instance_url", "https://example.my.salesforce.com"));
   must(store.kvPut("people/main", "refresh_token", "other"));
-  EXPECT_EQ(must(store.kvGet("salesforce/prod", "refresh_token")), std::optional<std::string>(cipher));
+  EXPECT_EQ(must(store.kvGet("salesforce/prod", "refresh_token")),
+            std::optional<std::string>(cipher));
   must(store.kvPut("salesforce/prod", "refresh_token", "rotated"));
-  EXPECT_EQ(must(store.kvGet("salesforce/prod", "refresh_token")), std::optional<std::string>("rotated"));
-  EXPECT_EQ(must(store.kvKeys("salesforce/prod")), (std::vector<std::string>{"instance_url", "refresh_token"}));
+  EXPECT_EQ(must(store.kvGet("salesforce/prod", "refresh_token")),
+            std::optional<std::string>("rotated"));
+  EXPECT_EQ(must(store.kvKeys("salesforce/prod")),
+            (std::vector<std::string>{"instance_url", "refresh_token"}));
   must(store.kvErase("salesforce/prod", "refresh_token"));
   EXPECT_FALSE(must(store.kvGet("salesforce/prod", "refresh_token")).has_value());
   EXPECT_EQ(must(store.kvGet("people/main", "refresh_token")), std::optional<std::string>("other"));
@@ -605,8 +627,9 @@ TYPED_TEST(StateStoreTest, LeasesAreHeldRenewedExpiredAndTakenOver) {
   EXPECT_FALSE(must(store.acquireLease("flow:leads", "node-b", 1200, 500)));  // held by a
   EXPECT_TRUE(must(store.acquireLease("flow:leads", "node-a", 1400, 500)));   // renewal: until 1900
   EXPECT_FALSE(must(store.acquireLease("flow:leads", "node-b", 1800, 500)));
-  EXPECT_TRUE(must(store.acquireLease("flow:other", "node-b", 1800, 500)));   // independent names
-  EXPECT_TRUE(must(store.acquireLease("flow:leads", "node-b", 1900, 500)));   // a's expired: taken over
+  EXPECT_TRUE(must(store.acquireLease("flow:other", "node-b", 1800, 500)));  // independent names
+  EXPECT_TRUE(
+      must(store.acquireLease("flow:leads", "node-b", 1900, 500)));  // a's expired: taken over
   EXPECT_FALSE(must(store.acquireLease("flow:leads", "node-a", 2000, 500)));
 
   must(store.releaseLease("flow:leads", "node-a"));  // not the holder: no effect
@@ -630,7 +653,8 @@ TYPED_TEST(StateStoreTest, OnlyOneOfManyRacingNodesWinsAnExpiredLease) {
     const std::int64_t at = round * 1000;  // the previous holder has always expired by then
     for (int i = 0; i < 4; ++i) {
       threads.emplace_back([&, i] {
-        auto won = nodes[i]->acquireLease("flow:x", "node-" + std::to_string(round) + "-" + std::to_string(i), at, 10);
+        auto won = nodes[i]->acquireLease(
+            "flow:x", "node-" + std::to_string(round) + "-" + std::to_string(i), at, 10);
         if (won && *won) ++winners;
       });
     }
@@ -698,10 +722,13 @@ TYPED_TEST(StateStoreTest, ConcurrentBatchesFromSeveralThreadsAreAllApplied) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int b = 0; b < kBatches && errors[t].empty(); ++b) {
-        BatchCommit batch{.flow = "f", .cursor = std::pair{t % 2 == 0 ? Direction::kForward : Direction::kReverse,
-                                                           std::to_string(b)}};
+        BatchCommit batch{
+            .flow = "f",
+            .cursor = std::pair{t % 2 == 0 ? Direction::kForward : Direction::kReverse,
+                                std::to_string(b)}};
         for (int i = 0; i < kLinksPerBatch; ++i) {
-          const std::string key = std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i);
+          const std::string key =
+              std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i);
           batch.upsertLinks.push_back(link("s" + key, "k" + key));
         }
         batch.runId = run;
@@ -721,9 +748,10 @@ TYPED_TEST(StateStoreTest, ConcurrentBatchesFromSeveralThreadsAreAllApplied) {
 TYPED_TEST(StateStoreTest, ReopeningTheStoreKeepsEverything) {
   must(this->store_->deployFlow(flowVersion("leads", "a: 1")));
   must(this->store_->setFlowActive("leads", true));
-  must(this->store_->commitBatch(BatchCommit{.flow = "leads",
-                                             .cursor = std::pair{Direction::kForward, std::string("c")},
-                                             .upsertLinks = {link("s1", "k1")}}));
+  must(this->store_->commitBatch(
+      BatchCommit{.flow = "leads",
+                  .cursor = std::pair{Direction::kForward, std::string("c")},
+                  .upsertLinks = {link("s1", "k1")}}));
   must(this->store_->kvPut("s", "k", "v"));
   this->store_.reset();  // closes every pooled session
 
@@ -753,7 +781,9 @@ TEST(PostgresStateStore, RecoversFromConnectionsTheServerDropped) {
   // Reads and writes go through on fresh connections; nothing is lost or doubled.
   EXPECT_EQ(must(store.kvGet("s", "k")), std::optional<std::string>("before"));
   const auto run = must(store.startRun("f", "node-a", 1));
-  must(store.commitBatch(BatchCommit{.flow = "f", .upsertLinks = {link("s1", "k1")}, .runId = run,
+  must(store.commitBatch(BatchCommit{.flow = "f",
+                                     .upsertLinks = {link("s1", "k1")},
+                                     .runId = run,
                                      .countsDelta = RunCounts{.read = 1}}));
   EXPECT_EQ(must(store.linkCount("f")), 1);
   EXPECT_EQ(must(store.runs("f", 1)).at(0).counts.read, 1);

@@ -41,7 +41,8 @@ class StateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = backend_.prepare();
-    if (url_.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << testing::postgresUnavailableReason();
+    if (url_.empty())
+      GTEST_SKIP() << "PostgreSQL unavailable: " << testing::postgresUnavailableReason();
     store_ = open();
   }
 

@@ -45,7 +45,8 @@ TEST(OpenStateStore, RejectsUnusableUrlsPrecisely) {
     auto store = openStateStore(c.url);
     ASSERT_FALSE(store) << c.url;
     EXPECT_EQ(store.error().code, ErrorCode::kInvalidArgument) << c.url;
-    EXPECT_NE(store.error().message.find(c.mentions), std::string::npos) << c.url << ": " << store.error().message;
+    EXPECT_NE(store.error().message.find(c.mentions), std::string::npos)
+        << c.url << ": " << store.error().message;
   }
 }
 
@@ -56,7 +57,8 @@ TEST(OpenStateStore, AnUnreachableServerIsRetriableAndNeverShowsThePassword) {
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable) << store.error().describe();
   EXPECT_TRUE(store.error().retriable);
   EXPECT_EQ(store.error().message.find("S3cr"), std::string::npos) << store.error().message;
-  EXPECT_NE(store.error().message.find("ferry:***@127.0.0.1:1/ferry"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("ferry:***@127.0.0.1:1/ferry"), std::string::npos)
+      << store.error().message;
 }
 
 }  // namespace

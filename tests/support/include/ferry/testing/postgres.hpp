@@ -62,8 +62,8 @@ std::string freshPostgresDatabase();
 }  // namespace ferry::testing
 
 // Declares `std::string var` holding a fresh database URL, or skips the test with the reason.
-#define FERRY_REQUIRE_POSTGRES(var)                                                   \
-  const std::string var = ::ferry::testing::freshPostgresDatabase();                  \
-  if (var.empty()) {                                                                  \
+#define FERRY_REQUIRE_POSTGRES(var)                                                              \
+  const std::string var = ::ferry::testing::freshPostgresDatabase();                             \
+  if (var.empty()) {                                                                             \
     GTEST_SKIP() << "PostgreSQL unavailable: " << ::ferry::testing::postgresUnavailableReason(); \
   }

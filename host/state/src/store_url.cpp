@@ -54,12 +54,16 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   loc.backend = StoreLocation::Backend::kPostgres;
   std::string_view rest = std::string_view(url).substr(schemeEnd);
 
-  // Mask the password before anything can fail, so no error shows it.
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
-  const auto at = authority.rfind('@');
+  // The user info ends at the LAST '@', so a password with an unencoded '@', '/' or '?' is
+  // still recognised (and masked) rather than taken for the host or the path; a literal '@'
+  // elsewhere must be percent-encoded. Masking comes before anything can fail, so that no
+  // error shows the password.
+  const auto at = rest.rfind('@');
   std::string_view userInfo =
-      at == std::string_view::npos ? std::string_view{} : authority.substr(0, at);
-  std::string_view hostPort = at == std::string_view::npos ? authority : authority.substr(at + 1);
+      at == std::string_view::npos ? std::string_view{} : rest.substr(0, at);
+  std::string_view afterUser = at == std::string_view::npos ? rest : rest.substr(at + 1);
+  std::string_view hostPort = afterUser.substr(0, afterUser.find_first_of("/?"));
+  std::string_view pathAndQuery = afterUser.substr(hostPort.size());
   const auto colon = userInfo.find(':');
   std::string_view rawUser = userInfo.substr(0, colon);
   std::string_view rawPassword =
@@ -68,8 +72,10 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   if (at != std::string_view::npos) {
     loc.display += std::string(rawUser) + (colon == std::string_view::npos ? "" : ":***") + "@";
   }
-  loc.display +=
-      std::string(rest.substr(userInfo.empty() && at == std::string_view::npos ? 0 : at + 1));
+  loc.display += std::string(hostPort);
+  const auto q = pathAndQuery.find('?');
+  loc.display += std::string(pathAndQuery.substr(0, q));
+  if (q != std::string_view::npos) loc.display += "?...";
 
   std::vector<std::pair<std::string, std::string>> params;
   auto add = [&](const char* key, std::string_view raw) -> sdk::Status {
@@ -106,8 +112,6 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
   if (auto s = add("host", host); !s) return s.takeError();
   if (auto s = add("port", port); !s) return s.takeError();
 
-  std::string_view pathAndQuery = rest.substr(authority.size());
-  const auto q = pathAndQuery.find('?');
   std::string_view path = pathAndQuery.substr(0, q);
   if (startsWith(path, "/")) path.remove_prefix(1);
   if (path.empty())

@@ -184,22 +184,14 @@ std::unique_ptr<PostgresServer> PostgresServer::start(std::string* why, bool dur
       *why = "no free loopback port";
       return nullptr;
     }
-    std::vector<std::string> argv = {(*bin / "postgres").string(),
-                                     "-D",
-                                     data,
-                                     "-p",
-                                     std::to_string(port),
-                                     "-k",
-                                     server->dir_,
-                                     "-c",
-                                     "listen_addresses=127.0.0.1",
-                                     "-c",
-                                     "max_connections=200"};
+    std::vector<std::string> settings = {"listen_addresses=127.0.0.1", "max_connections=200"};
     if (!durable) {  // these databases live for one test binary
-      for (const char* setting : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
-        argv.insert(argv.end(), {"-c", setting});
-      }
+      settings.insert(settings.end(),
+                      {"fsync=off", "synchronous_commit=off", "full_page_writes=off"});
     }
+    std::vector<std::string> argv = {(*bin / "postgres").string(), "-D", data, "-k", server->dir_};
+    argv.insert(argv.end(), {"-p", std::to_string(port)});
+    for (const auto& setting : settings) argv.insert(argv.end(), {"-c", setting});
     const pid_t pid = spawn(argv, *user, serverLog);
     if (pid < 0) {
       *why = std::string("fork failed: ") + std::strerror(errno);

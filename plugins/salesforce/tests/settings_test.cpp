@@ -1,6 +1,9 @@
 // Settings: defaults from the embedded schema, validation with every error at once.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "ferry/plugins/salesforce/settings.hpp"
 
 namespace ferry::plugins::salesforce {
@@ -18,6 +21,17 @@ TEST(Settings, SchemaParsesWithDefaults) {
                 s.enumValues.end())
           << s.name;
     }
+  }
+}
+
+TEST(Settings, ReadmeDocumentsEverySetting) {
+  std::ifstream in(FERRY_SF_README);
+  ASSERT_TRUE(in) << FERRY_SF_README;
+  std::ostringstream text;
+  text << in.rdbuf();
+  for (const auto& s : settingsSchema()) {
+    EXPECT_NE(text.str().find("| `" + s.name + "` |"), std::string::npos)
+        << s.name << " is missing from the README's settings table";
   }
 }
 

@@ -248,7 +248,7 @@ struct PocoHttpClient::Impl {
     }
     session->setKeepAlive(true);
     // The pool enforces idleTimeout itself; Poco must not reconnect behind its back.
-    session->setKeepAliveTimeout(Poco::Timespan(24 * 3600, 0));
+    session->setKeepAliveTimeout(Poco::Timespan(24L * 3600, 0));
     return {std::move(session), false};
   }
 

@@ -82,9 +82,9 @@ bool validSecretName(std::string_view name) noexcept {
   });
 }
 
-Vault::Vault(SecretBackend& backend, MasterKey key, std::shared_ptr<Redactor> redactor)
+Vault::Vault(SecretBackend& backend, const MasterKey& key, std::shared_ptr<Redactor> redactor)
     : backend_(backend),
-      cipher_(std::move(key)),
+      cipher_(key),
       redactor_(redactor ? std::move(redactor) : processRedactor()),
       fingerprint_(cipher_.key().fingerprint()) {}
 

@@ -19,7 +19,7 @@ class SecretCipher {
   static constexpr std::size_t kNonceSize = 12;
   static constexpr std::size_t kTagSize = 16;
 
-  explicit SecretCipher(MasterKey key) : key_(std::move(key)) {}
+  explicit SecretCipher(const MasterKey& key) : key_(key) {}
 
   std::string seal(std::string_view plaintext, std::string_view associatedData) const;
   // kInvalidArgument for an envelope that is not v1 or not well-formed; kPermissionDenied when

@@ -33,7 +33,7 @@ using CredentialValues = std::map<std::string, std::string>;
 
 class Vault {
  public:
-  Vault(SecretBackend& backend, MasterKey key,
+  Vault(SecretBackend& backend, const MasterKey& key,
         std::shared_ptr<Redactor> redactor = processRedactor());
 
   // ---- credential sets ----

@@ -124,7 +124,7 @@ sdk::Result<std::chrono::milliseconds> parseDuration(const sdk::Value& value) {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
                             "duration must be a string like \"30s\" or \"5m\"");
   }
-  // One or more <number><unit> parts: "250ms", "30s", "5m", "1h30m".
+  // One or more <number><unit> parts: "250ms", "30s", "5m", "1h30m", "1d".
   const std::string& s = value.asString();
   const auto invalid = [&]() {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
@@ -143,8 +143,8 @@ sdk::Result<std::chrono::milliseconds> parseDuration(const sdk::Value& value) {
     if (end - p >= 2 && p[0] == 'm' && p[1] == 's') {
       factor = 1;
       p += 2;
-    } else if (p < end && (*p == 's' || *p == 'm' || *p == 'h')) {
-      factor = *p == 's' ? 1000 : *p == 'm' ? 60'000 : 3'600'000;
+    } else if (p < end && (*p == 's' || *p == 'm' || *p == 'h' || *p == 'd')) {
+      factor = *p == 's' ? 1000 : *p == 'm' ? 60'000 : *p == 'h' ? 3'600'000 : 86'400'000;
       ++p;
     }
     if (factor == 0 || number > (INT64_MAX - total) / factor) return invalid();

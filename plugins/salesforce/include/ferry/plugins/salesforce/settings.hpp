@@ -59,7 +59,8 @@ const std::vector<sdk::SettingSchema>& settingsSchema();
 // keys, wrong types and out-of-range values are errors naming the key (all of them at once).
 sdk::Result<Settings> parseSettings(const sdk::Object& settings);
 
-// Durations are written "250ms", "30s", "5m", "1h" (or a bare integer of milliseconds).
+// Durations are written "250ms", "30s", "5m", "1h30m", "1d" (or an integer of milliseconds, as
+// the host passes them after validation).
 sdk::Result<std::chrono::milliseconds> parseDuration(const sdk::Value& value);
 
 // The JWT bearer 'aud' claim for a login URL: test.salesforce.com for sandbox hosts,

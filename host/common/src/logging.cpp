@@ -375,9 +375,9 @@ void logWith(spdlog::logger& logger, sdk::LogLevel level, std::string_view messa
 ConnectorLogger::ConnectorLogger(std::shared_ptr<spdlog::logger> logger, std::string plugin,
                                  std::string connection, std::string flow)
     : logger_(std::move(logger)) {
-  fields_.push_back({"plugin", std::move(plugin)});
-  fields_.push_back({"connection", std::move(connection)});
-  if (!flow.empty()) fields_.push_back({"flow", std::move(flow)});
+  fields_.push_back({log_keys::kPlugin, std::move(plugin)});
+  fields_.push_back({log_keys::kConnection, std::move(connection)});
+  if (!flow.empty()) fields_.push_back({log_keys::kFlow, std::move(flow)});
 }
 
 void ConnectorLogger::log(sdk::LogLevel level, std::string_view message) {

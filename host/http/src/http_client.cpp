@@ -550,7 +550,7 @@ void PocoHttpClient::defineBucket(const sdk::RateBucket& bucket) {
       !std::isfinite(bucket.burst)) {
     logWith(*impl_->logger, sdk::LogLevel::kError,
             "rate bucket '" + bucket.name + "' refused: rate must be a positive number",
-            {{"connection", impl_->options.connection}});
+            {{log_keys::kConnection, impl_->options.connection}});
     return;
   }
   std::lock_guard lock(impl_->bucketMutex);
@@ -583,7 +583,7 @@ sdk::Result<sdk::HttpResponse> PocoHttpClient::send(const sdk::HttpRequest& requ
     std::lock_guard lock(impl.statsMutex);
     ++impl.stats.requests;
   }
-  const LogScope scope{{"connection", impl.options.connection}};
+  const LogScope scope{{log_keys::kConnection, impl.options.connection}};
 
   for (int attempt = 1;; ++attempt) {
     if (!request.bucket.empty()) impl.waitForToken(request.bucket);

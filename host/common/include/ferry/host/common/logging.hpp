@@ -49,6 +49,15 @@ struct LogField {
 };
 using LogFields = std::vector<LogField>;
 
+// Field keys every module uses for the same facts, so log queries work across the codebase.
+namespace log_keys {
+inline constexpr const char* kFlow = "flow";
+inline constexpr const char* kConnection = "connection";
+inline constexpr const char* kPlugin = "plugin";
+inline constexpr const char* kRecord = "record";  // record id on the side it was read from
+inline constexpr const char* kRun = "run";
+}  // namespace log_keys
+
 // Adds fields to every line the current thread logs while the scope is alive. Scopes nest;
 // an inner field with the same key wins.
 class LogScope {

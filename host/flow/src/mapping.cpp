@@ -41,42 +41,119 @@ sdk::Error reject(const std::string& label, const std::string& step, const Value
                           label + ": value " + value.preview() + " rejected by " + step + ": " + why);
 }
 
+// Orders keys as sdk::Object does (bytewise), testing the first byte inline: most field names
+// differ there, which saves a library call per comparison on the per-record path.
+inline bool keyLess(const std::string& a, const std::string& b) noexcept {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
+// An output record with every key in place, sorted; values are filled in by index, so building
+// a record needs no key search. Constants are already in it.
+struct Skeleton {
+  Object record;
+  std::vector<std::string> keys;  // the same keys, for index lookups at compile time
+
+  void build(std::vector<std::pair<std::string, Value>> entries) {
+    for (auto& [k, v] : entries) record.set(std::move(k), std::move(v));
+    for (const auto& [k, v] : record) keys.push_back(k);
+  }
+  std::size_t indexOf(const std::string& key) const {
+    return static_cast<std::size_t>(std::lower_bound(keys.begin(), keys.end(), key) - keys.begin());
+  }
+};
+
 class Engine final : public CompiledMapping {
  public:
   explicit Engine(MappingPlan plan) : plan_(std::move(plan)) {
-    // Entries in sink-key order, so building the output object only appends.
-    std::stable_sort(plan_.entries.begin(), plan_.entries.end(),
-                     [](const Entry& a, const Entry& b) { return a.sink < b.sink; });
+    std::vector<std::pair<std::string, Value>> sinkKeys;
+    std::vector<std::pair<std::string, Value>> sourceKeys;
     for (auto& e : plan_.entries) {
       e.sinkPath = FieldPath::of(e.sink);
       addUnique(sourceFields_, e.source.key);
       for (const auto& w : e.concatWith) addUnique(sourceFields_, w.key);
       addUnique(sinkFields_, e.sink);
+      sinkKeys.emplace_back(e.sink, Value{});
+      if (e.reverse) {
+        sourceKeys.emplace_back(e.source.key, Value{});
+        for (const auto& w : e.concatWith) sourceKeys.emplace_back(w.key, Value{});
+      }
     }
-    for (const auto& [k, v] : plan_.sinkConstants) addUnique(sinkFields_, k);
-    for (const auto& [k, v] : plan_.sinkDefaults) addUnique(sinkFields_, k);
+    for (const auto& [k, v] : plan_.sinkDefaults) {
+      addUnique(sinkFields_, k);
+      sinkKeys.emplace_back(k, Value{});
+    }
+    for (const auto& [k, v] : plan_.sinkConstants) {
+      addUnique(sinkFields_, k);
+      sinkKeys.emplace_back(k, v);  // set last: a constant wins over a null slot
+    }
+    for (const auto& [k, v] : plan_.sourceDefaults) sourceKeys.emplace_back(k, Value{});
+    for (const auto& [k, v] : plan_.sourceConstants) sourceKeys.emplace_back(k, v);
     std::sort(sourceFields_.begin(), sourceFields_.end());
     std::sort(sinkFields_.begin(), sinkFields_.end());
+    sink_.build(std::move(sinkKeys));
+    source_.build(std::move(sourceKeys));
+
+    const std::size_t n = plan_.entries.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const Entry& e = plan_.entries[i];
+      sinkSlot_.push_back(sink_.indexOf(e.sink));
+      sourceSlot_.push_back(source_.indexOf(e.source.key));
+      std::vector<std::size_t> concat;
+      for (const auto& w : e.concatWith) concat.push_back(source_.indexOf(w.key));
+      concatSlots_.push_back(std::move(concat));
+      bySource_.push_back(i);
+      bySink_.push_back(i);
+    }
+    // Records arrive sorted by key: visiting entries in key order finds every field in one pass.
+    std::stable_sort(bySource_.begin(), bySource_.end(), [this](std::size_t a, std::size_t b) {
+      return plan_.entries[a].source.key < plan_.entries[b].source.key;
+    });
+    std::stable_sort(bySink_.begin(), bySink_.end(), [this](std::size_t a, std::size_t b) {
+      return plan_.entries[a].sink < plan_.entries[b].sink;
+    });
+    for (const auto& [k, v] : plan_.sinkDefaults) sinkDefaults_.emplace_back(sink_.indexOf(k), v);
+    for (const auto& [k, v] : plan_.sourceDefaults) {
+      sourceDefaults_.emplace_back(source_.indexOf(k), v);
+    }
+    for (const auto& [k, v] : plan_.sourceConstants) {
+      sourceConstants_.emplace_back(source_.indexOf(k), v);
+    }
   }
 
   sdk::Result<Object> forward(const Object& record) const override {
-    Object out;
-    out.reserve(sinkFields_.size());
-    for (const Entry& e : plan_.entries) {
-      Value v = read(e, record);
+    Object out = sink_.record;
+    const auto slots = out.begin();
+    auto cursor = record.begin();
+    for (const std::size_t index : bySource_) {
+      const Entry& e = plan_.entries[index];
+      while (cursor != record.end() && keyLess(cursor->first, e.source.key)) ++cursor;
+      const Value* found = cursor != record.end() && cursor->first == e.source.key ? &cursor->second
+                           : e.source.segments.size() > 1 ? e.source.find(record)
+                                                           : nullptr;
+      Value& v = (slots + static_cast<std::ptrdiff_t>(sinkSlot_[index]))->second;
+      if (!e.concatWith.empty()) {
+        v = concat(e, found, record);
+      } else if (found != nullptr) {
+        v = *found;
+      }
       for (const auto& step : e.chain) {
         if (step.forward == nullptr || (v.isNull() && !step.forward->wantsNull())) continue;
         std::string why;
         if (!step.forward->apply(v, why)) return reject(e.label, step.name, v, why);
       }
       if (v.isNull() && e.defaultValue) v = *e.defaultValue;
-      if (e.wrapList && !v.isNull() && !v.isList()) v = sdk::List{std::move(v)};
-      out.set(e.sink, std::move(v));
+      if (e.wrapList && !v.isNull() && !v.isList()) {
+        sdk::List one;
+        one.push_back(std::move(v));
+        v = std::move(one);
+      }
     }
-    for (const auto& [k, v] : plan_.sinkConstants) out.set(k, v);
-    for (const auto& [k, v] : plan_.sinkDefaults) {
-      Value* current = out.find(k);
-      if (current == nullptr || current->isNull()) out.set(k, v);
+    for (const auto& [slot, value] : sinkDefaults_) {
+      Value& v = (slots + static_cast<std::ptrdiff_t>(slot))->second;
+      if (v.isNull()) v = value;
     }
     return out;
   }
@@ -86,15 +163,22 @@ class Engine final : public CompiledMapping {
       return sdk::Error::make(sdk::ErrorCode::kUnsupported,
                               "this map cannot be applied in reverse (one-way)");
     }
-    Object out;
-    for (const Entry& e : plan_.entries) {
+    Object out = source_.record;
+    const auto slots = out.begin();
+    auto cursor = sinkRecord.begin();
+    for (const std::size_t index : bySink_) {
+      const Entry& e = plan_.entries[index];
       if (!e.reverse) continue;
-      const Value* found = e.sinkPath.find(sinkRecord);
-      Value v = found != nullptr ? *found : Value{};
-      if (e.wrapList && v.isList()) {
+      while (cursor != sinkRecord.end() && keyLess(cursor->first, e.sink)) ++cursor;
+      const Value* found = cursor != sinkRecord.end() && cursor->first == e.sink
+                               ? &cursor->second
+                               : e.sinkPath.find(sinkRecord);
+      Value v;
+      if (found != nullptr && e.wrapList && found->isList()) {
         // A list written from one scalar reads back as its first item.
-        Value first = v.asList().empty() ? Value{} : v.asList().front();
-        v = std::move(first);
+        if (!found->asList().empty()) v = found->asList().front();
+      } else if (found != nullptr) {
+        v = *found;
       }
       if (e.hasExplicitReverse) {
         for (const auto& step : e.explicitReverse) {
@@ -113,9 +197,15 @@ class Engine final : public CompiledMapping {
           }
         }
       }
+      const auto slot = [&](std::size_t i) -> Value& {
+        return (slots + static_cast<std::ptrdiff_t>(i))->second;
+      };
       if (e.concatWith.empty()) {
-        out.set(e.source.key, std::move(v));
+        slot(sourceSlot_[index]) = std::move(v);
         continue;
+      }
+      if (!v.isNull() && !v.isString()) {
+        return reject(e.label + " (reverse)", "concat", v, "expected text");
       }
       // concat inverts by splitting at the separator; the last field takes the remainder.
       std::vector<Value> parts(e.concatWith.size() + 1);
@@ -134,18 +224,20 @@ class Engine final : public CompiledMapping {
             break;
           }
         }
-      } else if (!v.isNull()) {
-        return reject(e.label + " (reverse)", "concat", v, "expected text");
       }
-      out.set(e.source.key, std::move(parts[0]));
+      slot(sourceSlot_[index]) = std::move(parts[0]);
       for (std::size_t i = 0; i < e.concatWith.size(); ++i) {
-        out.set(e.concatWith[i].key, std::move(parts[i + 1]));
+        slot(concatSlots_[index][i]) = std::move(parts[i + 1]);
       }
     }
-    for (const auto& [k, v] : plan_.sourceConstants) out.set(k, v);
-    for (const auto& [k, v] : plan_.sourceDefaults) {
-      Value* current = out.find(k);
-      if (current == nullptr || current->isNull()) out.set(k, v);
+    for (const auto& [slot, value] : sourceDefaults_) {
+      Value& v = (slots + static_cast<std::ptrdiff_t>(slot))->second;
+      if (v.isNull()) v = value;
+    }
+    // Constants are in the skeleton already; set them again in case a one-way map wrote the same
+    // field (two-way flows refuse that at validation).
+    for (const auto& [slot, value] : sourceConstants_) {
+      (slots + static_cast<std::ptrdiff_t>(slot))->second = value;
     }
     return out;
   }
@@ -170,10 +262,8 @@ class Engine final : public CompiledMapping {
     if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
   }
 
-  static Value read(const Entry& e, const Object& record) {
-    const Value* v = e.source.find(record);
-    if (e.concatWith.empty()) return v != nullptr ? *v : Value{};
-    // concat: the non-empty texts joined by the separator; null when all are empty.
+  // concat: the non-empty texts joined by the separator; null when all are empty.
+  static Value concat(const Entry& e, const Value* first, const Object& record) {
     std::string joined;
     bool any = false;
     auto append = [&](const Value* part) {
@@ -184,7 +274,7 @@ class Engine final : public CompiledMapping {
       joined += text;
       any = true;
     };
-    append(v);
+    append(first);
     for (const auto& w : e.concatWith) append(w.find(record));
     return any ? Value(std::move(joined)) : Value{};
   }
@@ -192,6 +282,16 @@ class Engine final : public CompiledMapping {
   MappingPlan plan_;
   std::vector<std::string> sourceFields_;
   std::vector<std::string> sinkFields_;
+  Skeleton sink_;    // forward output
+  Skeleton source_;  // reverse output
+  std::vector<std::size_t> sinkSlot_;    // per entry: its slot in sink_
+  std::vector<std::size_t> sourceSlot_;  // per entry: its slot in source_ (when reversed)
+  std::vector<std::vector<std::size_t>> concatSlots_;
+  std::vector<std::size_t> bySource_;  // entry indices ordered by source key
+  std::vector<std::size_t> bySink_;    // entry indices ordered by sink key
+  std::vector<std::pair<std::size_t, Value>> sinkDefaults_;
+  std::vector<std::pair<std::size_t, Value>> sourceDefaults_;
+  std::vector<std::pair<std::size_t, Value>> sourceConstants_;
 };
 
 }  // namespace

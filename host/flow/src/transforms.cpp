@@ -397,9 +397,7 @@ class CountryTable {
   int find(CountryForm form, std::string_view text) const {
     const auto& index = form == CountryForm::kName ? byName_
                         : form == CountryForm::kAlpha2 ? byAlpha2_ : byAlpha3_;
-    std::string key(text);
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto it = index.find(key);
+    const auto it = index.find(text);
     return it == index.end() ? -1 : it->second;
   }
   const std::string& render(CountryForm form, int index) const {
@@ -432,30 +430,49 @@ class CountryTable {
       const Value* v = o.find(key);
       return v != nullptr && v->isString() ? v->asString() : std::string();
     };
-    const auto lower = [](std::string s) {
-      for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return s;
-    };
     for (const Value& item : list->asList()) {
       if (!item.isObject()) continue;
       const sdk::Object& o = item.asObject();
       Country c{text(o, "name"), text(o, "alpha_2"), text(o, "alpha_3")};
       if (c.name.empty() || c.alpha2.empty()) continue;
       const int index = static_cast<int>(table->countries_.size());
-      table->byName_.emplace(lower(c.name), index);
+      table->byName_.emplace(c.name, index);
       for (const char* alias : {"official_name", "common_name"}) {
         const std::string a = text(o, alias);
-        if (!a.empty()) table->byName_.emplace(lower(a), index);
+        if (!a.empty()) table->byName_.emplace(a, index);
       }
-      table->byAlpha2_.emplace(lower(c.alpha2), index);
-      table->byAlpha3_.emplace(lower(c.alpha3), index);
+      table->byAlpha2_.emplace(c.alpha2, index);
+      table->byAlpha3_.emplace(c.alpha3, index);
       table->countries_.push_back(std::move(c));
     }
     return table;
   }
 
+  // ASCII case-insensitive keys, looked up by string_view without building a string.
+  static constexpr unsigned char fold(unsigned char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c - 'A' + 'a') : c;
+  }
+  struct FoldHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      std::size_t h = 1469598103934665603ULL;
+      for (unsigned char c : s) h = (h ^ fold(c)) * 1099511628211ULL;
+      return h;
+    }
+  };
+  struct FoldEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept {
+      return a.size() == b.size() &&
+             std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return fold(x) == fold(y);
+             });
+    }
+  };
+  using Index = std::unordered_map<std::string, int, FoldHash, FoldEqual>;
+
   std::vector<Country> countries_;
-  std::unordered_map<std::string, int> byName_, byAlpha2_, byAlpha3_;
+  Index byName_, byAlpha2_, byAlpha3_;
 };
 
 const char* formName(CountryForm f) {

@@ -43,7 +43,9 @@ class JsonWriter {
   bool afterKey_ = false;
 };
 
+// Appends text as a JSON string; bytes that are not well-formed UTF-8 become U+FFFD.
 void appendJsonString(std::string& out, std::string_view text);
+bool isValidUtf8(std::string_view text);
 
 // Canonical serialisation of a parsed JSON value (used to compare custom attribute values).
 std::string toJson(const Poco::Dynamic::Var& var);

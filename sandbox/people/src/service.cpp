@@ -1,11 +1,11 @@
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <ctime>
-#include <limits>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 
@@ -298,6 +298,8 @@ std::optional<Response> PeopleService::parseObject(const Request& request, Envel
                                                    Poco::JSON::Object::Ptr& out) const {
   std::string problem;
   try {
+    // JSON text is UTF-8 (RFC 8259); anything else would be stored and echoed back corrupted.
+    if (!isValidUtf8(request.body)) throw Poco::SyntaxException("request body is not valid UTF-8");
     Poco::JSON::Parser parser;
     const Poco::Dynamic::Var parsed = parser.parse(request.body);
     if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {

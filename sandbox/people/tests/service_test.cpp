@@ -216,6 +216,10 @@ TEST_F(PeopleServiceTest, LengthLimitsCountCharactersNotBytes) {
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"firstName":")" + name + "x\"}").status, 400);
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"city":")" + std::string(51, 'c') + "\"}").status, 400);
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"externalId":")" + std::string(257, 'e') + "\"}").status, 400);
+  // Not UTF-8: refused, and the error body itself stays valid JSON.
+  const auto latin1 = call("POST", "/people/2/persons", {}, "{\"firstName\":\"Kova\xE8\"}");
+  EXPECT_EQ(latin1.status, 400);
+  EXPECT_NO_THROW(parseObject(latin1.body));
 }
 
 TEST_F(PeopleServiceTest, MalformedBodiesGetA400InTheEndpointsEnvelope) {
@@ -233,6 +237,46 @@ TEST_F(PeopleServiceTest, MalformedBodiesGetA400InTheEndpointsEnvelope) {
   EXPECT_EQ(parseObject(missing.body)->getValue<std::string>("code"), "400104");
   EXPECT_EQ(call("GET", "/people/2/nowhere").status, 404);
   EXPECT_EQ(call("PUT", "/people/2/persons/match").status, 405);
+}
+
+TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
+  define("Visits", "INTEGER");
+  define("Orders", "LIST_OF_OBJECTS", R"(,"objectSchema":{"product":"STRING"})");
+  create(R"({"externalId":"base","contactInformation":{"email":[{"address":"base@example.com"}]}})");
+  const std::vector<std::pair<std::string, std::string>> seeds = {
+      {"POST /people/2/persons", R"({"externalId":"a","firstName":"Ana","tags":["T"],"customAttributes":{"Visits":2,"Orders":[{"product":"x"}]},"contactInformation":{"email":[{"address":"a@example.com"}],"phone":[{"number":"385911234567"}]}})"},
+      {"PATCH /people/2/persons/batch", R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"base"},"update":{"lastName":"B","tags":["U"]}}]})"},
+      {"PUT /people/3/persons/upsert", R"({"persons":[{"externalId":"u","contactInformation":[{"type":"EMAIL","identifier":"u@example.com","primary":true}],"customAttributes":{"Visits":1}}]})"},
+      {"POST /people/3/persons/merge", R"({"persons":[{"externalId":"base","city":"Split"}]})"},
+      {"POST /people/2/persons/match", R"({"identities":[{"type":"EMAIL","identifier":"base@example.com"}]})"},
+      {"POST /people/2/companies/batch", R"({"companies":[{"name":"C","domains":["c.hr"],"customAttributes":{"k":1}}]})"},
+      {"POST /people/2/customAttributes", R"({"name":"N","dataType":"LIST_OF_OBJECTS","objectSchema":{"a":"DATE"}})"},
+  };
+  uint64_t state = 0x9E3779B97F4A7C15ull;  // fixed seed: the same mutations on every run
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::string alphabet = "{}[]\":,0123456789.-eEtrufalsn \\#\x01\xff";
+  for (int round = 0; round < 3000; ++round) {
+    const auto& [target, seed] = seeds[next() % seeds.size()];
+    std::string body = seed;
+    for (int edits = 1 + static_cast<int>(next() % 4); edits > 0 && !body.empty(); --edits) {
+      const size_t at = next() % body.size();
+      switch (next() % 3) {
+        case 0: body[at] = alphabet[next() % alphabet.size()]; break;
+        case 1: body.erase(at, 1 + next() % 8); break;
+        default: body.insert(at, 1, alphabet[next() % alphabet.size()]);
+      }
+    }
+    const auto space = target.find(' ');
+    const auto response = call(target.substr(0, space), target.substr(space + 1), {}, body);
+    ASSERT_TRUE(response.status == 200 || response.status == 207 || response.status == 400 ||
+                response.status == 409) << target << " " << body << " -> " << response.status << " " << response.body;
+    if (!response.body.empty()) ASSERT_NO_THROW(parseObject(response.body)) << response.body;
+  }
 }
 
 TEST_F(PeopleServiceTest, CustomAttributesMustBeDefinedAndTypeChecked) {

@@ -41,6 +41,7 @@ struct PeopleOptions {
   std::function<std::chrono::steady_clock::time_point()> steadyClock;
 };
 
+// Throws std::invalid_argument when options.webhookUrl is set but not an http:// URL.
 std::unique_ptr<ferry::sandbox::Service> makePeopleService(const PeopleOptions& options = {});
 
 }  // namespace ferry::sandbox::people

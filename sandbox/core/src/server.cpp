@@ -452,6 +452,9 @@ void SandboxServer::start() {
   params->setMaxQueued(256);
   params->setKeepAlive(true);
   params->setTimeout(Poco::Timespan(30, 0));
+  // Poco's dispatcher threads can miss the stop notification and linger for their idle time
+  // (10 s by default), which would make every stop() slow; keep that window short.
+  params->setThreadIdleTime(Poco::Timespan(0, 500000));
   impl_->pool = std::make_unique<Poco::ThreadPool>(2, std::max(2, impl_->options.maxThreads));
   impl_->http = std::make_unique<Poco::Net::HTTPServer>(new DispatcherFactory(*impl_), *impl_->pool,
                                                         socket, params);

@@ -34,10 +34,12 @@ MemorySystem::MemorySystem(std::string idPrefix, std::string idField,
     : prefix_(std::move(idPrefix)), idField_(std::move(idField)), stamp_(std::move(stamp)) {}
 
 std::string MemorySystem::create(sdk::Object fields) {
+  std::lock_guard lock(mutex_);
   return createAt(std::move(fields), stamp_());
 }
 
 std::string MemorySystem::createAt(sdk::Object fields, std::int64_t modifiedAtMs, bool hidden) {
+  std::lock_guard lock(mutex_);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s%06lld", prefix_.c_str(), static_cast<long long>(nextId_++));
   Record r;
@@ -50,6 +52,7 @@ std::string MemorySystem::createAt(sdk::Object fields, std::int64_t modifiedAtMs
 }
 
 void MemorySystem::update(const std::string& id, const sdk::Object& patch) {
+  std::lock_guard lock(mutex_);
   Record* r = findMutable(id);
   if (r == nullptr || r->deleted) return;
   for (const auto& [k, v] : patch) r->fields.set(k, v);
@@ -57,6 +60,7 @@ void MemorySystem::update(const std::string& id, const sdk::Object& patch) {
 }
 
 void MemorySystem::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
   Record* r = findMutable(id);
   if (r == nullptr || r->deleted) return;
   r->deleted = true;
@@ -65,10 +69,12 @@ void MemorySystem::remove(const std::string& id) {
 }
 
 void MemorySystem::reveal(const std::string& id) {
+  std::lock_guard lock(mutex_);
   if (Record* r = findMutable(id)) r->hidden = false;
 }
 
 void MemorySystem::setSuccessor(const std::string& id, sdk::Successor successor) {
+  std::lock_guard lock(mutex_);
   Record* r = findMutable(id);
   if (r == nullptr) return;
   r->successor = std::move(successor);
@@ -76,16 +82,19 @@ void MemorySystem::setSuccessor(const std::string& id, sdk::Successor successor)
 }
 
 const MemorySystem::Record* MemorySystem::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
   auto it = records_.find(id);
   return it == records_.end() ? nullptr : &it->second;
 }
 
 MemorySystem::Record* MemorySystem::findMutable(const std::string& id) {
+  std::lock_guard lock(mutex_);
   auto it = records_.find(id);
   return it == records_.end() ? nullptr : &it->second;
 }
 
 std::vector<const MemorySystem::Record*> MemorySystem::live() const {
+  std::lock_guard lock(mutex_);
   std::vector<const Record*> out;
   for (const auto& [id, r] : records_) {
     if (!r.deleted && !r.hidden) out.push_back(&r);
@@ -95,6 +104,7 @@ std::vector<const MemorySystem::Record*> MemorySystem::live() const {
 
 const MemorySystem::Record* MemorySystem::findBy(const std::string& field,
                                                  const sdk::Value& value) const {
+  std::lock_guard lock(mutex_);
   for (const Record* r : live()) {
     const sdk::Value* v = r->fields.find(field);
     if (v != nullptr && keyEquals(field, *v, value)) return r;
@@ -103,11 +113,13 @@ const MemorySystem::Record* MemorySystem::findBy(const std::string& field,
 }
 
 void MemorySystem::resetCounters() {
+  std::lock_guard lock(mutex_);
   readCalls = lookupCalls = writeCalls = 0;
   createOps = updateOps = deleteOps = unchangedOps = 0;
 }
 
 sdk::Result<sdk::ReadBatch> MemorySystem::read(const sdk::ReadRequest& request) {
+  std::lock_guard lock(mutex_);
   ++readCalls;
   const auto [afterMs, afterId] = parseCursor(request.cursor);
   std::vector<const Record*> visible;
@@ -148,6 +160,7 @@ sdk::Result<sdk::ReadBatch> MemorySystem::read(const sdk::ReadRequest& request) 
 sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> MemorySystem::lookup(
     const std::string& entity, const std::vector<sdk::LookupQuery>& queries,
     const std::vector<std::string>& fields) {
+  std::lock_guard lock(mutex_);
   ++lookupCalls;
   if (failLookupCalls > 0) {
     --failLookupCalls;
@@ -175,6 +188,7 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> MemorySystem::lookup(
 
 sdk::Result<std::vector<sdk::WriteResult>> MemorySystem::write(
     const std::string& entity, const std::vector<sdk::WriteOp>& ops) {
+  std::lock_guard lock(mutex_);
   ++writeCalls;
   if (ops.size() > batchLimit) {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, "batch larger than maxBatch");
@@ -189,6 +203,7 @@ sdk::Result<std::vector<sdk::WriteResult>> MemorySystem::write(
 }
 
 sdk::WriteResult MemorySystem::apply(const sdk::WriteOp& op) {
+  std::lock_guard lock(mutex_);
   using Outcome = sdk::WriteResult::Outcome;
   sdk::WriteResult result;
   if (rejectOp) {

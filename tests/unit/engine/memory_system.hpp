@@ -1,12 +1,14 @@
 // An in-memory remote system for engine tests: one entity of flat records that is a Source
 // (change feed ordered by modification time and id, with an overlap window like the Salesforce
 // connector) and a Sink (lookups by any key or by id, idempotent creates by external key), plus
-// knobs for failures and counters for API calls.
+// knobs for failures and counters for API calls. Thread-safe (record pointers handed out stay
+// valid; read them once the system is quiet).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +76,8 @@ class MemorySystem final : public sdk::Source, public sdk::Sink {
   sdk::WriteResult apply(const sdk::WriteOp& op);
   Record* findMutable(const std::string& id);
 
+  // Tests edit the system while a scheduler thread syncs it.
+  mutable std::recursive_mutex mutex_;
   std::string prefix_;
   std::string idField_;
   std::function<std::int64_t()> stamp_;

@@ -67,8 +67,7 @@ ApiError errorFromObject(const sdk::Object& o) {
       }
     }
   }
-  if (e.duplicateIds.empty() &&
-      (e.code == "DUPLICATE_VALUE" || e.code == "DUPLICATES_DETECTED")) {
+  if (e.duplicateIds.empty() && (e.code == "DUPLICATE_VALUE" || e.code == "DUPLICATES_DETECTED")) {
     e.duplicateIds = idsInMessage(e.message);
   }
   return e;
@@ -252,8 +251,8 @@ sdk::Result<std::vector<RecordResult>> parseCollectionResults(std::string_view b
   if (!json->isList()) return malformed("collection response is not an array: " + excerpt(body));
   const auto& list = json->asList();
   if (list.size() != expected) {
-    return malformed("collection response has " + std::to_string(list.size()) +
-                     " results for " + std::to_string(expected) + " records");
+    return malformed("collection response has " + std::to_string(list.size()) + " results for " +
+                     std::to_string(expected) + " records");
   }
   std::vector<RecordResult> out;
   out.reserve(list.size());
@@ -274,8 +273,8 @@ sdk::Result<std::vector<RecordResult>> parseCollectionResults(std::string_view b
       }
     }
     if (!r.success && r.errors.empty()) {
-      r.errors.push_back(ApiError{"UNKNOWN_ERROR", "Salesforce reported failure without errors",
-                                  {}, {}});
+      r.errors.push_back(
+          ApiError{"UNKNOWN_ERROR", "Salesforce reported failure without errors", {}, {}});
     }
     out.push_back(std::move(r));
   }
@@ -353,8 +352,8 @@ std::optional<std::int64_t> parseHttpDate(std::string_view value) noexcept {
   }
   try {
     int tz = 0;
-    const auto dt = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT,
-                                                std::string(value), tz);
+    const auto dt =
+        Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, std::string(value), tz);
     return dt.timestamp().epochMicroseconds() / 1000 - static_cast<std::int64_t>(tz) * 1000;
   } catch (const Poco::Exception&) {
     return std::nullopt;

@@ -69,8 +69,7 @@ sdk::Status SalesforceConnector::check() {
   return {};
 }
 
-sdk::Result<const ObjectDescription*> SalesforceConnector::describeObject(
-    const std::string& name) {
+sdk::Result<const ObjectDescription*> SalesforceConnector::describeObject(const std::string& name) {
   if (!isIdentifier(name)) {
     return sdk::Error::make(ErrorCode::kInvalidArgument, "'" + name + "' is not an sObject name");
   }
@@ -121,8 +120,8 @@ sdk::Result<const ObjectDescription*> SalesforceConnector::describeObject(
   auto object = parseDescribe(response->body);
   if (!object) return object.takeError();
   if (context_.state != nullptr) {
-    const std::string cached = "{\"at\":" + std::to_string(now) +
-                               ",\"describe\":" + toCompactJson(*object) + "}";
+    const std::string cached =
+        "{\"at\":" + std::to_string(now) + ",\"describe\":" + toCompactJson(*object) + "}";
     (void)context_.state->put(stateKey, cached);
   }
   it = describes_.insert_or_assign(key, CachedDescribe{std::move(*object), now}).first;
@@ -132,9 +131,8 @@ sdk::Result<const ObjectDescription*> SalesforceConnector::describeObject(
 sdk::Result<std::vector<sdk::EntitySchema>> SalesforceConnector::describe() {
   std::vector<std::string> names = firstClassEntities();
   for (const auto& extra : settings_.extraEntities) {
-    const bool seen = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return lower(n) == lower(extra);
-    });
+    const bool seen = std::any_of(names.begin(), names.end(),
+                                  [&](const std::string& n) { return lower(n) == lower(extra); });
     if (!seen) names.push_back(extra);
   }
   std::vector<sdk::EntitySchema> out;

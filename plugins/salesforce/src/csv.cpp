@@ -7,8 +7,8 @@ sdk::Result<std::vector<CsvRow>> parseCsv(std::string_view text) {
   std::vector<CsvRow> rows;
   CsvRow row;
   std::string field;
-  bool quoted = false;      // inside a quoted field
-  bool wasQuoted = false;   // current field started with a quote
+  bool quoted = false;     // inside a quoted field
+  bool wasQuoted = false;  // current field started with a quote
   std::size_t line = 1;
   const auto fail = [&](const std::string& why) {
     return sdk::Error::make(sdk::ErrorCode::kMalformedResponse,

@@ -11,8 +11,7 @@ namespace ferry::plugins::salesforce {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -48,9 +47,9 @@ std::vector<std::string> stringsOf(const sdk::Object& o, std::string_view key) {
 }
 
 bool isStringType(std::string_view t) {
-  static constexpr std::string_view kTypes[] = {"string",   "textarea", "email",  "phone",
-                                                "url",      "picklist", "id",     "reference",
-                                                "combobox", "encryptedstring",    "multipicklist"};
+  static constexpr std::string_view kTypes[] = {
+      "string", "textarea",  "email",    "phone",           "url",          "picklist",
+      "id",     "reference", "combobox", "encryptedstring", "multipicklist"};
   return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
 }
 
@@ -171,10 +170,14 @@ std::string toCompactJson(const ObjectDescription& object) {
     }
     fields.emplace_back(std::move(o));
   }
-  sdk::Object o{{"name", object.name},           {"label", object.label},
-                {"keyPrefix", object.keyPrefix}, {"queryable", object.queryable},
-                {"createable", object.createable}, {"updateable", object.updateable},
-                {"deletable", object.deletable}, {"fields", std::move(fields)}};
+  sdk::Object o{{"name", object.name},
+                {"label", object.label},
+                {"keyPrefix", object.keyPrefix},
+                {"queryable", object.queryable},
+                {"createable", object.createable},
+                {"updateable", object.updateable},
+                {"deletable", object.deletable},
+                {"fields", std::move(fields)}};
   return sdk::Value(std::move(o)).toJson();
 }
 
@@ -312,8 +315,10 @@ sdk::Result<sdk::Value> toApiValue(const sdk::Value& value, std::string_view typ
         return sdk::Value(value.toJson());
       }
       return value;
-    case ValueKind::kString: return value;
-    case ValueKind::kDate: return sdk::Value(value.asDate().toIso());
+    case ValueKind::kString:
+      return value;
+    case ValueKind::kDate:
+      return sdk::Value(value.asDate().toIso());
     case ValueKind::kDateTime:
       if (type == "date") {
         const std::int64_t ms = value.asDateTime().epochMs;
@@ -335,7 +340,8 @@ sdk::Result<sdk::Value> toApiValue(const sdk::Value& value, std::string_view typ
       }
       return sdk::Value(std::move(joined));
     }
-    case ValueKind::kObject: return bad("objects cannot be written to a Salesforce field");
+    case ValueKind::kObject:
+      return bad("objects cannot be written to a Salesforce field");
   }
   return bad("unsupported value");
 }

@@ -80,12 +80,11 @@ sdk::Error tokenError(int status, std::string_view body) {
 std::string authorizeUrl(std::string_view loginUrl, std::string_view clientId,
                          std::string_view redirectUri, std::string_view state,
                          std::string_view codeChallenge) {
-  std::vector<std::pair<std::string, std::string>> q{
-      {"response_type", "code"},
-      {"client_id", std::string(clientId)},
-      {"redirect_uri", std::string(redirectUri)},
-      {"scope", kOAuthScopes},
-      {"state", std::string(state)}};
+  std::vector<std::pair<std::string, std::string>> q{{"response_type", "code"},
+                                                     {"client_id", std::string(clientId)},
+                                                     {"redirect_uri", std::string(redirectUri)},
+                                                     {"scope", kOAuthScopes},
+                                                     {"state", std::string(state)}};
   if (!codeChallenge.empty()) {
     q.emplace_back("code_challenge", std::string(codeChallenge));
     q.emplace_back("code_challenge_method", "S256");
@@ -96,22 +95,20 @@ std::string authorizeUrl(std::string_view loginUrl, std::string_view clientId,
 std::string authorizationCodeBody(std::string_view code, std::string_view clientId,
                                   std::string_view clientSecret, std::string_view redirectUri,
                                   std::string_view codeVerifier) {
-  std::vector<std::pair<std::string, std::string>> f{
-      {"grant_type", "authorization_code"},
-      {"code", std::string(code)},
-      {"client_id", std::string(clientId)},
-      {"client_secret", std::string(clientSecret)},
-      {"redirect_uri", std::string(redirectUri)}};
+  std::vector<std::pair<std::string, std::string>> f{{"grant_type", "authorization_code"},
+                                                     {"code", std::string(code)},
+                                                     {"client_id", std::string(clientId)},
+                                                     {"client_secret", std::string(clientSecret)},
+                                                     {"redirect_uri", std::string(redirectUri)}};
   if (!codeVerifier.empty()) f.emplace_back("code_verifier", std::string(codeVerifier));
   return formEncode(f);
 }
 
 std::string refreshTokenBody(std::string_view refreshToken, std::string_view clientId,
                              std::string_view clientSecret) {
-  std::vector<std::pair<std::string, std::string>> f{
-      {"grant_type", "refresh_token"},
-      {"refresh_token", std::string(refreshToken)},
-      {"client_id", std::string(clientId)}};
+  std::vector<std::pair<std::string, std::string>> f{{"grant_type", "refresh_token"},
+                                                     {"refresh_token", std::string(refreshToken)},
+                                                     {"client_id", std::string(clientId)}};
   // Connected Apps may not require the secret for refresh; send it when configured.
   if (!clientSecret.empty()) f.emplace_back("client_secret", std::string(clientSecret));
   return formEncode(f);
@@ -158,7 +155,8 @@ sdk::Result<std::string> jwtAssertion(std::string_view clientId, std::string_vie
     // The message names the failure class only: key material must never be echoed.
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
                             std::string("JWT signing failed: the private key is not a usable PEM "
-                                        "RSA key (") + e.className() + ")");
+                                        "RSA key (") +
+                                e.className() + ")");
   } catch (const std::exception&) {
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
                             "JWT signing failed: the private key is not a usable PEM RSA key");

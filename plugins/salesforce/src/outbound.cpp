@@ -116,10 +116,17 @@ std::string outboundFault(std::string_view reason) {
   std::string escaped;
   for (const char c : reason) {
     switch (c) {
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '&': escaped += "&amp;"; break;
-      default: escaped.push_back(c);
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '&':
+        escaped += "&amp;";
+        break;
+      default:
+        escaped.push_back(c);
     }
   }
   return R"(<?xml version="1.0" encoding="UTF-8"?>)"

@@ -1,10 +1,10 @@
 // The plugin shell: descriptor, factory and exported aliases. Everything else is in the
 // ferry_salesforce library.
+#include "ferry/sdk/plugin.hpp"
 #include "ferry/plugins/salesforce/catalogue.hpp"
 #include "ferry/plugins/salesforce/connector.hpp"
 #include "ferry/plugins/salesforce/oauth_helper.hpp"
 #include "ferry/plugins/salesforce/settings.hpp"
-#include "ferry/sdk/plugin.hpp"
 
 namespace ferry::plugins::salesforce {
 

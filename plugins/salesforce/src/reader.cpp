@@ -2,7 +2,6 @@
 // large passes, and the cursor rules described in cursor.hpp.
 #include <algorithm>
 #include <cctype>
-#include <random>
 
 #include "ferry/plugins/salesforce/connector.hpp"
 #include "ferry/plugins/salesforce/soql.hpp"
@@ -14,8 +13,7 @@ namespace {
 using sdk::ErrorCode;
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -39,8 +37,8 @@ bool selectable(const FieldDescription& f) {
 struct SalesforceConnector::ReadPlan {
   const ObjectDescription* object = nullptr;
   std::string timestampField;
-  std::vector<std::string> select;   // what the query asks for
-  std::vector<std::string> output;   // what a Change carries (the requested fields)
+  std::vector<std::string> select;  // what the query asks for
+  std::vector<std::string> output;  // what a Change carries (the requested fields)
   FieldTypes types;
   std::string filter;
   bool hasIsDeleted = false;
@@ -61,8 +59,9 @@ sdk::Result<SalesforceConnector::ReadPlan> SalesforceConnector::planRead(
     plan.timestampField = "LastModifiedDate";
   } else {
     return sdk::Error::make(ErrorCode::kUnsupported,
-                            object.name + " has neither SystemModstamp nor LastModifiedDate: it "
-                                          "cannot be read incrementally");
+                            object.name +
+                                " has neither SystemModstamp nor LastModifiedDate: it "
+                                "cannot be read incrementally");
   }
   plan.hasIsDeleted = object.field("IsDeleted") != nullptr;
   plan.hasMasterRecord = object.field("MasterRecordId") != nullptr;
@@ -107,8 +106,9 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::read(const sdk::ReadRequest& re
   auto plan = planRead(**object, request);
   if (!plan) return plan.takeError();
   const std::size_t limit = std::max<std::size_t>(request.limit, 1);
-  auto batch = cursor->pass && cursor->pass->bulk ? readBulk(*plan, std::move(*cursor), limit)
-                                                  : readRest(*plan, std::move(*cursor), request.cursor, limit);
+  auto batch = cursor->pass && cursor->pass->bulk
+                   ? readBulk(*plan, std::move(*cursor), limit)
+                   : readRest(*plan, std::move(*cursor), request.cursor, limit);
   if (batch && context_.metrics != nullptr) {
     context_.metrics->add("salesforce_records_read", request.entity,
                           static_cast<double>(batch->changes.size()));
@@ -116,9 +116,8 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::read(const sdk::ReadRequest& re
   return batch;
 }
 
-std::optional<sdk::Change> SalesforceConnector::toChange(const ReadPlan& plan,
-                                                         const sdk::Object& record,
-                                                         const Position& position) const {
+sdk::Change SalesforceConnector::toChange(const ReadPlan& plan, const sdk::Object& record,
+                                          const Position& position) const {
   sdk::Change change;
   change.id = position.id;
   change.modifiedAtMs = position.timestampMs;
@@ -186,8 +185,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
   // cursor alone suffices (the query is re-issued from resumeAfter), it just costs a call.
   std::optional<PendingPage> page;
   if (pending_ && !cursorText.empty() && pending_->cursor == cursorText &&
-      pending_->entity == plan.object->name && pending_->select == plan.select &&
-      cursor.pass) {
+      pending_->entity == plan.object->name && pending_->select == plan.select && cursor.pass) {
     page = std::move(*pending_);
   }
   pending_.reset();
@@ -200,11 +198,11 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
       cursor.pass = pass;
     }
     PassState& pass = *cursor.pass;
-    const std::int64_t lowerBound =
-        pass.resumeAfter.empty() ? pass.lowerBoundMs
-                                 : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
-    auto soql = buildChangesQuery(ChangesQuery{plan.object->name, plan.select,
-                                               plan.timestampField, lowerBound, plan.filter, true});
+    const std::int64_t lowerBound = pass.resumeAfter.empty()
+                                        ? pass.lowerBoundMs
+                                        : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
+    auto soql = buildChangesQuery(ChangesQuery{plan.object->name, plan.select, plan.timestampField,
+                                               lowerBound, plan.filter, true});
     if (!soql) return soql.takeError();
 
     const bool freshQuery = pass.nextRecordsUrl.empty();
@@ -239,9 +237,15 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
         pass.startMs = sentAt > 0 ? std::min(sentAt, *server) : *server;
       }
     }
-    page = PendingPage{plan.object->name, plan.select, {},
-                       std::move(parsed->records), 0, parsed->done,
-                       std::move(parsed->nextRecordsUrl), parsed->totalSize, freshQuery};
+    page = PendingPage{plan.object->name,
+                       plan.select,
+                       {},
+                       std::move(parsed->records),
+                       0,
+                       parsed->done,
+                       std::move(parsed->nextRecordsUrl),
+                       parsed->totalSize,
+                       freshQuery};
   }
 
   PassState& pass = *cursor.pass;
@@ -252,10 +256,9 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
     const auto* id = record.find("Id");
     const auto* ts = record.find(plan.timestampField);
     if (id == nullptr || !id->isString() || ts == nullptr || !ts->isDateTime()) {
-      return sdk::Error::make(ErrorCode::kMalformedResponse,
-                              "query " + plan.object->name + ": a record lacks Id or " +
-                                  plan.timestampField,
-                              true);
+      return sdk::Error::make(
+          ErrorCode::kMalformedResponse,
+          "query " + plan.object->name + ": a record lacks Id or " + plan.timestampField, true);
     }
     const Position position{ts->asDateTime().epochMs, id->asString()};
     if (!pass.resumeAfter.empty() && !(pass.resumeAfter < position)) continue;
@@ -267,7 +270,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
       truncated = true;
       break;
     }
-    if (auto change = toChange(plan, record, position)) batch.changes.push_back(std::move(*change));
+    batch.changes.push_back(toChange(plan, record, position));
     pass.resumeAfter = position;
     if (cursor.mark < position) cursor.mark = position;
   }
@@ -314,9 +317,9 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
 
 sdk::Result<std::string> SalesforceConnector::startBulkJob(const ReadPlan& plan,
                                                            const PassState& pass) {
-  const std::int64_t lowerBound =
-      pass.resumeAfter.empty() ? pass.lowerBoundMs
-                               : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
+  const std::int64_t lowerBound = pass.resumeAfter.empty()
+                                      ? pass.lowerBoundMs
+                                      : std::max(pass.lowerBoundMs, pass.resumeAfter.timestampMs);
   // Bulk results come unordered; the cursor tracks the chunk position instead.
   auto soql = buildChangesQuery(ChangesQuery{plan.object->name, plan.select, plan.timestampField,
                                              lowerBound, plan.filter, false});
@@ -427,8 +430,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readBulk(const ReadPlan& plan, 
   }
   if (idColumn < 0 || tsColumn < 0) {
     return sdk::Error::make(ErrorCode::kMalformedResponse,
-                            "bulk query results lack the Id or " + plan.timestampField +
-                                " column");
+                            "bulk query results lack the Id or " + plan.timestampField + " column");
   }
   const std::int64_t dataRows = static_cast<std::int64_t>(rows.size()) - 1;
   while (bulk.skip < dataRows && batch.changes.size() < limit) {
@@ -456,7 +458,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readBulk(const ReadPlan& plan, 
         position.timestampMs < cursor.visibleBeforeMs) {
       continue;
     }
-    if (auto change = toChange(plan, record, position)) batch.changes.push_back(std::move(*change));
+    batch.changes.push_back(toChange(plan, record, position));
     if (bulk.maxSeen < position) bulk.maxSeen = position;
   }
   if (bulk.skip >= dataRows) {

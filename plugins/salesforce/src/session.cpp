@@ -153,9 +153,9 @@ sdk::Status Session::authenticate() {
       }
       // The secret is optional for refresh: only some Connected Apps require it.
       auto clientSecret = context_.secrets->get(settings_.clientSecretSecret);
-      return requestToken(refreshTokenBody(*refresh, *clientId,
-                                           clientSecret ? *clientSecret : std::string()),
-                          true);
+      return requestToken(
+          refreshTokenBody(*refresh, *clientId, clientSecret ? *clientSecret : std::string()),
+          true);
     }
     case AuthMethod::kClientCredentials: {
       auto clientSecret = secret(settings_.clientSecretSecret, "Connected App consumer secret");
@@ -197,8 +197,7 @@ sdk::Result<std::string> Session::authorizeUrl(const std::string& redirectUri,
                                                const std::string& codeChallenge) {
   auto clientId = secret(settings_.clientIdSecret, "Connected App consumer key");
   if (!clientId) return clientId.takeError();
-  return salesforce::authorizeUrl(settings_.loginUrl, *clientId, redirectUri, state,
-                                  codeChallenge);
+  return salesforce::authorizeUrl(settings_.loginUrl, *clientId, redirectUri, state, codeChallenge);
 }
 
 sdk::Status Session::exchangeCode(const std::string& code, const std::string& redirectUri,
@@ -273,9 +272,9 @@ sdk::Status Session::checkBudget() {
     return {};
   }
   const std::int64_t now = context_.clock != nullptr ? context_.clock->nowMs() : 0;
-  const std::string reason = "API budget spent: the org has used " +
-                             std::to_string(usage_->used) + " of " +
-                             std::to_string(usage_->max) + " daily calls, the limit for ferry is " +
+  const std::string reason = "API budget spent: the org has used " + std::to_string(usage_->used) +
+                             " of " + std::to_string(usage_->max) +
+                             " daily calls, the limit for ferry is " +
                              std::to_string(settings_.apiBudgetPercent) + "%";
   if (health_ != sdk::ConnectionHealth::kBudgetExhausted) persistUsage();
   setHealth(sdk::ConnectionHealth::kBudgetExhausted, reason);
@@ -338,8 +337,8 @@ sdk::Result<sdk::HttpResponse> Session::send(const ApiCall& call) {
     if (!auth) {
       auto error = auth.takeError();
       if (error.code == ErrorCode::kUnauthenticated) {
-        error.message = call.what + ": session expired and re-authentication failed: " +
-                        error.message;
+        error.message =
+            call.what + ": session expired and re-authentication failed: " + error.message;
       }
       return error;
     }

@@ -15,9 +15,12 @@ namespace {
 
 sdk::SettingType settingTypeFromName(const std::string& name) {
   static const std::pair<const char*, sdk::SettingType> kTypes[] = {
-      {"string", sdk::SettingType::kString},   {"integer", sdk::SettingType::kInteger},
-      {"boolean", sdk::SettingType::kBoolean}, {"duration", sdk::SettingType::kDuration},
-      {"url", sdk::SettingType::kUrl},         {"enum", sdk::SettingType::kEnum},
+      {"string", sdk::SettingType::kString},
+      {"integer", sdk::SettingType::kInteger},
+      {"boolean", sdk::SettingType::kBoolean},
+      {"duration", sdk::SettingType::kDuration},
+      {"url", sdk::SettingType::kUrl},
+      {"enum", sdk::SettingType::kEnum},
       {"secret_ref", sdk::SettingType::kSecretRef}};
   for (const auto& [n, t] : kTypes) {
     if (name == n) return t;
@@ -88,20 +91,28 @@ std::vector<std::string> splitList(const std::string& text) {
 
 const char* toString(AuthMethod method) noexcept {
   switch (method) {
-    case AuthMethod::kWebServer: return "web_server";
-    case AuthMethod::kRefreshToken: return "refresh_token";
-    case AuthMethod::kClientCredentials: return "client_credentials";
-    case AuthMethod::kJwtBearer: return "jwt_bearer";
-    case AuthMethod::kPassword: return "password";
+    case AuthMethod::kWebServer:
+      return "web_server";
+    case AuthMethod::kRefreshToken:
+      return "refresh_token";
+    case AuthMethod::kClientCredentials:
+      return "client_credentials";
+    case AuthMethod::kJwtBearer:
+      return "jwt_bearer";
+    case AuthMethod::kPassword:
+      return "password";
   }
   return "unknown";
 }
 
 std::string Settings::duplicateRuleHeaderValue() const {
   switch (duplicateRuleHeader) {
-    case DuplicateRuleHeader::kOff: return {};
-    case DuplicateRuleHeader::kAllowSave: return "allowSave=true";
-    case DuplicateRuleHeader::kRunAsCurrentUser: return "runAsCurrentUser=true";
+    case DuplicateRuleHeader::kOff:
+      return {};
+    case DuplicateRuleHeader::kAllowSave:
+      return "allowSave=true";
+    case DuplicateRuleHeader::kRunAsCurrentUser:
+      return "runAsCurrentUser=true";
     case DuplicateRuleHeader::kAllowSaveRunAsCurrentUser:
       return "allowSave=true, runAsCurrentUser=true";
   }
@@ -116,8 +127,8 @@ const std::vector<sdk::SettingSchema>& settingsSchema() {
 sdk::Result<std::chrono::milliseconds> parseDuration(const sdk::Value& value) {
   using std::chrono::milliseconds;
   if (value.isInteger()) {
-    if (value.asInteger() < 0) return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
-                                                       "duration must not be negative");
+    if (value.asInteger() < 0)
+      return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, "duration must not be negative");
     return milliseconds(value.asInteger());
   }
   if (!value.isString()) {
@@ -224,8 +235,9 @@ sdk::Result<Settings> parseSettings(const sdk::Object& input) {
   Settings s;
   s.loginUrl = trimSlash(str("login_url"));
   if (!isHttpUrl(s.loginUrl)) {
-    errors.push_back("setting 'login_url' must be an http(s) URL without query, e.g. "
-                     "https://login.salesforce.com");
+    errors.push_back(
+        "setting 'login_url' must be an http(s) URL without query, e.g. "
+        "https://login.salesforce.com");
   }
   s.apiVersion = str("api_version");
   if (!s.apiVersion.empty() && (s.apiVersion[0] == 'v' || s.apiVersion[0] == 'V')) {
@@ -233,18 +245,18 @@ sdk::Result<Settings> parseSettings(const sdk::Object& input) {
   }
   {
     const auto dot = s.apiVersion.find('.');
-    const bool digits = !s.apiVersion.empty() &&
-                        std::all_of(s.apiVersion.begin(), s.apiVersion.end(), [](char c) {
-                          return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
-                        });
+    const bool digits =
+        !s.apiVersion.empty() && std::all_of(s.apiVersion.begin(), s.apiVersion.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+        });
     if (!digits || dot == std::string::npos || dot == 0 || dot + 1 == s.apiVersion.size() ||
         s.apiVersion.find('.', dot + 1) != std::string::npos) {
       errors.push_back("setting 'api_version' must look like 60.0");
     }
   }
-  s.authMethod = static_cast<AuthMethod>(choice(
-      "auth_method",
-      {"web_server", "refresh_token", "client_credentials", "jwt_bearer", "password"}));
+  s.authMethod = static_cast<AuthMethod>(
+      choice("auth_method",
+             {"web_server", "refresh_token", "client_credentials", "jwt_bearer", "password"}));
   s.clientIdSecret = secretName("client_id");
   s.clientSecretSecret = secretName("client_secret");
   s.usernameSecret = secretName("username");

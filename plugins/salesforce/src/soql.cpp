@@ -19,9 +19,9 @@ sdk::Error invalid(std::string message) {
 }
 
 bool isTextType(std::string_view t) {
-  static constexpr std::string_view kTypes[] = {
-      "string", "textarea", "email", "phone", "url", "picklist", "multipicklist",
-      "id", "reference", "combobox", "encryptedstring"};
+  static constexpr std::string_view kTypes[] = {"string",    "textarea", "email",          "phone",
+                                                "url",       "picklist", "multipicklist",  "id",
+                                                "reference", "combobox", "encryptedstring"};
   for (const auto k : kTypes) {
     if (k == t) return true;
   }
@@ -92,8 +92,8 @@ sdk::Result<std::string> checkFieldPath(const ObjectDescription& object, std::st
   const auto relationship = path.substr(0, dot);
   const auto* ref = object.relationship(relationship);
   if (ref == nullptr) {
-    return invalid(object.name + " has no relationship '" + std::string(relationship) +
-                   "' (in '" + std::string(path) + "')");
+    return invalid(object.name + " has no relationship '" + std::string(relationship) + "' (in '" +
+                   std::string(path) + "')");
   }
   return ref->relationshipName + canonical.substr(relationship.size());
 }
@@ -104,14 +104,30 @@ sdk::Result<std::string> quoteString(std::string_view text) {
   out.push_back('\'');
   for (const char c : text) {
     switch (c) {
-      case '\'': out += "\\'"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           return invalid("a string literal contains a control character SOQL cannot express");
@@ -210,14 +226,30 @@ sdk::Result<std::string> whereFromConditions(const ObjectDescription& object,
     if (!pushable) continue;
     std::string clause;
     switch (c.op) {
-      case Op::kEq: clause = *path + " = " + literals[0]; break;
-      case Op::kNe: clause = *path + " != " + literals[0]; break;
-      case Op::kGt: clause = *path + " > " + literals[0]; break;
-      case Op::kGe: clause = *path + " >= " + literals[0]; break;
-      case Op::kLt: clause = *path + " < " + literals[0]; break;
-      case Op::kLe: clause = *path + " <= " + literals[0]; break;
-      case Op::kIsNull: clause = *path + " = null"; break;
-      case Op::kNotNull: clause = *path + " != null"; break;
+      case Op::kEq:
+        clause = *path + " = " + literals[0];
+        break;
+      case Op::kNe:
+        clause = *path + " != " + literals[0];
+        break;
+      case Op::kGt:
+        clause = *path + " > " + literals[0];
+        break;
+      case Op::kGe:
+        clause = *path + " >= " + literals[0];
+        break;
+      case Op::kLt:
+        clause = *path + " < " + literals[0];
+        break;
+      case Op::kLe:
+        clause = *path + " <= " + literals[0];
+        break;
+      case Op::kIsNull:
+        clause = *path + " = null";
+        break;
+      case Op::kNotNull:
+        clause = *path + " != null";
+        break;
       case Op::kIn:
       case Op::kNotIn: {
         if (literals.empty()) {
@@ -246,8 +278,8 @@ sdk::Result<std::string> buildChangesQuery(const ChangesQuery& q) {
     if (i > 0) soql += ", ";
     soql += q.fields[i];
   }
-  soql += " FROM " + q.object + " WHERE " + q.timestampField + " >= " +
-          datetimeLiteral(q.lowerBoundMs);
+  soql +=
+      " FROM " + q.object + " WHERE " + q.timestampField + " >= " + datetimeLiteral(q.lowerBoundMs);
   if (!q.filter.empty()) soql += " AND (" + q.filter + ")";
   if (q.ordered) soql += " ORDER BY " + q.timestampField + " ASC, Id ASC";
   if (soql.size() > kMaxSoqlChars) return invalid("query exceeds the SOQL length limit");

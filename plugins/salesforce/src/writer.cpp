@@ -24,9 +24,9 @@ std::string lower(std::string_view s) {
 }
 
 bool isRecordId(std::string_view id) {
-  return (id.size() == 15 || id.size() == 18) &&
-         std::all_of(id.begin(), id.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+  return (id.size() == 15 || id.size() == 18) && std::all_of(id.begin(), id.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0;
+         });
 }
 
 // Text used to compare a lookup key with a record value: SOQL compares text case-insensitively
@@ -152,8 +152,8 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> SalesforceConnector::loo
   std::vector<std::vector<sdk::FoundRecord>> results(queries.size());
   for (std::size_t qi = 0; qi < queries.size(); ++qi) {
     for (const auto& record : found) {
-      const bool matches = std::any_of(
-          queries[qi].keys.begin(), queries[qi].keys.end(), [&](const auto& key) {
+      const bool matches =
+          std::any_of(queries[qi].keys.begin(), queries[qi].keys.end(), [&](const auto& key) {
             const auto* f = object.field(key.first);
             const auto* v = f != nullptr ? record.find(f->name) : nullptr;
             if (v == nullptr || key.second.isNull()) return false;
@@ -193,9 +193,8 @@ sdk::Result<std::vector<sdk::WriteResult>> SalesforceConnector::write(
   if (!described) return described.takeError();
   const ObjectDescription& object = **described;
 
-  const bool upsertConfigured =
-      !settings_.upsertExternalIdField.empty() &&
-      object.field(settings_.upsertExternalIdField) != nullptr;
+  const bool upsertConfigured = !settings_.upsertExternalIdField.empty() &&
+                                object.field(settings_.upsertExternalIdField) != nullptr;
   std::vector<sdk::WriteResult> results(ops.size());
   std::vector<std::size_t> creates, upserts, updates, deletes;
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -203,8 +202,12 @@ sdk::Result<std::vector<sdk::WriteResult>> SalesforceConnector::write(
       case Kind::kCreate:
         (upsertConfigured && !ops[i].idempotencyKey.empty() ? upserts : creates).push_back(i);
         break;
-      case Kind::kUpdate: updates.push_back(i); break;
-      case Kind::kDelete: deletes.push_back(i); break;
+      case Kind::kUpdate:
+        updates.push_back(i);
+        break;
+      case Kind::kDelete:
+        deletes.push_back(i);
+        break;
     }
   }
   for (const auto& [indices, kind, upsert] :
@@ -224,10 +227,10 @@ sdk::Result<std::vector<sdk::WriteResult>> SalesforceConnector::write(
   return results;
 }
 
-sdk::Status SalesforceConnector::writeRecords(
-    const ObjectDescription& object, const std::vector<sdk::WriteOp>& ops,
-    const std::vector<std::size_t>& indices, Kind kind, bool upsert,
-    std::vector<sdk::WriteResult>& results) {
+sdk::Status SalesforceConnector::writeRecords(const ObjectDescription& object,
+                                              const std::vector<sdk::WriteOp>& ops,
+                                              const std::vector<std::size_t>& indices, Kind kind,
+                                              bool upsert, std::vector<sdk::WriteResult>& results) {
   const std::string& extField = settings_.upsertExternalIdField;
   const std::string duplicateHeader = settings_.duplicateRuleHeaderValue();
 
@@ -291,8 +294,8 @@ sdk::Status SalesforceConnector::writeRecords(
     pending.push_back(i);
   }
 
-  std::mt19937 jitter(static_cast<std::uint32_t>(
-      context_.clock != nullptr ? context_.clock->nowMs() : 0));
+  std::mt19937 jitter(
+      static_cast<std::uint32_t>(context_.clock != nullptr ? context_.clock->nowMs() : 0));
   for (int attempt = 0; !pending.empty(); ++attempt) {
     std::vector<std::size_t> locked;  // UNABLE_TO_LOCK_ROW: re-sent after a pause
     for (std::size_t start = 0; start < pending.size();
@@ -302,7 +305,8 @@ sdk::Status SalesforceConnector::writeRecords(
       ApiCall call;
       if (kind == Kind::kDelete) {
         std::string ids;
-        for (std::size_t k = start; k < end; ++k) ids += (ids.empty() ? "" : ",") + payload[pending[k]];
+        for (std::size_t k = start; k < end; ++k)
+          ids += (ids.empty() ? "" : ",") + payload[pending[k]];
         call.method = "DELETE";
         call.path = settings_.dataPath() + "/composite/sobjects?ids=" + ids + "&allOrNone=false";
         call.what = "delete " + object.name;
@@ -347,10 +351,14 @@ sdk::Status SalesforceConnector::writeRecords(
         if (r.success) {
           out = {};
           out.id = r.id.empty() ? ops[i].id : r.id;
-          if (kind == Kind::kDelete) out.outcome = Outcome::kDeleted;
-          else if (kind == Kind::kUpdate) out.outcome = Outcome::kUpdated;
-          else if (upsert) out.outcome = r.created.value_or(true) ? Outcome::kCreated : Outcome::kUpdated;
-          else out.outcome = Outcome::kCreated;
+          if (kind == Kind::kDelete)
+            out.outcome = Outcome::kDeleted;
+          else if (kind == Kind::kUpdate)
+            out.outcome = Outcome::kUpdated;
+          else if (upsert)
+            out.outcome = r.created.value_or(true) ? Outcome::kCreated : Outcome::kUpdated;
+          else
+            out.outcome = Outcome::kCreated;
           continue;
         }
         const ApiError& first = r.errors.front();

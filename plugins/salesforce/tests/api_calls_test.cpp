@@ -27,7 +27,8 @@ TEST_F(ApiCallsTest, ReadTenThousandChangedContacts) {
   // Warm: token and describe cached (any run after the first).
   const auto before = calls();
   const auto allowanceBefore = allowanceUsed();
-  auto warm = readAll(*c, "Contact", initial.cursor, {"FirstName", "LastName", "Email", "MobilePhone"});
+  auto warm =
+      readAll(*c, "Contact", initial.cursor, {"FirstName", "LastName", "Email", "MobilePhone"});
   const auto warmCalls = calls() - before;
   const auto warmAllowance = allowanceUsed() - allowanceBefore;
   ASSERT_EQ(warm.changes.size(), 10000u);
@@ -38,7 +39,8 @@ TEST_F(ApiCallsTest, ReadTenThousandChangedContacts) {
   auto cold = connect();
   const auto beforeCold = calls();
   const auto allowanceBeforeCold = allowanceUsed();
-  auto again = readAll(*cold, "Contact", initial.cursor, {"FirstName", "LastName", "Email", "MobilePhone"});
+  auto again =
+      readAll(*cold, "Contact", initial.cursor, {"FirstName", "LastName", "Email", "MobilePhone"});
   const auto coldCalls = calls() - beforeCold;
   const auto coldAllowance = allowanceUsed() - allowanceBeforeCold;
   ASSERT_EQ(again.changes.size(), 10000u);
@@ -78,7 +80,8 @@ TEST_F(ApiCallsTest, WriteTenThousandContacts) {
     const auto used = calls() - before;
     const auto allowance = allowanceUsed() - allowanceBefore;
     EXPECT_EQ(created, 10000u);
-    std::cout << "API calls to write 10,000 Contacts (" << (upsert ? "upsert by Ferry_External_Id__c" : "plain creates")
+    std::cout << "API calls to write 10,000 Contacts ("
+              << (upsert ? "upsert by Ferry_External_Id__c" : "plain creates")
               << ", first write of the connection incl. token + describe): " << used
               << "; daily allowance used: " << allowance << std::endl;
     EXPECT_LE(allowance, 51);

@@ -46,8 +46,9 @@ TEST(Errors, MapsStatusAndCodeToSdkErrors) {
   EXPECT_EQ(field.code, ErrorCode::kInvalidArgument);
   EXPECT_FALSE(field.retriable);
   EXPECT_NE(field.message.find("query Contact: HTTP 400 INVALID_FIELD"), std::string::npos);
-  EXPECT_EQ(errorFromResponse(403, R"([{"errorCode":"INSUFFICIENT_ACCESS","message":"x"}])", "q").code,
-            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      errorFromResponse(403, R"([{"errorCode":"INSUFFICIENT_ACCESS","message":"x"}])", "q").code,
+      ErrorCode::kPermissionDenied);
 }
 
 TEST(Errors, RecordErrorsAndDuplicateIds) {
@@ -64,7 +65,8 @@ TEST(Errors, RecordErrorsAndDuplicateIds) {
 }
 
 TEST(Errors, DuplicateRuleMatchRecords) {
-  const auto errors = parseErrors(R"([{"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?",
+  const auto errors =
+      parseErrors(R"([{"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?",
     "duplicateResult":{"matchResults":[{"matchRecords":[{"record":{"Id":"0035g00000XyZ99AAB"}}]}]}}])");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].duplicateIds, std::vector<std::string>{"0035g00000XyZ99AAB"});
@@ -125,8 +127,7 @@ TEST(Collections, ParsesResultsInOrder) {
   EXPECT_EQ((*results)[0].created, true);
   EXPECT_FALSE((*results)[1].success);
   EXPECT_EQ((*results)[1].errors[0].code, "DUPLICATE_VALUE");
-  EXPECT_EQ((*results)[1].errors[0].duplicateIds,
-            std::vector<std::string>{"0035g00000XyZ12AAB"});
+  EXPECT_EQ((*results)[1].errors[0].duplicateIds, std::vector<std::string>{"0035g00000XyZ12AAB"});
   EXPECT_EQ((*results)[2].errors[0].fields, std::vector<std::string>{"LastName"});
 }
 

@@ -37,7 +37,8 @@ class ConnectorFakeTest : public ::testing::Test {
   }
 
   void expectDescribe() {
-    host_.http.expect("GET", std::string(kInstance) + "/services/data/v60.0/sobjects/Contact/describe")
+    host_.http
+        .expect("GET", std::string(kInstance) + "/services/data/v60.0/sobjects/Contact/describe")
         .respond(200, testing::readData("describe_contact.json"));
   }
 
@@ -47,8 +48,10 @@ class ConnectorFakeTest : public ::testing::Test {
 
 TEST_F(ConnectorFakeTest, ExpiredSessionRefreshesOnceAndReplays) {
   auto c = make();
-  host_.http.expect("GET", std::string(kInstance) + "/services/data/v60.0/sobjects/Contact/describe")
-      .respond(401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
+  host_.http
+      .expect("GET", std::string(kInstance) + "/services/data/v60.0/sobjects/Contact/describe")
+      .respond(401,
+               R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
   host_.http.expect("POST", "https://login.salesforce.com/services/oauth2/token")
       .whenBodyContains("grant_type=refresh_token")
       .respond(200, kToken);
@@ -66,9 +69,11 @@ TEST_F(ConnectorFakeTest, ExpiredSessionRefreshesOnceAndReplays) {
 TEST_F(ConnectorFakeTest, RevokedRefreshTokenNeedsReauthorization) {
   auto c = make();
   host_.http.expect("GET", "*/describe")
-      .respond(401, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
+      .respond(401,
+               R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
   host_.http.expect("POST", "*/services/oauth2/token")
-      .respond(400, R"({"error":"invalid_grant","error_description":"expired access/refresh token"})");
+      .respond(400,
+               R"({"error":"invalid_grant","error_description":"expired access/refresh token"})");
   auto d = c->describeObject("Contact");
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, ErrorCode::kUnauthenticated);
@@ -85,7 +90,8 @@ TEST_F(ConnectorFakeTest, RevokedRefreshTokenNeedsReauthorization) {
 TEST_F(ConnectorFakeTest, ReadsPagesAndCompletesPass) {
   auto c = make();
   expectDescribe();
-  const std::string page1 = R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v60.0/query/01g-2",
+  const std::string page1 =
+      R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v60.0/query/01g-2",
     "records":[{"attributes":{"type":"Contact"},"Id":"0035g00000000001AAA","Email":"a@x.com","IsDeleted":false,"MasterRecordId":null,"SystemModstamp":"2024-03-05T14:07:09.000+0000"},
                {"attributes":{"type":"Contact"},"Id":"0035g00000000002AAA","Email":null,"IsDeleted":true,"MasterRecordId":"0035g00000000009AAA","SystemModstamp":"2024-03-05T14:07:09.000+0000"}]})";
   const std::string page2 = R"({"totalSize":3,"done":true,
@@ -146,7 +152,9 @@ TEST_F(ConnectorFakeTest, BudgetShareStopsNewWork) {
 TEST_F(ConnectorFakeTest, RequestLimitExceededIsRetriableAndSlowsDown) {
   auto c = make();
   host_.http.expect("GET", "*/describe")
-      .respond(403, R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])");
+      .respond(
+          403,
+          R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])");
   auto d = c->describeObject("Contact");
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, ErrorCode::kRateLimited);
@@ -206,8 +214,8 @@ TEST_F(ConnectorFakeTest, UnknownFieldsAndBadIdsAreRejectedLocally) {
 
 TEST_F(ConnectorFakeTest, OutboundMessageWakesEntities) {
   auto c = make();
-  sdk::InboundRequest in{"POST", "/", {{"Content-Type", "text/xml"}},
-                         testing::readData("outbound_message.xml")};
+  sdk::InboundRequest in{
+      "POST", "/", {{"Content-Type", "text/xml"}}, testing::readData("outbound_message.xml")};
   auto r = c->handlePush(in);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

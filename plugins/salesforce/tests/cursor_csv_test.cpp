@@ -45,10 +45,10 @@ TEST(Cursor, RoundTripsEveryField) {
 }
 
 TEST(Cursor, GarbageIsRefusedNotCrashed) {
-  for (const char* bad : {"x", "{}", R"({"v":2})", R"({"v":1,"mark":5})",
-                          R"({"v":1,"mark":{"t":"x","id":"a"}})",
-                          R"({"v":1,"pass":{"next":"https://evil.example.com/"}})",
-                          R"({"v":1,"pass":{"bulk":{"skip":1}}})", "[1,2]"}) {
+  for (const char* bad :
+       {"x", "{}", R"({"v":2})", R"({"v":1,"mark":5})", R"({"v":1,"mark":{"t":"x","id":"a"}})",
+        R"({"v":1,"pass":{"next":"https://evil.example.com/"}})",
+        R"({"v":1,"pass":{"bulk":{"skip":1}}})", "[1,2]"}) {
     auto c = decodeCursor(bad);
     ASSERT_FALSE(c) << bad;
     EXPECT_EQ(c.error().code, sdk::ErrorCode::kInvalidArgument);

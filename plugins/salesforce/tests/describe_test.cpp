@@ -121,9 +121,9 @@ TEST(Values, ToApi) {
             sdk::Value("2024-03-05T14:07:09.000Z"));
   EXPECT_EQ(*toApiValue(sdk::Value(sdk::DateTime{1709647629000}), "date"),
             sdk::Value("2024-03-05"));
-  EXPECT_EQ(*toApiValue(sdk::Value(sdk::List{sdk::Value("Golf"), sdk::Value("Chess")}),
-                        "multipicklist"),
-            sdk::Value("Golf;Chess"));
+  EXPECT_EQ(
+      *toApiValue(sdk::Value(sdk::List{sdk::Value("Golf"), sdk::Value("Chess")}), "multipicklist"),
+      sdk::Value("Golf;Chess"));
   EXPECT_EQ(*toApiValue(sdk::Value(385911), "phone"), sdk::Value("385911"));
   EXPECT_FALSE(toApiValue(sdk::Value(sdk::Object{{"a", 1}}), "string"));
   EXPECT_FALSE(toApiValue(sdk::Value(sdk::List{sdk::Value("a;b")}), "multipicklist"));

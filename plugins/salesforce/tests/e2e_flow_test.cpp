@@ -178,8 +178,8 @@ TEST_F(EndToEndTest, SalesforceContactsToJsonl) {
   const auto used = calls() - before;
   ASSERT_EQ(run.status, host::RunStatus::kSucceeded) << run.error;
   EXPECT_EQ(run.counts.created, 10000);
-  std::cout << "engine run Salesforce Contacts -> jsonl: 10,000 changed Contacts read with "
-            << used << " API calls" << std::endl;
+  std::cout << "engine run Salesforce Contacts -> jsonl: 10,000 changed Contacts read with " << used
+            << " API calls" << std::endl;
   EXPECT_LE(used, 6u);
 
   // Changes, a delete and a merge flow through; re-reading the overlap window writes nothing.
@@ -204,9 +204,11 @@ TEST_F(EndToEndTest, JsonlToSalesforceContacts) {
     std::ofstream out(dir_ / "data" / "Person.jsonl");
     for (int i = 0; i < 9999; ++i) {
       out << R"({"id":"p)" << i << R"(","firstName":"First)" << i << R"(","lastName":"Last)" << i
-          << R"(","email":" Person)" << i << R"(@Example.com "})" << "\n";
+          << R"(","email":" Person)" << i << R"(@Example.com "})"
+          << "\n";
     }
-    out << R"({"id":"bad","lastName":"Broken","email":"not-an-email"})" << "\n";
+    out << R"({"id":"bad","lastName":"Broken","email":"not-an-email"})"
+        << "\n";
   }
   auto def = flow("jsonl-to-contacts.yaml");
   ASSERT_FALSE(def.name.empty());

@@ -14,7 +14,8 @@ namespace ferry::plugins::salesforce {
 namespace {
 
 TEST(OAuth, TokenResponseFromReference) {
-  auto t = parseTokenResponse(R"({ "access_token": "00D5g000004XyZa!AQ0AQH3kqT5", "refresh_token": "5Aep861TSESvWeug",
+  auto t = parseTokenResponse(
+      R"({ "access_token": "00D5g000004XyZa!AQ0AQH3kqT5", "refresh_token": "5Aep861TSESvWeug",
     "signature": "KJ6m0oLDc3bY1nV0mQZq5jz7V1k6a6b1Qm2yXo0pP9s=", "scope": "refresh_token api",
     "instance_url": "https://acme.my.salesforce.com/", "token_type": "Bearer", "issued_at": "1709647629000",
     "id": "https://login.salesforce.com/id/00D5g000004XyZaEAK/0055g00000AbCdEAAV" })");
@@ -29,7 +30,8 @@ TEST(OAuth, TokenResponseFromReference) {
 }
 
 TEST(OAuth, TokenErrorsNeverEchoSecrets) {
-  const auto e = tokenError(400, R"({"error":"invalid_grant","error_description":"expired access/refresh token"})");
+  const auto e = tokenError(
+      400, R"({"error":"invalid_grant","error_description":"expired access/refresh token"})");
   EXPECT_EQ(e.code, sdk::ErrorCode::kUnauthenticated);
   EXPECT_EQ(e.remoteCode, "invalid_grant");
   EXPECT_NE(e.message.find("expired access/refresh token"), std::string::npos);
@@ -54,10 +56,11 @@ TEST(OAuth, Bodies) {
 }
 
 TEST(OAuth, AuthorizeUrl) {
-  EXPECT_EQ(authorizeUrl("https://login.salesforce.com", "3MVG9", "https://x.example.com/cb", "st8"),
-            "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id="
-            "3MVG9&redirect_uri=https%3A%2F%2Fx.example.com%2Fcb&scope=api%20refresh_token%20"
-            "offline_access&state=st8");
+  EXPECT_EQ(
+      authorizeUrl("https://login.salesforce.com", "3MVG9", "https://x.example.com/cb", "st8"),
+      "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id="
+      "3MVG9&redirect_uri=https%3A%2F%2Fx.example.com%2Fcb&scope=api%20refresh_token%20"
+      "offline_access&state=st8");
 }
 
 TEST(OAuth, JwtAssertionVerifiesWithPublicKey) {

@@ -129,7 +129,7 @@ TEST_F(SandboxAuthTest, TokenExpiryMidRunRefreshesAndLosesNothing) {
   for (const auto& id : ids(rest.changes)) all.insert(id);
   EXPECT_EQ(all.size(), 900u);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 900u);  // no repeats
-  EXPECT_EQ(calls("POST /services/oauth2/token"), tokensBefore + 1);     // refreshed once
+  EXPECT_EQ(calls("POST /services/oauth2/token"), tokensBefore + 1);      // refreshed once
 }
 
 TEST_F(SandboxAuthTest, RefusedRefreshPausesWithNeedsReauthorization) {

@@ -87,18 +87,20 @@ TEST_F(SandboxReadTest, DeletesMergesAndLeadConversion) {
   const std::string gone = createRecord("Contact", {{"LastName", "Gone"}});
   const std::string master = createRecord("Contact", {{"LastName", "Master"}});
   const std::string loser = createRecord("Contact", {{"LastName", "Loser"}});
-  const std::string lead =
-      createRecord("Lead", {{"LastName", "Prospect"}, {"Company", "Acme"}, {"Email", "p@acme.com"}});
+  const std::string lead = createRecord(
+      "Lead", {{"LastName", "Prospect"}, {"Company", "Acme"}, {"Email", "p@acme.com"}});
   auto contacts = readAll(*c, "Contact", "");
   auto leads = readAll(*c, "Lead", "", {"Email", "Company"});
   ASSERT_EQ(contacts.changes.size(), 3u);
 
   host_.clock.advance(std::chrono::minutes(10));
   admin("DELETE", "records/Contact/" + gone);
-  admin("POST", "merge", sdk::Value(sdk::Object{{"masterId", master},
-                                                 {"duplicateIds", sdk::List{sdk::Value(loser)}}})
-                             .toJson());
-  auto converted = admin("POST", "convert-lead", sdk::Value(sdk::Object{{"leadId", lead}}).toJson());
+  admin(
+      "POST", "merge",
+      sdk::Value(sdk::Object{{"masterId", master}, {"duplicateIds", sdk::List{sdk::Value(loser)}}})
+          .toJson());
+  auto converted =
+      admin("POST", "convert-lead", sdk::Value(sdk::Object{{"leadId", lead}}).toJson());
   const std::string contactId = converted.asObject().find("contactId")->asString();
 
   auto changes = readAll(*c, "Contact", contacts.cursor);
@@ -130,9 +132,10 @@ TEST_F(SandboxReadTest, FilterIsPushedDownAndQuoted) {
   createRecord("Lead", {{"LastName", "C"}, {"Company", "O'Brien & Sons"}, {"LeadSource", "Other"}});
   auto c = connect();
   using COp = sdk::Condition::Op;
-  auto pass = readAll(*c, "Lead", "", {"Company", "LastName"}, 2000,
-                      {{"Company", COp::kEq, {sdk::Value("O'Brien & Sons")}},
-                       {"LeadSource", COp::kIn, {sdk::Value("Web"), sdk::Value("x') OR (Id != '")}}});
+  auto pass =
+      readAll(*c, "Lead", "", {"Company", "LastName"}, 2000,
+              {{"Company", COp::kEq, {sdk::Value("O'Brien & Sons")}},
+               {"LeadSource", COp::kIn, {sdk::Value("Web"), sdk::Value("x') OR (Id != '")}}});
   ASSERT_EQ(pass.changes.size(), 1u);
   EXPECT_EQ(pass.changes[0].fields.find("LastName")->asString(), "A");
   auto bad = c->read(sdk::ReadRequest{"Lead", "", 2000, {"Company) FROM User --"}, {}});

@@ -60,7 +60,8 @@ TEST_F(SandboxWriteTest, UpdatesSendOnlyChangedFieldsAndDeletes) {
   ASSERT_TRUE(results) << results.error().message;
   EXPECT_EQ((*results)[0].outcome, Outcome::kUpdated);
   EXPECT_EQ((*results)[1].outcome, Outcome::kDeleted);
-  auto found = c->lookup("Contact", {sdk::LookupQuery{{{"Id", sdk::Value(id)}}}}, {"LastName", "Title"});
+  auto found =
+      c->lookup("Contact", {sdk::LookupQuery{{{"Id", sdk::Value(id)}}}}, {"LastName", "Title"});
   ASSERT_TRUE(found);
   ASSERT_EQ((*found)[0].size(), 1u);
   EXPECT_EQ((*found)[0][0].fields.find("LastName")->asString(), "New");
@@ -92,8 +93,9 @@ TEST_F(SandboxWriteTest, DuplicateRuleAndLockedRows) {
   auto c = connect();
   createRecord("Contact", {{"LastName", "Existing"}, {"Email", "dup@example.com"}});
   knobs({{"duplicateRule", true}, {"unableToLockRowNext", 1}});
-  auto results = c->write("Contact", {create({{"LastName", "Fresh"}, {"Email", "fresh@example.com"}}),
-                                      create({{"LastName", "Copy"}, {"Email", "DUP@example.com"}})});
+  auto results =
+      c->write("Contact", {create({{"LastName", "Fresh"}, {"Email", "fresh@example.com"}}),
+                           create({{"LastName", "Copy"}, {"Email", "DUP@example.com"}})});
   ASSERT_TRUE(results) << results.error().message;
   EXPECT_EQ((*results)[0].outcome, Outcome::kCreated) << "locked row retried";
   EXPECT_EQ((*results)[1].outcome, Outcome::kRejected);
@@ -104,7 +106,8 @@ TEST_F(SandboxWriteTest, DuplicateRuleAndLockedRows) {
 
 TEST_F(SandboxWriteTest, BatchedLookupsMatchEmailsCaseInsensitively) {
   const std::string a = createRecord("Contact", {{"LastName", "A"}, {"Email", "Anna@Example.com"}});
-  const std::string b = createRecord("Contact", {{"LastName", "B"}, {"MobilePhone", "+385911234567"}});
+  const std::string b =
+      createRecord("Contact", {{"LastName", "B"}, {"MobilePhone", "+385911234567"}});
   createRecord("Contact", {{"LastName", "C1"}, {"Email", "twin@example.com"}});
   createRecord("Contact", {{"LastName", "C2"}, {"Email", "twin@example.com"}});
   auto c = connect({{"lookup_max_url_chars", 2000}});

@@ -94,15 +94,20 @@ TEST(Soql, ConditionsPushedDownSafely) {
 }
 
 TEST(Soql, ChangesQueryShape) {
-  auto q = buildChangesQuery(ChangesQuery{"Contact", {"Id", "SystemModstamp", "Email"},
-                                          "SystemModstamp", 1709647629500, "Email != null", true});
+  auto q = buildChangesQuery(ChangesQuery{"Contact",
+                                          {"Id", "SystemModstamp", "Email"},
+                                          "SystemModstamp",
+                                          1709647629500,
+                                          "Email != null",
+                                          true});
   ASSERT_TRUE(q);
   EXPECT_EQ(*q,
             "SELECT Id, SystemModstamp, Email FROM Contact WHERE SystemModstamp >= "
             "2024-03-05T14:07:09Z AND (Email != null) ORDER BY SystemModstamp ASC, Id ASC");
   auto bulk = buildChangesQuery(ChangesQuery{"Contact", {"Id"}, "SystemModstamp", 0, "", false});
   EXPECT_EQ(*bulk, "SELECT Id FROM Contact WHERE SystemModstamp >= 1970-01-01T00:00:00Z");
-  EXPECT_FALSE(buildChangesQuery(ChangesQuery{"Contact; x", {"Id"}, "SystemModstamp", 0, "", true}));
+  EXPECT_FALSE(
+      buildChangesQuery(ChangesQuery{"Contact; x", {"Id"}, "SystemModstamp", 0, "", true}));
 }
 
 TEST(Soql, LookupQueriesSplitWithinBudget) {
@@ -111,9 +116,9 @@ TEST(Soql, LookupQueriesSplitWithinBudget) {
     emails.push_back(*quoteString("person" + std::to_string(i) + "@example.com"));
   }
   const std::size_t budget = 3000;
-  auto queries = buildLookupQueries("Contact", {"Id", "Email", "MobilePhone"},
-                                    {{"Email", emails}, {"MobilePhone", {"'+385911234567'"}}},
-                                    budget);
+  auto queries =
+      buildLookupQueries("Contact", {"Id", "Email", "MobilePhone"},
+                         {{"Email", emails}, {"MobilePhone", {"'+385911234567'"}}}, budget);
   ASSERT_TRUE(queries) << queries.error().message;
   ASSERT_GT(queries->size(), 1u);
   std::size_t seen = 0;

@@ -19,7 +19,7 @@ namespace ferry::plugins::salesforce {
 
 // One entry of a REST error array (`errorCode`) or of a per-record result (`statusCode`).
 struct ApiError {
-  std::string code;     // "INVALID_SESSION_ID", "DUPLICATES_DETECTED", ...
+  std::string code;  // "INVALID_SESSION_ID", "DUPLICATES_DETECTED", ...
   std::string message;
   std::vector<std::string> fields;
   std::vector<std::string> duplicateIds;  // matching records named by a duplicate rule / value
@@ -56,7 +56,7 @@ std::optional<ApiUsage> parseLimitInfo(std::string_view header) noexcept;
 struct QueryPage {
   std::int64_t totalSize = 0;
   bool done = true;
-  std::string nextRecordsUrl;  // path relative to instance_url; empty when done
+  std::string nextRecordsUrl;        // path relative to instance_url; empty when done
   std::vector<sdk::Object> records;  // "attributes" removed; values converted by field type
 };
 

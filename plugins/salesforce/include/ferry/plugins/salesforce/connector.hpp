@@ -29,8 +29,7 @@ class SalesforceConnector final : public sdk::Connector,
                                   public sdk::PushIntake {
  public:
   // Parses the settings; kInvalidArgument lists every bad setting.
-  static sdk::Result<std::unique_ptr<SalesforceConnector>> create(
-      const sdk::HostContext& context);
+  static sdk::Result<std::unique_ptr<SalesforceConnector>> create(const sdk::HostContext& context);
 
   // Connector
   sdk::Status start() override;
@@ -93,8 +92,7 @@ class SalesforceConnector final : public sdk::Connector,
     std::int64_t fetchedAtMs = 0;
   };
 
-  sdk::Result<ReadPlan> planRead(const ObjectDescription& object,
-                                 const sdk::ReadRequest& request);
+  sdk::Result<ReadPlan> planRead(const ObjectDescription& object, const sdk::ReadRequest& request);
   sdk::Result<sdk::ReadBatch> readRest(const ReadPlan& plan, Cursor cursor,
                                        const std::string& cursorText, std::size_t limit);
   sdk::Result<sdk::ReadBatch> readBulk(const ReadPlan& plan, Cursor cursor, std::size_t limit);
@@ -102,14 +100,13 @@ class SalesforceConnector final : public sdk::Connector,
   sdk::Result<const BulkChunk*> bulkChunk(const std::string& jobId, const std::string& locator);
   sdk::Result<sdk::HttpResponse> queryPage(const ReadPlan& plan, const std::string& soql,
                                            const std::string& nextUrl, std::size_t batchSize);
-  std::optional<sdk::Change> toChange(const ReadPlan& plan, const sdk::Object& record,
-                                      const Position& position) const;
+  sdk::Change toChange(const ReadPlan& plan, const sdk::Object& record,
+                       const Position& position) const;
 
   // Writes ops[indices] (all of one kind) in Collections batches into results[index].
-  sdk::Status writeRecords(
-      const ObjectDescription& object, const std::vector<sdk::WriteOp>& ops,
-      const std::vector<std::size_t>& indices, sdk::WriteOp::Kind kind, bool upsert,
-      std::vector<sdk::WriteResult>& results);
+  sdk::Status writeRecords(const ObjectDescription& object, const std::vector<sdk::WriteOp>& ops,
+                           const std::vector<std::size_t>& indices, sdk::WriteOp::Kind kind,
+                           bool upsert, std::vector<sdk::WriteResult>& results);
 
   const sdk::HostContext& context_;
   Settings settings_;

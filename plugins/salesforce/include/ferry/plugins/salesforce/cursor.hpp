@@ -34,18 +34,18 @@ struct Position {
 
 struct BulkState {
   std::string jobId;
-  std::string locator;     // locator of the chunk being read; empty = first chunk
-  std::int64_t skip = 0;   // rows of that chunk already emitted
-  bool complete = false;   // the job reached JobComplete
-  Position maxSeen;        // largest position among emitted rows (bulk rows are unordered)
+  std::string locator;    // locator of the chunk being read; empty = first chunk
+  std::int64_t skip = 0;  // rows of that chunk already emitted
+  bool complete = false;  // the job reached JobComplete
+  Position maxSeen;       // largest position among emitted rows (bulk rows are unordered)
 };
 
 struct PassState {
-  std::int64_t startMs = 0;     // when the pass's query first ran (server time when known)
+  std::int64_t startMs = 0;  // when the pass's query first ran (server time when known)
   std::int64_t lowerBoundMs = 0;
-  std::string nextRecordsUrl;   // empty = the query must be (re)issued from `resumeAfter`
-  Position resumeAfter;         // last row emitted by this pass
-  bool bulkRefused = false;     // a bulk job failed in this pass: stay on REST paging
+  std::string nextRecordsUrl;  // empty = the query must be (re)issued from `resumeAfter`
+  Position resumeAfter;        // last row emitted by this pass
+  bool bulkRefused = false;    // a bulk job failed in this pass: stay on REST paging
   std::optional<BulkState> bulk;
 };
 

@@ -28,8 +28,8 @@ struct FieldDescription {
   bool idLookup = false;
   bool filterable = true;
   bool unique = false;
-  std::string relationshipName;         // "Account" for AccountId
-  std::vector<std::string> referenceTo;  // target sObjects of a reference
+  std::string relationshipName;             // "Account" for AccountId
+  std::vector<std::string> referenceTo;     // target sObjects of a reference
   std::vector<std::string> picklistValues;  // active values only
 
   bool requiredOnCreate() const noexcept { return !nillable && !defaultedOnCreate && createable; }

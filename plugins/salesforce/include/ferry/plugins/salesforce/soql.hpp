@@ -48,11 +48,11 @@ sdk::Result<std::string> whereFromConditions(const ObjectDescription& object,
 
 struct ChangesQuery {
   std::string object;
-  std::vector<std::string> fields;   // validated paths
+  std::vector<std::string> fields;  // validated paths
   std::string timestampField = "SystemModstamp";
-  std::int64_t lowerBoundMs = 0;     // rows with timestamp >= floor-to-second(lowerBoundMs)
-  std::string filter;                // from whereFromConditions; may be empty
-  bool ordered = true;               // ORDER BY timestamp, Id (Bulk queries leave it out)
+  std::int64_t lowerBoundMs = 0;  // rows with timestamp >= floor-to-second(lowerBoundMs)
+  std::string filter;             // from whereFromConditions; may be empty
+  bool ordered = true;            // ORDER BY timestamp, Id (Bulk queries leave it out)
 };
 // SELECT ... FROM ... WHERE ts >= X [AND (filter)] [ORDER BY ts ASC, Id ASC]. Literals have
 // whole-second precision, so a restart at an exact (timestamp, Id) position re-reads the rest

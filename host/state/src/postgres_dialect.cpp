@@ -3,6 +3,9 @@
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/PostgreSQLException.h>
+#include <libpq-fe.h>
+
+#include <cctype>
 
 #include "dialect.hpp"
 
@@ -32,6 +35,19 @@ class PostgresDialect final : public Dialect {
   std::string backend() const override { return "postgresql"; }
 
   std::unique_ptr<Poco::Data::Session> connect() const override {
+    // Poco's connector (1.11) does not free libpq's connection object when connecting fails, so
+    // a node retrying an unreachable database would leak on every attempt. Probe with libpq
+    // first; only a database that accepts us is handed to Poco.
+    PGconn* probe = PQconnectdb(location_.connInfo.c_str());
+    if (PQstatus(probe) != CONNECTION_OK) {
+      std::string message = probe != nullptr ? PQerrorMessage(probe) : "out of memory";
+      PQfinish(probe);
+      while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
+        message.pop_back();
+      }
+      throw Poco::Data::ConnectionFailedException("cannot connect: " + message);
+    }
+    PQfinish(probe);
     auto session = std::make_unique<Poco::Data::Session>(Poco::Data::PostgreSQL::Connector::KEY,
                                                          location_.connInfo);
     // libpq prints server notices ("relation already exists, skipping") to stderr otherwise.

@@ -1,5 +1,6 @@
 #include "store_url.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
@@ -143,6 +144,12 @@ sdk::Result<StoreLocation> parsePostgres(const std::string& url, std::size_t sch
       params.emplace_back(std::move(key), std::move(*value));
     }
   }
+
+  // libpq waits indefinitely for an unresponsive host by default; a store call should fail
+  // (retriably) instead.
+  const bool hasTimeout = std::any_of(params.begin(), params.end(),
+                                      [](const auto& p) { return p.first == "connect_timeout"; });
+  if (!hasTimeout) params.emplace_back("connect_timeout", "10");
 
   for (const auto& [key, value] : params) {
     auto escaped = conninfoValue(value);

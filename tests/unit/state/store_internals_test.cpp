@@ -24,7 +24,7 @@ TEST(ParseStoreUrl, PostgresUrlBecomesEscapedConnectionParameters) {
   EXPECT_EQ(loc->backend, StoreLocation::Backend::kPostgres);
   EXPECT_EQ(loc->connInfo,
             "user=fe@rry password=it\\'s\\\\me host=db.example port=6432 dbname=ferry_prod "
-            "sslmode=require");
+            "sslmode=require connect_timeout=10");
   EXPECT_EQ(loc->password, "it's\\me");
   EXPECT_EQ(loc->display, "postgresql://fe%40rry:***@db.example:6432/ferry_prod?...");
 }
@@ -32,14 +32,17 @@ TEST(ParseStoreUrl, PostgresUrlBecomesEscapedConnectionParameters) {
 TEST(ParseStoreUrl, PostgresWithoutPasswordOrPortAndWithIpv6Host) {
   auto plain = parseStoreUrl("postgres://ferry@localhost/ferry");
   ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->connInfo, "user=ferry host=localhost dbname=ferry");
+  EXPECT_EQ(plain->connInfo, "user=ferry host=localhost dbname=ferry connect_timeout=10");
   EXPECT_EQ(plain->display, "postgres://ferry@localhost/ferry");
   auto v6 = parseStoreUrl("postgresql://u:p@[::1]:5433/db");
   ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->connInfo, "user=u password=p host=::1 port=5433 dbname=db");
+  EXPECT_EQ(v6->connInfo, "user=u password=p host=::1 port=5433 dbname=db connect_timeout=10");
   auto noUser = parseStoreUrl("postgresql://db.internal:5432/ferry");
   ASSERT_TRUE(noUser);
-  EXPECT_EQ(noUser->connInfo, "host=db.internal port=5432 dbname=ferry");
+  EXPECT_EQ(noUser->connInfo, "host=db.internal port=5432 dbname=ferry connect_timeout=10");
+  auto ownTimeout = parseStoreUrl("postgresql://h/db?connect_timeout=3");
+  ASSERT_TRUE(ownTimeout);
+  EXPECT_EQ(ownTimeout->connInfo, "host=h dbname=db connect_timeout=3");
 }
 
 TEST(ParseStoreUrl, ErrorsNeverContainThePassword) {

@@ -118,6 +118,18 @@ void MemorySystem::resetCounters() {
   createOps = updateOps = deleteOps = unchangedOps = 0;
 }
 
+void MemorySystem::reset() {
+  std::lock_guard lock(mutex_);
+  records_.clear();
+  nextId_ = 1;
+  batchLimit = 50;
+  overlapMs = 0;
+  failWriteCalls = 0;
+  failLookupCalls = 0;
+  rejectOp = nullptr;
+  resetCounters();
+}
+
 sdk::Result<sdk::ReadBatch> MemorySystem::read(const sdk::ReadRequest& request) {
   std::lock_guard lock(mutex_);
   ++readCalls;

@@ -62,6 +62,8 @@ class MemorySystem final : public sdk::Source, public sdk::Sink {
   int unchangedOps = 0;
   int writeOps() const { return createOps + updateOps + deleteOps; }
   void resetCounters();
+  // Forgets every record, knob and counter (a fresh system).
+  void reset();
 
   // ---- sdk::Source / sdk::Sink ----
   sdk::Result<sdk::ReadBatch> read(const sdk::ReadRequest& request) override;

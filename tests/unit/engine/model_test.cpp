@@ -195,8 +195,8 @@ TEST_P(ModelTest, RandomEditsFailuresAndCrashesConvergeToTheModel) {
   const char* only = std::getenv("MODEL_SEED");  // replays one seed when debugging
   for (int seed = only ? std::atoi(only) : 1; seed <= (only ? std::atoi(only) : seeds); ++seed) {
     // Fresh world per seed (same store: flows are named per seed).
-    crm_ = MemorySystem{"C", "Id", [this] { return ++tick_; }};
-    people_ = MemorySystem{"P", "id", [this] { return ++tick_; }};
+    crm_.reset();
+    people_.reset();
     crm_.batchLimit = 7;
     people_.batchLimit = 5;
     crm_.overlapMs = 2;

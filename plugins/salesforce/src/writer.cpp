@@ -55,6 +55,36 @@ sdk::WriteResult rejected(sdk::Error error, std::string field = {}) {
   return r;
 }
 
+// The SDK result for one Collections result of a write of `kind`.
+sdk::WriteResult resultOf(const RecordResult& r, Kind kind, bool upsert, const std::string& opId) {
+  sdk::WriteResult out;
+  if (r.success) {
+    out.id = r.id.empty() ? opId : r.id;
+    switch (kind) {
+      case Kind::kDelete:
+        out.outcome = Outcome::kDeleted;
+        break;
+      case Kind::kUpdate:
+        out.outcome = Outcome::kUpdated;
+        break;
+      case Kind::kCreate:
+        out.outcome = upsert && !r.created.value_or(true) ? Outcome::kUpdated : Outcome::kCreated;
+        break;
+    }
+    return out;
+  }
+  const ApiError& first = r.errors.front();
+  if (kind == Kind::kDelete && first.code == "ENTITY_IS_DELETED") {
+    out.outcome = Outcome::kDeleted;  // already gone: the desired state holds
+    out.id = opId;
+    return out;
+  }
+  out = rejected(errorFromRecordError(first),
+                 first.fields.empty() ? std::string() : first.fields.front());
+  if (!first.duplicateIds.empty()) out.conflictingId = first.duplicateIds.front();
+  return out;
+}
+
 }  // namespace
 
 sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> SalesforceConnector::lookup(
@@ -210,12 +240,28 @@ sdk::Result<std::vector<sdk::WriteResult>> SalesforceConnector::write(
         break;
     }
   }
+  std::vector<bool> decided(ops.size(), false);
   for (const auto& [indices, kind, upsert] :
        {std::tuple{&creates, Kind::kCreate, false}, std::tuple{&upserts, Kind::kCreate, true},
         std::tuple{&updates, Kind::kUpdate, false}, std::tuple{&deletes, Kind::kDelete, false}}) {
     if (indices->empty()) continue;
-    auto done = writeRecords(object, ops, *indices, kind, upsert, results);
-    if (!done) return done.takeError();
+    auto status = writeRecords(object, ops, *indices, kind, upsert, results, decided);
+    if (status) continue;
+    // A whole call failed. If nothing was written yet the caller may retry the batch as is;
+    // otherwise what was written must be reported, and the rest is rejected as retriable with
+    // the call's error so that it is tried again without replaying the successful records.
+    const bool anyAnswered = std::any_of(results.begin(), results.end(), [](const auto& r) {
+      return r.outcome != Outcome::kRejected || (r.error && !r.error->remoteCode.empty());
+    });
+    if (!anyAnswered) return status.takeError();
+    const sdk::Error error = status.takeError();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (!decided[i]) {
+        results[i] = rejected(error);
+        results[i].error->retriable = true;
+      }
+    }
+    break;
   }
   if (context_.metrics != nullptr) {
     for (const auto& r : results) {
@@ -230,7 +276,8 @@ sdk::Result<std::vector<sdk::WriteResult>> SalesforceConnector::write(
 sdk::Status SalesforceConnector::writeRecords(const ObjectDescription& object,
                                               const std::vector<sdk::WriteOp>& ops,
                                               const std::vector<std::size_t>& indices, Kind kind,
-                                              bool upsert, std::vector<sdk::WriteResult>& results) {
+                                              bool upsert, std::vector<sdk::WriteResult>& results,
+                                              std::vector<bool>& decided) {
   const std::string& extField = settings_.upsertExternalIdField;
   const std::string duplicateHeader = settings_.duplicateRuleHeaderValue();
 
@@ -243,6 +290,7 @@ sdk::Status SalesforceConnector::writeRecords(const ObjectDescription& object,
       if (!isRecordId(op.id)) {
         results[i] = rejected(sdk::Error::make(ErrorCode::kInvalidArgument,
                                                "'" + op.id + "' is not a Salesforce record id"));
+        decided[i] = true;
         continue;
       }
     }
@@ -286,6 +334,7 @@ sdk::Status SalesforceConnector::writeRecords(const ObjectDescription& object,
     }
     if (problem) {
       results[i] = std::move(*problem);
+      decided[i] = true;
       continue;
     }
     if (kind == Kind::kUpdate) record.set("id", op.id);
@@ -347,34 +396,13 @@ sdk::Status SalesforceConnector::writeRecords(const ObjectDescription& object,
       for (std::size_t k = start; k < end; ++k) {
         const std::size_t i = pending[k];
         const auto& r = (*parsed)[k - start];
-        sdk::WriteResult& out = results[i];
-        if (r.success) {
-          out = {};
-          out.id = r.id.empty() ? ops[i].id : r.id;
-          if (kind == Kind::kDelete)
-            out.outcome = Outcome::kDeleted;
-          else if (kind == Kind::kUpdate)
-            out.outcome = Outcome::kUpdated;
-          else if (upsert)
-            out.outcome = r.created.value_or(true) ? Outcome::kCreated : Outcome::kUpdated;
-          else
-            out.outcome = Outcome::kCreated;
-          continue;
-        }
-        const ApiError& first = r.errors.front();
-        if (kind == Kind::kDelete && first.code == "ENTITY_IS_DELETED") {
-          out = {};
-          out.outcome = Outcome::kDeleted;  // already gone: the desired state holds
-          out.id = ops[i].id;
-          continue;
-        }
-        if (first.code == "UNABLE_TO_LOCK_ROW" && attempt < settings_.lockRetries) {
+        if (!r.success && r.errors.front().code == "UNABLE_TO_LOCK_ROW" &&
+            attempt < settings_.lockRetries) {
           locked.push_back(i);
           continue;
         }
-        out = rejected(errorFromRecordError(first),
-                       first.fields.empty() ? std::string() : first.fields.front());
-        if (!first.duplicateIds.empty()) out.conflictingId = first.duplicateIds.front();
+        results[i] = resultOf(r, kind, upsert, ops[i].id);
+        decided[i] = true;
       }
     }
     pending = std::move(locked);

@@ -92,10 +92,10 @@ TEST_F(ConnectorFakeTest, ReadsPagesAndCompletesPass) {
   expectDescribe();
   const std::string page1 =
       R"({"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v60.0/query/01g-2",
-    "records":[{"attributes":{"type":"Contact"},"Id":"0035g00000000001AAA","Email":"a@x.com","IsDeleted":false,"MasterRecordId":null,"SystemModstamp":"2024-03-05T14:07:09.000+0000"},
-               {"attributes":{"type":"Contact"},"Id":"0035g00000000002AAA","Email":null,"IsDeleted":true,"MasterRecordId":"0035g00000000009AAA","SystemModstamp":"2024-03-05T14:07:09.000+0000"}]})";
+    "records":[{"attributes":{"type":"Contact"},"Id":"0035g0000000001AAA","Email":"a@x.com","IsDeleted":false,"MasterRecordId":null,"SystemModstamp":"2024-03-05T14:07:09.000+0000"},
+               {"attributes":{"type":"Contact"},"Id":"0035g0000000002AAA","Email":null,"IsDeleted":true,"MasterRecordId":"0035g0000000009AAA","SystemModstamp":"2024-03-05T14:07:09.000+0000"}]})";
   const std::string page2 = R"({"totalSize":3,"done":true,
-    "records":[{"attributes":{"type":"Contact"},"Id":"0035g00000000003AAA","Email":"c@x.com","IsDeleted":false,"MasterRecordId":null,"SystemModstamp":"2024-03-05T14:07:10.000+0000"}]})";
+    "records":[{"attributes":{"type":"Contact"},"Id":"0035g0000000003AAA","Email":"c@x.com","IsDeleted":false,"MasterRecordId":null,"SystemModstamp":"2024-03-05T14:07:10.000+0000"}]})";
   host_.http.expect("GET", std::string(kInstance) + "/services/data/v60.0/queryAll?q=*")
       .respond(200, page1, {{"Sforce-Limit-Info", "api-usage=10/15000"}});
   host_.http.expect("GET", std::string(kInstance) + "/services/data/v60.0/query/01g-2")
@@ -111,7 +111,7 @@ TEST_F(ConnectorFakeTest, ReadsPagesAndCompletesPass) {
   EXPECT_EQ(b1->changes[1].op, sdk::Change::Op::kDelete);
   ASSERT_TRUE(b1->changes[1].successor);
   EXPECT_EQ(b1->changes[1].successor->reason, sdk::Successor::Reason::kMerged);
-  EXPECT_EQ(b1->changes[1].successor->id, "0035g00000000009AAA");
+  EXPECT_EQ(b1->changes[1].successor->id, "0035g0000000009AAA");
 
   const auto sent = host_.http.requests().back();
   EXPECT_NE(sent.url.find("ORDER%20BY%20SystemModstamp%20ASC%2C%20Id%20ASC"), std::string::npos);
@@ -126,7 +126,7 @@ TEST_F(ConnectorFakeTest, ReadsPagesAndCompletesPass) {
   auto cursor = decodeCursor(b2->nextCursor);
   ASSERT_TRUE(cursor);
   EXPECT_FALSE(cursor->pass);
-  EXPECT_EQ(cursor->mark, (Position{1709647630000, "0035g00000000003AAA"}));
+  EXPECT_EQ(cursor->mark, (Position{1709647630000, "0035g0000000003AAA"}));
   // The next pass starts overlap (5 min) before the time the previous pass ran.
   EXPECT_EQ(cursor->visibleBeforeMs, host_.clock.nowMs() - 300'000);
   EXPECT_EQ(host_.metrics.value("salesforce_api_usage", "used"), 11);
@@ -167,12 +167,12 @@ TEST_F(ConnectorFakeTest, WritesMapPerRecordResultsAndRetryLocks) {
   auto c = make({{"duplicate_rule_header", "allow_save"}});
   expectDescribe();
   host_.http.expect("POST", std::string(kInstance) + "/services/data/v60.0/composite/sobjects")
-      .respond(200, R"([{"id":"0035g00000000001AAA","success":true,"errors":[]},
+      .respond(200, R"([{"id":"0035g0000000001AAA","success":true,"errors":[]},
         {"id":null,"success":false,"errors":[{"statusCode":"UNABLE_TO_LOCK_ROW","message":"unable to obtain exclusive access to this record","fields":[]}]},
         {"id":null,"success":false,"errors":[{"statusCode":"DUPLICATES_DETECTED","message":"Use one of these records?","fields":[],
-          "duplicateResult":{"matchResults":[{"matchRecords":[{"record":{"Id":"0035g00000000077AAA"}}]}]}}]}])");
+          "duplicateResult":{"matchResults":[{"matchRecords":[{"record":{"Id":"0035g0000000077AAA"}}]}]}}]}])");
   host_.http.expect("POST", std::string(kInstance) + "/services/data/v60.0/composite/sobjects")
-      .respond(200, R"([{"id":"0035g00000000002AAA","success":true,"errors":[]}])");
+      .respond(200, R"([{"id":"0035g0000000002AAA","success":true,"errors":[]}])");
   std::vector<sdk::WriteOp> ops(3);
   ops[0].fields = {{"LastName", "A"}, {"Email", "a@x.com"}};
   ops[1].fields = {{"LastName", "B"}};
@@ -182,10 +182,10 @@ TEST_F(ConnectorFakeTest, WritesMapPerRecordResultsAndRetryLocks) {
   ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ((*results)[0].outcome, sdk::WriteResult::Outcome::kCreated);
   EXPECT_EQ((*results)[1].outcome, sdk::WriteResult::Outcome::kCreated);
-  EXPECT_EQ((*results)[1].id, "0035g00000000002AAA");
+  EXPECT_EQ((*results)[1].id, "0035g0000000002AAA");
   EXPECT_EQ((*results)[2].outcome, sdk::WriteResult::Outcome::kRejected);
   EXPECT_EQ((*results)[2].error->remoteCode, "DUPLICATES_DETECTED");
-  EXPECT_EQ((*results)[2].conflictingId, "0035g00000000077AAA");
+  EXPECT_EQ((*results)[2].conflictingId, "0035g0000000077AAA");
   const auto requests = host_.http.requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(*sdk::findHeader(requests[1].headers, "Sforce-Duplicate-Rule-Header"),
@@ -195,6 +195,33 @@ TEST_F(ConnectorFakeTest, WritesMapPerRecordResultsAndRetryLocks) {
   EXPECT_NE(requests[2].body.find("\"LastName\":\"B\""), std::string::npos);
   EXPECT_EQ(requests[2].body.find("\"LastName\":\"A\""), std::string::npos);
   EXPECT_EQ(host_.clock.sleeps().size(), 1u);  // one backoff before the lock retry
+}
+
+TEST_F(ConnectorFakeTest, FailedCallAfterWrittenRecordsReportsBoth) {
+  auto c = make();
+  expectDescribe();
+  host_.http.expect("POST", std::string(kInstance) + "/services/data/v60.0/composite/sobjects")
+      .respond(200, R"([{"id":"0035g0000000001AAA","success":true,"errors":[]}])");
+  host_.http.expect("PATCH", std::string(kInstance) + "/services/data/v60.0/composite/sobjects")
+      .respond(503, R"([{"errorCode":"SERVER_UNAVAILABLE","message":"busy"}])");
+  std::vector<sdk::WriteOp> ops(2);
+  ops[0].fields = {{"LastName", "New"}};
+  ops[1].kind = sdk::WriteOp::Kind::kUpdate;
+  ops[1].id = "0035g0000000002AAA";
+  ops[1].fields = {{"LastName", "Changed"}};
+  auto results = c->write("Contact", ops);
+  ASSERT_TRUE(results) << results.error().message;
+  EXPECT_EQ((*results)[0].outcome, sdk::WriteResult::Outcome::kCreated);
+  EXPECT_EQ((*results)[1].outcome, sdk::WriteResult::Outcome::kRejected);
+  EXPECT_TRUE((*results)[1].error->retriable);
+  EXPECT_EQ((*results)[1].error->code, ErrorCode::kUnavailable);
+
+  // Nothing written at all: the whole call's error, so the batch is retried as it is.
+  host_.http.expect("PATCH", std::string(kInstance) + "/services/data/v60.0/composite/sobjects")
+      .respond(503, R"([{"errorCode":"SERVER_UNAVAILABLE","message":"busy"}])");
+  auto failed = c->write("Contact", {ops[1]});
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(failed.error().retriable);
 }
 
 TEST_F(ConnectorFakeTest, UnknownFieldsAndBadIdsAreRejectedLocally) {

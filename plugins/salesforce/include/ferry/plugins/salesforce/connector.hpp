@@ -103,10 +103,12 @@ class SalesforceConnector final : public sdk::Connector,
   sdk::Change toChange(const ReadPlan& plan, const sdk::Object& record,
                        const Position& position) const;
 
-  // Writes ops[indices] (all of one kind) in Collections batches into results[index].
+  // Writes ops[indices] (all of one kind) in Collections batches into results[index], setting
+  // decided[index] for each result known.
   sdk::Status writeRecords(const ObjectDescription& object, const std::vector<sdk::WriteOp>& ops,
                            const std::vector<std::size_t>& indices, sdk::WriteOp::Kind kind,
-                           bool upsert, std::vector<sdk::WriteResult>& results);
+                           bool upsert, std::vector<sdk::WriteResult>& results,
+                           std::vector<bool>& decided);
 
   const sdk::HostContext& context_;
   Settings settings_;

@@ -174,7 +174,8 @@ class StateStore {
   virtual Result<std::vector<FlowState>> listFlows() = 0;  // ordered by name
   virtual Result<std::optional<FlowVersion>> flowVersion(const std::string& name,
                                                          int version /* 0 = current */) = 0;
-  virtual Result<std::vector<FlowVersion>> flowHistory(const std::string& name) = 0;  // oldest first
+  // Every version, oldest first.
+  virtual Result<std::vector<FlowVersion>> flowHistory(const std::string& name) = 0;
   // kNotFound when no flow of that name is deployed.
   virtual Status setFlowActive(const std::string& name, bool active) = 0;
   // Removes the flow and everything that belongs to it (versions, links, cursors, conflicts,

@@ -1,6 +1,7 @@
 // ferry validate, ferry test, ferry map: flow files checked, unit-tested and tried out against
 // the installed plugins' schemas (or describe snapshots), without touching any remote system.
 #include <filesystem>
+#include <map>
 #include <ostream>
 
 #include "ferry/host/cli/command.hpp"
@@ -83,6 +84,21 @@ std::optional<FlowDef> loadFlowFile(const std::string& path, const Args& args,
 int runValidate(const Args& args, Context& ctx) {
   auto schemas = loadSchemas(args, ctx);
   if (!schemas) return kExitFailure;
+  // Connection directories are loaded once each, so their problems are reported once.
+  std::map<std::string, ConnectionSet> connectionDirs;
+  const auto connectionsOf = [&](const std::string& flowPath, Diagnostics& diags) {
+    std::optional<std::string> dir = args.value("--connections");
+    if (!dir) dir = findConnectionDirectory(flowPath);
+    if (!dir) return ConnectionSet{};
+    auto it = connectionDirs.find(*dir);
+    if (it == connectionDirs.end()) {
+      it = connectionDirs
+               .emplace(*dir, loadConnectionDirectory(*dir, schemas->provider,
+                                                      processEnvironment(), diags))
+               .first;
+    }
+    return it->second;
+  };
   Diagnostics all;
   std::size_t files = 0;
   for (const auto& path : args.positionals()) {
@@ -101,7 +117,7 @@ int runValidate(const Args& args, Context& ctx) {
         (void)parseFixtures(*text, path, diags);
         break;
       case FileKind::kFlow: {
-        const ConnectionSet connections = connectionsFor(path, args, schemas->provider, diags);
+        const ConnectionSet connections = connectionsOf(path, diags);
         (void)loadFlow(*text, path, connections, schemas->provider, diags);
         break;
       }

@@ -28,7 +28,7 @@ FileKind detectFileKind(std::string_view text) {
     const YAML::Node root = YAML::Load(std::string(text));
     if (!root.IsMap()) return FileKind::kFlow;
     if (root["cases"]) return FileKind::kFixtures;
-    if (root["connection"] && root["plugin"]) return FileKind::kConnection;
+    if (root["connection"] && !root["flow"]) return FileKind::kConnection;
   } catch (const YAML::Exception&) {
     // Reported with its position when the file is parsed as a flow.
   }

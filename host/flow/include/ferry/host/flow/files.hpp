@@ -13,8 +13,8 @@ namespace ferry::host {
 sdk::Result<std::string> readTextFile(const std::string& path);
 
 enum class FileKind { kFlow, kConnection, kFixtures };
-// By the top-level keys: "connection" + "plugin" = connection, "cases" = fixtures, else a flow
-// (so a broken file is reported as a flow).
+// By the top-level keys: "cases" = fixtures, "connection" without "flow" = connection, else a
+// flow (so a file that is not even YAML is reported as a flow, with its syntax error).
 FileKind detectFileKind(std::string_view text);
 
 // Where a flow's connections live: <flow dir>/connections, else <flow dir>/../connections.

@@ -1,0 +1,42 @@
+// The plugin shell: descriptor, factory and the exported alias. Everything else is in the
+// ferry_people library.
+#include "ferry/plugins/people/catalogue.hpp"
+#include "ferry/plugins/people/connector.hpp"
+#include "ferry/plugins/people/settings.hpp"
+#include "ferry/sdk/plugin.hpp"
+
+namespace ferry::plugins::people {
+
+namespace {
+
+std::vector<sdk::SettingSchema> pluginSettings() { return settingsSchema(); }
+
+std::vector<sdk::EntitySchema> pluginEntities() { return staticEntitySchemas(); }
+
+sdk::Result<std::unique_ptr<sdk::Connector>> createConnector(const sdk::HostContext& context) {
+  return sdk::guard("people connector factory", [&]() -> sdk::Result<std::unique_ptr<sdk::Connector>> {
+    auto connector = PeopleConnector::create(context);
+    if (!connector) return connector.takeError();
+    return std::unique_ptr<sdk::Connector>(std::move(connector).value());
+  });
+}
+
+}  // namespace
+
+const sdk::PluginDescriptor* describePlugin() {
+  static const sdk::PluginDescriptor descriptor{
+      sdk::kAbiVersion,
+      sizeof(sdk::PluginDescriptor),
+      "people",
+      "1.0.0",
+      "Infobip People: Customers and Leads (persons), Companies; v3 upserts, identity matching, "
+      "modifiedAt polling, webhook wake-ups",
+      &pluginSettings,
+      &pluginEntities,
+      &createConnector};
+  return &descriptor;
+}
+
+}  // namespace ferry::plugins::people
+
+FERRY_PLUGIN(ferry::plugins::people::describePlugin)

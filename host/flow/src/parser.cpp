@@ -516,16 +516,17 @@ void FlowParser::mapSection(const YAML::Node& node, FlowSpec& spec) {
       continue;
     }
     seen.push_back(source->value);
-    if (it->second.IsSequence()) {
-      if (it->second.size() == 0) {
+    const YAML::Node value = it->second;  // a copy: iterator proxies are temporaries
+    if (value.IsSequence()) {
+      if (value.size() == 0) {
         diags_.error(source->pos, "bad-value", "map entry \"" + source->value + "\" has no target");
       }
-      for (const auto& target : it->second) {
+      for (const auto& target : value) {
         if (auto e = mapTarget(*source, target, posOf(target, file_))) {
           spec.map.push_back(std::move(*e));
         }
       }
-    } else if (auto e = mapTarget(*source, it->second, source->pos)) {
+    } else if (auto e = mapTarget(*source, value, source->pos)) {
       spec.map.push_back(std::move(*e));
     }
   }
@@ -579,7 +580,7 @@ std::vector<ConditionSpec> FlowParser::conditions(const YAML::Node& node, std::s
   for (auto it = node.begin(); it != node.end(); ++it) {
     auto field = fieldPath(it->first, file_, diags_, std::string(what) + " field");
     if (!field) continue;
-    const YAML::Node& cond = it->second;
+    const YAML::Node cond = it->second;  // a copy: iterator proxies are temporaries
     auto single = [&](Op op, std::string name, const YAML::Node& v) {
       ConditionSpec c;
       c.field = *field;

@@ -130,7 +130,7 @@ MapReader::MapReader(const YAML::Node& node, const std::string& file, Diagnostic
   }
   ok_ = true;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;  // a copy: iterator proxies are temporaries
     const SourcePos kp = posOf(k, file_);
     if (!k.IsScalar()) {
       diags_.error(kp, "bad-key", "keys in " + what_ + " must be plain words");

@@ -275,7 +275,9 @@ TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
     const auto response = call(target.substr(0, space), target.substr(space + 1), {}, body);
     ASSERT_TRUE(response.status == 200 || response.status == 207 || response.status == 400 ||
                 response.status == 409) << target << " " << body << " -> " << response.status << " " << response.body;
-    if (!response.body.empty()) ASSERT_NO_THROW(parseObject(response.body)) << response.body;
+    if (!response.body.empty()) {
+      ASSERT_NO_THROW(parseObject(response.body)) << response.body;
+    }
   }
 }
 

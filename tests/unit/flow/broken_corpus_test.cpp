@@ -36,9 +36,9 @@ std::vector<fs::path> corpus() {
   return files;
 }
 
-TEST(BrokenCorpus, HasAtLeastFortyFiles) { EXPECT_GE(corpus().size(), 40u); }
+TEST(FlowBrokenCorpus, HasAtLeastFortyFiles) { EXPECT_GE(corpus().size(), 40u); }
 
-TEST(BrokenCorpus, EachFileFailsWithItsMessageAtItsLine) {
+TEST(FlowBrokenCorpus, EachFileFailsWithItsMessageAtItsLine) {
   for (const auto& path : corpus()) {
     SCOPED_TRACE(path.filename().string());
     const std::string content = testing::readFile(path.string());

@@ -14,7 +14,7 @@ EnvLookup envOf(std::map<std::string, std::string> vars) {
   };
 }
 
-TEST(Env, SubstitutesReferencesAndDefaults) {
+TEST(FlowEnv, SubstitutesReferencesAndDefaults) {
   Diagnostics diags;
   const auto env = envOf({{"HOST", "example.com"}, {"EMPTY", ""}});
   EXPECT_EQ(substituteEnv("https://${HOST}/x", env, {}, diags), "https://example.com/x");
@@ -25,7 +25,7 @@ TEST(Env, SubstitutesReferencesAndDefaults) {
   EXPECT_TRUE(diags.empty()) << diags.format();
 }
 
-TEST(Env, AnUnsetVariableIsAnErrorNamingIt) {
+TEST(FlowEnv, AnUnsetVariableIsAnErrorNamingIt) {
   Diagnostics diags;
   EXPECT_FALSE(substituteEnv("${SF_URL}/services", envOf({}), {"c.yaml", 3, 14}, diags));
   ASSERT_EQ(diags.all().size(), 1u);
@@ -49,7 +49,7 @@ settings:
   private_key: ${SF_PRIVATE_KEY}
 )";
 
-TEST(Connection, ResolvesSettingsDefaultsAndSecretReferences) {
+TEST(FlowConnection, ResolvesSettingsDefaultsAndSecretReferences) {
   Diagnostics diags;
   const auto c = loadConnection(kSalesforce, "crm.yaml", testing::fixtureSchemas(),
                                 envOf({{"PAGE_SIZE", "500"}}), diags);
@@ -65,7 +65,7 @@ TEST(Connection, ResolvesSettingsDefaultsAndSecretReferences) {
   EXPECT_EQ(*c->settings.find("api_version"), sdk::Value("60.0"));  // default filled in
 }
 
-TEST(Connection, RefusesInlineSecretsAndReportsEverything) {
+TEST(FlowConnection, RefusesInlineSecretsAndReportsEverything) {
   Diagnostics diags;
   const auto c = loadConnection(R"(connection: crm
 plugin: salesforce
@@ -95,7 +95,7 @@ settings:
   EXPECT_EQ(diags.errorCount(), 4u) << text;
 }
 
-TEST(Connection, UnknownPluginAndMissingKeys) {
+TEST(FlowConnection, UnknownPluginAndMissingKeys) {
   Diagnostics diags;
   EXPECT_FALSE(loadConnection("connection: x\nplugin: salesforse\n", "x.yaml",
                               testing::fixtureSchemas(), envOf({}), diags));

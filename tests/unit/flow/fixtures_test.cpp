@@ -27,7 +27,7 @@ FixtureReport run(const std::string& fixtures) {
   return runFixtures(*file, testing::mustLoad(kFlow));
 }
 
-TEST(Fixtures, PassingCasesInBothDirections) {
+TEST(FlowFixtures, PassingCasesInBothDirections) {
   const FixtureReport report = run(R"(flow: fx.yaml
 cases:
   - name: forward
@@ -51,7 +51,7 @@ cases:
             "4 passed, 0 failed\n");
 }
 
-TEST(Fixtures, AMismatchFailsWithAReadableDiff) {
+TEST(FlowFixtures, AMismatchFailsWithAReadableDiff) {
   const FixtureReport report = run(R"(flow: fx.yaml
 cases:
   - name: wrong expectations
@@ -81,7 +81,7 @@ cases:
             "0 passed, 3 failed\n");
 }
 
-TEST(Fixtures, DiffComparesDatesWithTheirTextForm) {
+TEST(FlowFixtures, DiffComparesDatesWithTheirTextForm) {
   const sdk::Object actual{{"d", sdk::Date{2024, 3, 5}}, {"t", sdk::DateTime{1709647629000}},
                            {"n", sdk::Value()}};
   EXPECT_EQ(diffRecords(sdk::Object{{"d", "2024-03-05"}, {"t", "2024-03-05T14:07:09Z"}}, actual), "");
@@ -90,7 +90,7 @@ TEST(Fixtures, DiffComparesDatesWithTheirTextForm) {
             "\"2024-03-05T14:07:09.000Z\"\n");
 }
 
-TEST(Fixtures, MalformedFixtureFilesAreReported) {
+TEST(FlowFixtures, MalformedFixtureFilesAreReported) {
   Diagnostics diags;
   EXPECT_FALSE(parseFixtures(R"(flow: fx.yaml
 cases:

@@ -93,7 +93,7 @@ const std::map<std::string, Place> kEnumPlaces{
     {"bare-transforms", {"flow.schema.json", "/$defs/bareTransform/enum"}},
 };
 
-TEST(JsonSchema, EveryParserKeyTableHasASchemaPlace) {
+TEST(FlowJsonSchema, EveryParserKeyTableHasASchemaPlace) {
   for (const auto& table : fileKeyTables()) {
     EXPECT_TRUE(kKeyPlaces.count(table.context)) << "no schema place for " << table.context;
   }
@@ -102,7 +102,7 @@ TEST(JsonSchema, EveryParserKeyTableHasASchemaPlace) {
   }
 }
 
-TEST(JsonSchema, KeysMatchTheParserBothWays) {
+TEST(FlowJsonSchema, KeysMatchTheParserBothWays) {
   std::map<std::string, Object::Ptr> schemas;
   for (const char* name : {"flow.schema.json", "connection.schema.json", "flow-test.schema.json"}) {
     schemas[name] = loadSchema(name);
@@ -121,7 +121,7 @@ TEST(JsonSchema, KeysMatchTheParserBothWays) {
   }
 }
 
-TEST(JsonSchema, RequiredKeysMatchWhatTheParserRequires) {
+TEST(FlowJsonSchema, RequiredKeysMatchWhatTheParserRequires) {
   const auto flow = loadSchema("flow.schema.json");
   EXPECT_EQ(enumAt(flow, "/required"), (std::vector<std::string>{"flow", "map", "sink", "source"}));
   EXPECT_EQ(enumAt(flow, "/$defs/endpoint/required"),

@@ -51,7 +51,7 @@ Object contact(int i) {
   };
 }
 
-TEST(Mapping, SourceToSinkToSourceIsIdentityForInvertibleMaps) {
+TEST(FlowMapping, SourceToSinkToSourceIsIdentityForInvertibleMaps) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   ASSERT_TRUE(flow.mapping->invertible());
   for (int i = 0; i < 200; ++i) {
@@ -65,7 +65,7 @@ TEST(Mapping, SourceToSinkToSourceIsIdentityForInvertibleMaps) {
   }
 }
 
-TEST(Mapping, SinkToSourceToSinkIsIdentityForInvertibleMaps) {
+TEST(FlowMapping, SinkToSourceToSinkIsIdentityForInvertibleMaps) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   const Object sink{
       {"externalId", "sf-0035g00000XyZ12AAB"},
@@ -91,7 +91,7 @@ TEST(Mapping, SinkToSourceToSinkIsIdentityForInvertibleMaps) {
   EXPECT_EQ(*again, sink);
 }
 
-TEST(Mapping, NormalisedValuesRoundTripInTheirNormalForm) {
+TEST(FlowMapping, NormalisedValuesRoundTripInTheirNormalForm) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   Object messy = contact(1);
   messy.set("Email", "  ANA1@Example.COM ");
@@ -110,7 +110,7 @@ TEST(Mapping, NormalisedValuesRoundTripInTheirNormalForm) {
   EXPECT_EQ(*sink2, *sink);
 }
 
-TEST(Mapping, ReverseReadsTheFirstItemOfAListWrittenFromAScalar) {
+TEST(FlowMapping, ReverseReadsTheFirstItemOfAListWrittenFromAScalar) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   Object sink{{"lastName", "Horvat"},
               {"contactInformation.email", List{"first@example.com", "second@example.com"}},
@@ -121,7 +121,7 @@ TEST(Mapping, ReverseReadsTheFirstItemOfAListWrittenFromAScalar) {
   EXPECT_TRUE(source->find("MobilePhone")->isNull());
 }
 
-TEST(Mapping, AbsentFieldsMapToNullAndConstantsAndDefaultsApply) {
+TEST(FlowMapping, AbsentFieldsMapToNullAndConstantsAndDefaultsApply) {
   const FlowDef flow = testing::mustLoad(R"yaml(flow: c
 source: { connection: salesforce, entity: Contact }
 sink: { connection: people, entity: Customer }
@@ -149,7 +149,7 @@ defaults: { sink: { middleName: "-" }, source: { FirstName: "(none)" } }
                            {"MailingCity", "Zagreb"}}));
 }
 
-TEST(Mapping, ReadsNestedSourcePaths) {
+TEST(FlowMapping, ReadsNestedSourcePaths) {
   // Salesforce returns parent relationship fields as nested objects ("Account": {"Name": ..}).
   StaticSchemaProvider provider = testing::fixtureSchemas();
   PluginSchema sf = *provider.plugin("salesforce");
@@ -181,7 +181,7 @@ map:
   EXPECT_TRUE(empty->find("customAttributes.Company")->isNull());
 }
 
-TEST(Mapping, OneWayLossyMapsRefuseReverse) {
+TEST(FlowMapping, OneWayLossyMapsRefuseReverse) {
   const FlowDef flow = testing::mustLoad(R"(flow: lossy
 source: { connection: salesforce, entity: Contact }
 sink: { connection: people, entity: Customer }
@@ -195,7 +195,7 @@ map:
   EXPECT_EQ(r.error().code, sdk::ErrorCode::kUnsupported);
 }
 
-TEST(Mapping, AFailingRecordIsRejectedWithFieldValueAndReason) {
+TEST(FlowMapping, AFailingRecordIsRejectedWithFieldValueAndReason) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   Object bad = contact(3);
   bad.set("Email", "ana3(at)example.com");
@@ -214,7 +214,7 @@ TEST(Mapping, AFailingRecordIsRejectedWithFieldValueAndReason) {
             "prefix: does not start with \"sf-\"");
 }
 
-TEST(Mapping, IsSafeToShareAcrossThreads) {
+TEST(FlowMapping, IsSafeToShareAcrossThreads) {
   const FlowDef flow = testing::mustLoad(kInvertible);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};

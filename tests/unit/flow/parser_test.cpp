@@ -31,7 +31,7 @@ filter:
   LeadSource: Web
 )";
 
-TEST(Parser, ReadsEveryPartOfAFlow) {
+TEST(FlowParser, ReadsEveryPartOfAFlow) {
   Diagnostics diags;
   const auto spec = parseFlowSpec(kDesignExample, "f.yaml", diags);
   ASSERT_TRUE(spec.has_value());
@@ -77,7 +77,7 @@ TEST(Parser, ReadsEveryPartOfAFlow) {
   EXPECT_EQ(spec->definitionText, kDesignExample);
 }
 
-TEST(Parser, ReportsEveryProblemAtOnce) {
+TEST(FlowParser, ReportsEveryProblemAtOnce) {
   Diagnostics diags;
   const auto spec = parseFlowSpec(R"(flow: Bad Name
 sourc: { connection: salesforce, entity: Contact }
@@ -99,7 +99,7 @@ map:
             "bad.yaml:6:27: error: unknown transform \"uppr\" (did you mean \"upper\"?)\n");
 }
 
-TEST(Parser, MalformedYamlNamesItsLine) {
+TEST(FlowParser, MalformedYamlNamesItsLine) {
   Diagnostics diags;
   EXPECT_FALSE(parseFlowSpec("flow: x\nmap: { a: b\nsink: c\n", "m.yaml", diags));
   ASSERT_EQ(diags.all().size(), 1u);
@@ -108,7 +108,7 @@ TEST(Parser, MalformedYamlNamesItsLine) {
   EXPECT_NE(diags.all()[0].message.find("malformed YAML"), std::string::npos);
 }
 
-TEST(Parser, DiagnosticsHaveAMachineReadableForm) {
+TEST(FlowParser, DiagnosticsHaveAMachineReadableForm) {
   Diagnostics diags;
   (void)parseFlowSpec("flow: ok\nsoruce: x\n", "j.yaml", diags);
   const auto json = sdk::Value::fromJson(diags.toJson());
@@ -127,7 +127,7 @@ TEST(Parser, DiagnosticsHaveAMachineReadableForm) {
   EXPECT_TRUE(sawUnknown) << diags.toJson();
 }
 
-TEST(Parser, ScalarsAreTypedLikeYamlCore) {
+TEST(FlowParser, ScalarsAreTypedLikeYamlCore) {
   Diagnostics diags;
   const auto t = parseTransformText(
       R"({ values: { true: "yes", false: no, 1: one, "1": text-one, 2.5: half, ~: none } })", "t", diags);
@@ -141,7 +141,7 @@ TEST(Parser, ScalarsAreTypedLikeYamlCore) {
   EXPECT_TRUE(t->valueMap[5].first.isNull());
 }
 
-TEST(Parser, TransformArgumentsAreChecked) {
+TEST(FlowParser, TransformArgumentsAreChecked) {
   struct Case {
     const char* text;
     const char* error;  // empty = valid
@@ -188,7 +188,7 @@ TEST(Parser, TransformArgumentsAreChecked) {
   }
 }
 
-TEST(Parser, SafeIdentifiers) {
+TEST(FlowParser, SafeIdentifiers) {
   EXPECT_TRUE(isSafeIdentifier("contacts-to-customers"));
   EXPECT_TRUE(isSafeIdentifier("a_1"));
   EXPECT_FALSE(isSafeIdentifier(""));

@@ -50,9 +50,9 @@ void validateShipped(const SchemaProvider& provider) {
   }
 }
 
-TEST(ShippedFlows, ValidateAgainstTheSchemaFixtures) { validateShipped(testing::fixtureSchemas()); }
+TEST(FlowShippedFlows, ValidateAgainstTheSchemaFixtures) { validateShipped(testing::fixtureSchemas()); }
 
-TEST(ShippedFlows, ConnectionsPointAtTheSandboxByDefault) {
+TEST(FlowShippedFlows, ConnectionsPointAtTheSandboxByDefault) {
   Diagnostics diags;
   const ConnectionSet connections = loadConnectionDirectory(
       testing::sourcePath("flows/connections"), testing::fixtureSchemas(), noEnvironment(), diags);
@@ -71,7 +71,7 @@ TEST(ShippedFlows, ConnectionsPointAtTheSandboxByDefault) {
             sdk::Value("https://login.salesforce.com"));
 }
 
-TEST(ShippedFlows, FixturesPass) {
+TEST(FlowShippedFlows, FixturesPass) {
   Diagnostics diags;
   const ConnectionSet connections = loadConnectionDirectory(
       testing::sourcePath("flows/connections"), testing::fixtureSchemas(), noEnvironment(), diags);
@@ -93,7 +93,7 @@ TEST(ShippedFlows, FixturesPass) {
 }
 
 // Docs quote flows that must stay valid: every ```yaml block starting with "flow:".
-TEST(ShippedFlows, DocumentationExamplesValidate) {
+TEST(FlowShippedFlows, DocumentationExamplesValidate) {
   const std::string doc = testing::readFile(testing::sourcePath("docs/flow-format.md"));
   static const std::regex block("```yaml\n(flow:[^`]*)```");
   int count = 0;
@@ -111,7 +111,7 @@ TEST(ShippedFlows, DocumentationExamplesValidate) {
 
 // The real plugins' descriptors (static settings and entity catalogues) replace the fixtures for
 // every plugin that is built; skipped when none is.
-TEST(ShippedFlows, ValidateAgainstTheBuiltPlugins) {
+TEST(FlowShippedFlows, ValidateAgainstTheBuiltPlugins) {
   const fs::path dir = FERRY_PLUGIN_BUILD_DIR;
   PluginRegistry registry;
   StaticSchemaProvider provider = testing::fixtureSchemas();

@@ -34,7 +34,7 @@ std::string rejection(const FlowDef& flow, const std::string& field, Value in) {
   return r.ok() ? std::string("<accepted>") : r.error().message;
 }
 
-TEST(Transforms, TextCleanup) {
+TEST(FlowTransforms, TextCleanup) {
   EXPECT_EQ(forwardOne(flowWith("Title", "middleName", "[trim]"), "Title", "  Dr \t", "middleName"),
             Value("Dr"));
   EXPECT_EQ(forwardOne(flowWith("Title", "middleName", "[lower]"), "Title", "ÀBc", "middleName"),
@@ -47,7 +47,7 @@ TEST(Transforms, TextCleanup) {
                   .isNull());
 }
 
-TEST(Transforms, PhoneToE164) {
+TEST(FlowTransforms, PhoneToE164) {
   const FlowDef us = flowWith("MobilePhone", "contactInformation.phone",
                               "[{ e164: { default_region: US } }]");
   EXPECT_EQ(forwardOne(us, "MobilePhone", "(201) 555-0123", "contactInformation.phone"),
@@ -62,7 +62,7 @@ TEST(Transforms, PhoneToE164) {
             std::string::npos);
 }
 
-TEST(Transforms, EmailSyntax) {
+TEST(FlowTransforms, EmailSyntax) {
   const FlowDef f = flowWith("Email", "contactInformation.email", "[trim, lower, email]");
   EXPECT_EQ(forwardOne(f, "Email", " Ana.Horvat@Example.COM ", "contactInformation.email"),
             Value(sdk::List{"ana.horvat@example.com"}));
@@ -77,7 +77,7 @@ TEST(Transforms, EmailSyntax) {
   }
 }
 
-TEST(Transforms, CountryNamesAndCodes) {
+TEST(FlowTransforms, CountryNamesAndCodes) {
   const FlowDef toCode = flowWith("MailingCountry", "country", "[country]");
   EXPECT_EQ(forwardOne(toCode, "MailingCountry", "Croatia", "country"), Value("HR"));
   EXPECT_EQ(forwardOne(toCode, "MailingCountry", "united states", "country"), Value("US"));
@@ -92,7 +92,7 @@ TEST(Transforms, CountryNamesAndCodes) {
   EXPECT_EQ(forwardOne(alpha3, "MailingCountry", "HRV", "country"), Value("HR"));
 }
 
-TEST(Transforms, DateTimeFormatsBetweenTheApis) {
+TEST(FlowTransforms, DateTimeFormatsBetweenTheApis) {
   const FlowDef f = flowWith("Title", "middleName", "[{ datetime: { from: salesforce, to: people } }]");
   EXPECT_EQ(forwardOne(f, "Title", "2024-03-05T14:07:09.000+0000", "middleName"),
             Value("2024-03-05T14:07:09"));
@@ -110,7 +110,7 @@ TEST(Transforms, DateTimeFormatsBetweenTheApis) {
             Value(sdk::DateTime{1709647629000}));
 }
 
-TEST(Transforms, DatePatterns) {
+TEST(FlowTransforms, DatePatterns) {
   const FlowDef f = flowWith("Title", "birthDate", "[{ date: { from: \"dd.MM.yyyy\" } }]");
   EXPECT_EQ(forwardOne(f, "Title", "17.04.1990", "birthDate"), Value(sdk::Date{1990, 4, 17}));
   EXPECT_NE(rejection(f, "Title", "31.02.1990").find("does not match \"dd.MM.yyyy\""),
@@ -120,7 +120,7 @@ TEST(Transforms, DatePatterns) {
             Value("07/04/1990"));
 }
 
-TEST(Transforms, ValueMaps) {
+TEST(FlowTransforms, ValueMaps) {
   const FlowDef f = flowWith("Salutation", "gender", "[{ values: { Mr.: MALE, Ms.: FEMALE } }]");
   EXPECT_EQ(forwardOne(f, "Salutation", "Ms.", "gender"), Value("FEMALE"));
   EXPECT_EQ(rejection(f, "Salutation", "Dr."),
@@ -135,7 +135,7 @@ TEST(Transforms, ValueMaps) {
             Value("no"));
 }
 
-TEST(Transforms, SplitJoinPrefixConcatDefaultConstant) {
+TEST(FlowTransforms, SplitJoinPrefixConcatDefaultConstant) {
   const FlowDef split = flowWith("Description", "tags", "[{ split: \";\" }, trim]");
   EXPECT_EQ(forwardOne(split, "Description", "VIP; Newsletter;;B2B", "tags"),
             Value(sdk::List{"VIP", "Newsletter", "B2B"}));  // trim applies to each item
@@ -155,7 +155,7 @@ TEST(Transforms, SplitJoinPrefixConcatDefaultConstant) {
   EXPECT_EQ(forwardOne(constant, "MailingCity", "Split", "city"), Value("Zagreb"));
 }
 
-TEST(Transforms, ArgumentParsersNeverCrashOnGarbage) {
+TEST(FlowTransforms, ArgumentParsersNeverCrashOnGarbage) {
   const char* inputs[] = {"", "{", "{ e164: [ }", "{ values: { [a]: b } }", "{ date: { from: \"'\" } }",
                           "{ datetime: { to: \"yyyyyyyy\" } }", "{ concat: { with: [[]] } }",
                           "{ country: 7 }", "!!binary x", "{ split: { a: b } }",

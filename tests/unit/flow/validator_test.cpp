@@ -29,7 +29,7 @@ filter:
   LeadSource: { in: [Web, Other] }
 )";
 
-TEST(Validator, CompilesATwoWayFlow) {
+TEST(FlowValidator, CompilesATwoWayFlow) {
   const FlowDef flow = mustLoad(kTwoWay);
   EXPECT_EQ(flow.name, "contacts-to-customers");
   EXPECT_EQ(flow.source.connection, "salesforce");
@@ -59,7 +59,7 @@ TEST(Validator, CompilesATwoWayFlow) {
   EXPECT_TRUE(flow.mapping->sourceFieldsFor("type").empty());
 }
 
-TEST(Validator, WarningsDoNotBlock) {
+TEST(FlowValidator, WarningsDoNotBlock) {
   Diagnostics diags;
   const auto flow = loadFlow(R"(flow: w
 source: { connection: salesforce, entity: Contact }
@@ -76,7 +76,7 @@ map: { LastName: lastName }
             "w.yaml:4:12: warning: \"conflicts\" has no effect in a one-way flow");
 }
 
-TEST(Validator, ReportsAllErrorsOfAFileTogether) {
+TEST(FlowValidator, ReportsAllErrorsOfAFileTogether) {
   const Diagnostics diags = loadErrors(R"(flow: many
 source: { connection: salesforce, entity: Contact }
 sink: { connection: people, entity: Customer }
@@ -95,7 +95,7 @@ map:
 
 // A schema that lists the members of an object field (a live describe) makes undefined members
 // errors; a static catalogue without members accepts any name.
-TEST(Validator, CustomAttributesMustBeDefinedWhenTheSchemaListsThem) {
+TEST(FlowValidator, CustomAttributesMustBeDefinedWhenTheSchemaListsThem) {
   StaticSchemaProvider provider = testing::fixtureSchemas();
   PluginSchema people = *provider.plugin("people");
   for (auto& e : people.entities) {
@@ -127,7 +127,7 @@ map:
       << staticDiags.format();
 }
 
-TEST(Validator, UnknownPluginOfAConnection) {
+TEST(FlowValidator, UnknownPluginOfAConnection) {
   ConnectionSet connections = testing::fixtureConnections();
   connections.add(ConnectionDef{"crm", "salesforse", {}, "", {}});
   Diagnostics diags;
@@ -143,7 +143,7 @@ map: { LastName: lastName }
       << diags.format();
 }
 
-TEST(Validator, DeletePropagationNeedsASinkThatDeletes) {
+TEST(FlowValidator, DeletePropagationNeedsASinkThatDeletes) {
   StaticSchemaProvider provider = testing::fixtureSchemas();
   PluginSchema people = *provider.plugin("people");
   for (auto& e : people.entities) e.supportsDelete = false;
@@ -161,7 +161,7 @@ map: { LastName: lastName }
       << diags.format();
 }
 
-TEST(Validator, ExplicitReverseMakesALossyEntryTwoWay) {
+TEST(FlowValidator, ExplicitReverseMakesALossyEntryTwoWay) {
   const FlowDef flow = mustLoad(R"(flow: explicit
 source: { connection: salesforce, entity: Lead }
 sink: { connection: people, entity: Lead }

@@ -138,8 +138,23 @@ sdk::Result<std::vector<sdk::EntitySchema>> SalesforceConnector::describe() {
   std::vector<sdk::EntitySchema> out;
   for (const auto& name : names) {
     auto object = describeObject(name);
-    if (!object) return object.takeError();
-    out.push_back(toEntitySchema(**object));
+    if (object) {
+      out.push_back(toEntitySchema(**object));
+      continue;
+    }
+    // An object this user may not see (or this org lacks) leaves the others usable; anything
+    // else (auth, transport, limits) is the connection's problem and is reported as such.
+    const auto code = object.error().code;
+    if (code != ErrorCode::kNotFound && code != ErrorCode::kPermissionDenied) {
+      return object.takeError();
+    }
+    if (context_.logger != nullptr) {
+      context_.logger->warn("describe skips " + name + ": " + object.error().message);
+    }
+  }
+  if (out.empty()) {
+    return sdk::Error::make(ErrorCode::kPermissionDenied,
+                            "none of the configured sObjects can be described by this user");
   }
   return out;
 }

@@ -319,7 +319,7 @@ sdk::Result<sdk::HttpResponse> Session::send(const ApiCall& call) {
   if (!response || response->status != 401) return response;
 
   // Expired or revoked session. Another instance of this connection may have refreshed
-  // already: adopt its token before minting a new one, so parallel workers refresh once.
+  // already: try its token first, so parallel workers do not each mint one.
   const std::string rejected = accessToken_;
   if (context_.secrets != nullptr) {
     auto stored = context_.secrets->get(kAccessTokenSecret);
@@ -327,21 +327,21 @@ sdk::Result<sdk::HttpResponse> Session::send(const ApiCall& call) {
     if (stored && instance && !stored->empty() && *stored != rejected) {
       accessToken_ = *stored;
       instanceUrl_ = *instance;
+      response = sendOnce(call);
+      if (!response || response->status != 401) return response;
     }
   }
-  if (accessToken_ == rejected) {
-    if (context_.logger != nullptr) {
-      context_.logger->info("Salesforce session expired; obtaining a new access token");
+  if (context_.logger != nullptr) {
+    context_.logger->info("Salesforce session expired; obtaining a new access token");
+  }
+  auto auth = authenticate();
+  if (!auth) {
+    auto error = auth.takeError();
+    if (error.code == ErrorCode::kUnauthenticated) {
+      error.message =
+          call.what + ": session expired and re-authentication failed: " + error.message;
     }
-    auto auth = authenticate();
-    if (!auth) {
-      auto error = auth.takeError();
-      if (error.code == ErrorCode::kUnauthenticated) {
-        error.message =
-            call.what + ": session expired and re-authentication failed: " + error.message;
-      }
-      return error;
-    }
+    return error;
   }
   response = sendOnce(call);
   if (response && response->status == 401) {

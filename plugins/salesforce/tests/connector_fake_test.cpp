@@ -29,8 +29,10 @@ class ConnectorFakeTest : public ::testing::Test {
 
   std::unique_ptr<SalesforceConnector> make(sdk::Object settings = {}) {
     settings.set("auth_method", "refresh_token");
-    context_ = host_.context(std::move(settings), "sf");
-    auto c = SalesforceConnector::create(context_);
+    // Each connector keeps a reference to its context: give each one its own.
+    contexts_.push_back(
+        std::make_unique<sdk::HostContext>(host_.context(std::move(settings), "sf")));
+    auto c = SalesforceConnector::create(*contexts_.back());
     EXPECT_TRUE(c) << c.error().message;
     EXPECT_TRUE(c.value()->start());
     return std::move(c).value();
@@ -43,7 +45,7 @@ class ConnectorFakeTest : public ::testing::Test {
   }
 
   FakeHost host_;
-  sdk::HostContext context_;
+  std::vector<std::unique_ptr<sdk::HostContext>> contexts_;
 };
 
 TEST_F(ConnectorFakeTest, ExpiredSessionRefreshesOnceAndReplays) {
@@ -64,6 +66,28 @@ TEST_F(ConnectorFakeTest, ExpiredSessionRefreshesOnceAndReplays) {
   EXPECT_EQ(*sdk::findHeader(requests[2].headers, "Authorization"), "Bearer tok-2");
   EXPECT_TRUE(requests[1].sensitiveBody);
   EXPECT_EQ(*host_.secrets.get("access_token"), "tok-2");
+}
+
+TEST_F(ConnectorFakeTest, SecondInstanceAdoptsTheRefreshedTokenInsteadOfRefreshing) {
+  auto a = make();
+  auto b = make();  // both start with tok-1 from the shared secret store
+  const std::string expired =
+      R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])";
+  host_.http.expect("GET", "*/sobjects/Contact/describe").respond(401, expired);
+  host_.http.expect("POST", "*/services/oauth2/token").respond(200, kToken);
+  expectDescribe();
+  host_.http.expect("GET", "*/sobjects/Lead/describe").respond(401, expired);
+  host_.http.expect("GET", "*/sobjects/Lead/describe")
+      .respond(200, testing::readData("describe_contact.json"));
+  ASSERT_TRUE(a->describeObject("Contact"));
+  ASSERT_TRUE(b->describeObject("Lead"));
+  EXPECT_TRUE(host_.http.unmet().empty());
+  std::size_t tokenCalls = 0;
+  for (const auto& r : host_.http.requests())
+    tokenCalls += r.url.find("oauth2/token") != std::string::npos;
+  EXPECT_EQ(tokenCalls, 1u);
+  EXPECT_EQ(*sdk::findHeader(host_.http.requests().back().headers, "Authorization"),
+            "Bearer tok-2");
 }
 
 TEST_F(ConnectorFakeTest, RevokedRefreshTokenNeedsReauthorization) {
@@ -147,6 +171,29 @@ TEST_F(ConnectorFakeTest, BudgetShareStopsNewWork) {
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code, ErrorCode::kBudgetExhausted);
   EXPECT_EQ(host_.http.requests().size(), 1u);  // nothing else was sent
+}
+
+TEST_F(ConnectorFakeTest, DescribeSkipsObjectsTheUserCannotSee) {
+  auto c = make();
+  host_.http.expect("GET", "*/sobjects/Lead/describe")
+      .respond(404,
+               R"([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])");
+  expectDescribe();
+  auto account = testing::readData("describe_contact.json");
+  account.replace(account.find("\"Contact\""), 9, "\"Account\"");
+  host_.http.expect("GET", "*/sobjects/Account/describe").respond(200, account);
+  auto entities = c->describe();
+  ASSERT_TRUE(entities) << entities.error().message;
+  ASSERT_EQ(entities->size(), 2u);
+  EXPECT_EQ((*entities)[0].name, "Contact");
+  EXPECT_TRUE(host_.logger.contains("describe skips Lead"));
+  // Cached: a second describe costs no call.
+  const auto sent = host_.http.requests().size();
+  host_.http.expect("GET", "*/sobjects/Lead/describe")
+      .respond(404,
+               R"([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])");
+  ASSERT_TRUE(c->describe());
+  EXPECT_EQ(host_.http.requests().size(), sent + 1);  // only the Lead that failed is asked again
 }
 
 TEST_F(ConnectorFakeTest, RequestLimitExceededIsRetriableAndSlowsDown) {

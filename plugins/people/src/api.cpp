@@ -456,10 +456,10 @@ sdk::Result<std::vector<UpsertOutcome>> parseUpsertAnswer(std::string_view body,
           if (property.starts_with('.')) property.erase(0, 1);
           if (o.property.empty()) o.property = property;
           o.message += "; " + (property.empty() ? std::string() : property + ": ") + text;
-          if (o.conflictingId.empty()) o.conflictingId = conflictingIdIn(text);
+          if (auto holder = conflictingIdIn(text); !holder.empty()) o.holders.push_back(std::move(holder));
         }
       }
-      if (o.conflictingId.empty()) o.conflictingId = conflictingIdIn(o.message);
+      o.conflictingId = o.holders.empty() ? conflictingIdIn(o.message) : o.holders.front();
       filled[*index] = true;
     }
   }

@@ -12,13 +12,15 @@ namespace {
 
 using sdk::ErrorCode;
 
-std::uint64_t fnv1a(std::string_view text) {
+// FNV-1a folded to 53 bits: the cursor is JSON, where larger integers do not survive every
+// reader exactly.
+std::uint64_t contentHash(std::string_view text) {
   std::uint64_t h = 1469598103934665603ULL;
   for (const char c : text) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ULL;
   }
-  return h;
+  return (h ^ (h >> 53)) & ((1ULL << 53) - 1);
 }
 
 std::string typeOf(const sdk::Object& person) {
@@ -109,7 +111,7 @@ sdk::Result<sdk::ReadBatch> PeopleConnector::read(const sdk::ReadRequest& reques
       top = std::max(top, *modifiedAt);
       if (person && typeOf(item) != personType(*kind)) continue;
       const std::string id = *idOf(item);
-      const std::uint64_t hash = fnv1a(sdk::Value(item).toJson());
+      const std::uint64_t hash = contentHash(sdk::Value(item).toJson());
       // Pages shift while records change: the same record can come twice in one scan.
       if (cursor.alreadySeen(id, hash) || !inBatch.insert(id).second) continue;
       cursor.remember(id, *modifiedAt, hash);

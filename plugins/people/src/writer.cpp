@@ -208,7 +208,16 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
     if (!outcomes) return outcomes.takeError();
     for (std::size_t k = 0; k < batch.size(); ++k) {
       auto r = toWriteResult((*outcomes)[k]);
-      if (r.outcome == Outcome::kRejected) r.field = fieldOfProperty(r.field, batch[k]);
+      if (r.outcome == Outcome::kRejected) {
+        r.field = fieldOfProperty(r.field, batch[k]);
+        // A clash names every holder, the record's own person included: report the other one.
+        for (const auto& holder : (*outcomes)[k].holders) {
+          if (holder != ops[batchIndex[k]].id) {
+            r.conflictingId = holder;
+            break;
+          }
+        }
+      }
       results[batchIndex[k]] = std::move(r);
     }
     batch.clear();

@@ -72,6 +72,7 @@ struct UpsertOutcome {
   std::string message;     // error message with the details
   std::string property;    // first detail's property path, without "persons[i]."
   std::string conflictingId;  // the person holding a clashing identifier
+  std::vector<std::string> holders;  // every person the details name
 };
 // Parses a 200/207 upsert answer into one outcome per index (0..count-1); entries the answer
 // does not mention are an error (malformed answer).

@@ -19,13 +19,27 @@ void appendEscaped(std::string& out, std::string_view s) {
   out.push_back('"');
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -55,18 +69,30 @@ void appendDecimal(std::string& out, double d) {
 
 void appendJson(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kNull: out += "null"; break;
-    case ValueKind::kBool: out += v.asBool() ? "true" : "false"; break;
+    case ValueKind::kNull:
+      out += "null";
+      break;
+    case ValueKind::kBool:
+      out += v.asBool() ? "true" : "false";
+      break;
     case ValueKind::kInteger: {
       char buf[24];
       const auto res = std::to_chars(buf, buf + sizeof buf, v.asInteger());
       out.append(buf, res.ptr);
       break;
     }
-    case ValueKind::kDecimal: appendDecimal(out, v.asDecimal()); break;
-    case ValueKind::kString: appendEscaped(out, v.asString()); break;
-    case ValueKind::kDate: appendEscaped(out, v.asDate().toIso()); break;
-    case ValueKind::kDateTime: appendEscaped(out, v.asDateTime().toIso()); break;
+    case ValueKind::kDecimal:
+      appendDecimal(out, v.asDecimal());
+      break;
+    case ValueKind::kString:
+      appendEscaped(out, v.asString());
+      break;
+    case ValueKind::kDate:
+      appendEscaped(out, v.asDate().toIso());
+      break;
+    case ValueKind::kDateTime:
+      appendEscaped(out, v.asDateTime().toIso());
+      break;
     case ValueKind::kList: {
       out.push_back('[');
       bool first = true;

@@ -55,14 +55,22 @@ ValueKind valueKindOf(FieldType type) noexcept {
     case FieldType::kString:
     case FieldType::kEmail:
     case FieldType::kPhone:
-    case FieldType::kReference: return ValueKind::kString;
-    case FieldType::kNumber: return ValueKind::kDecimal;
-    case FieldType::kInteger: return ValueKind::kInteger;
-    case FieldType::kBoolean: return ValueKind::kBool;
-    case FieldType::kDate: return ValueKind::kDate;
-    case FieldType::kDateTime: return ValueKind::kDateTime;
-    case FieldType::kList: return ValueKind::kList;
-    case FieldType::kObject: return ValueKind::kObject;
+    case FieldType::kReference:
+      return ValueKind::kString;
+    case FieldType::kNumber:
+      return ValueKind::kDecimal;
+    case FieldType::kInteger:
+      return ValueKind::kInteger;
+    case FieldType::kBoolean:
+      return ValueKind::kBool;
+    case FieldType::kDate:
+      return ValueKind::kDate;
+    case FieldType::kDateTime:
+      return ValueKind::kDateTime;
+    case FieldType::kList:
+      return ValueKind::kList;
+    case FieldType::kObject:
+      return ValueKind::kObject;
   }
   return ValueKind::kNull;
 }
@@ -76,14 +84,22 @@ const FieldSchema* EntitySchema::field(std::string_view fieldName) const noexcep
 
 const char* toString(SettingType type) noexcept {
   switch (type) {
-    case SettingType::kString: return "string";
-    case SettingType::kInteger: return "integer";
-    case SettingType::kBoolean: return "boolean";
-    case SettingType::kDuration: return "duration";
-    case SettingType::kUrl: return "url";
-    case SettingType::kEnum: return "enum";
-    case SettingType::kSecretRef: return "secret_ref";
-    case SettingType::kObject: return "object";
+    case SettingType::kString:
+      return "string";
+    case SettingType::kInteger:
+      return "integer";
+    case SettingType::kBoolean:
+      return "boolean";
+    case SettingType::kDuration:
+      return "duration";
+    case SettingType::kUrl:
+      return "url";
+    case SettingType::kEnum:
+      return "enum";
+    case SettingType::kSecretRef:
+      return "secret_ref";
+    case SettingType::kObject:
+      return "object";
   }
   return "unknown";
 }

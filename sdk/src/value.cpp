@@ -169,8 +169,7 @@ std::optional<DateTime> DateTime::parseIso(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
 
-  const std::int64_t local =
-      date->toDays() * kMsPerDay + ((hh * 60 + mi) * 60LL + ss) * 1000 + ms;
+  const std::int64_t local = date->toDays() * kMsPerDay + ((hh * 60 + mi) * 60LL + ss) * 1000 + ms;
   return DateTime{local - offsetMinutes * 60'000LL};
 }
 
@@ -215,23 +214,30 @@ bool Object::erase(std::string_view key) {
   return true;
 }
 
-bool Object::operator==(const Object& other) const {
-  return entries_ == other.entries_;
-}
+bool Object::operator==(const Object& other) const { return entries_ == other.entries_; }
 
 // ---- Value ------------------------------------------------------------------------------------
 
 const char* toString(ValueKind kind) noexcept {
   switch (kind) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInteger: return "integer";
-    case ValueKind::kDecimal: return "decimal";
-    case ValueKind::kString: return "string";
-    case ValueKind::kDate: return "date";
-    case ValueKind::kDateTime: return "datetime";
-    case ValueKind::kList: return "list";
-    case ValueKind::kObject: return "object";
+    case ValueKind::kNull:
+      return "null";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInteger:
+      return "integer";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kDateTime:
+      return "datetime";
+    case ValueKind::kList:
+      return "list";
+    case ValueKind::kObject:
+      return "object";
   }
   return "unknown";
 }

@@ -95,9 +95,12 @@ Value fieldJson(const sdk::FieldSchema& f) {
 Value entityJson(const sdk::EntitySchema& e) {
   sdk::List fields;
   for (const auto& f : e.fields) fields.push_back(fieldJson(f));
-  return Object{{"name", e.name},         {"label", e.label},
-                {"idField", e.idField},   {"readable", e.readable},
-                {"writable", e.writable}, {"supportsDelete", e.supportsDelete},
+  return Object{{"name", e.name},
+                {"label", e.label},
+                {"idField", e.idField},
+                {"readable", e.readable},
+                {"writable", e.writable},
+                {"supportsDelete", e.supportsDelete},
                 {"fields", std::move(fields)}};
 }
 
@@ -140,8 +143,9 @@ int runPlugins(const Args& args, Context& ctx) {
     for (const auto& e : registry->errors()) {
       errors.push_back(Object{{"file", e.file.string()}, {"reason", e.reason}});
     }
-    ctx.out << Value(Object{{"plugins", std::move(plugins)}, {"errors", std::move(errors)}}).toJson()
-            << "\n";
+    ctx.out
+        << Value(Object{{"plugins", std::move(plugins)}, {"errors", std::move(errors)}}).toJson()
+        << "\n";
   } else {
     std::vector<std::vector<std::string>> rows{{"NAME", "VERSION", "ENTITIES", "DESCRIPTION"}};
     for (const auto* p : registry->list()) {
@@ -215,7 +219,8 @@ int runDescribe(const Args& args, Context& ctx) {
     if (plugin->settings().empty()) {
       ctx.out << "  (none)\n";
     } else {
-      std::vector<std::vector<std::string>> rows{{"NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"}};
+      std::vector<std::vector<std::string>> rows{
+          {"NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"}};
       for (const auto& s : plugin->settings()) {
         rows.push_back({s.name, settingTypeText(s), s.required ? "yes" : "no",
                         s.defaultValue.isNull() ? "" : s.defaultValue.toJson(), s.description});

@@ -63,7 +63,8 @@ std::string wrap(std::string_view text, std::size_t width = 100) {
       }
       out += word;
       column += word.size();
-      paragraph = space == std::string_view::npos ? std::string_view() : paragraph.substr(space + 1);
+      paragraph =
+          space == std::string_view::npos ? std::string_view() : paragraph.substr(space + 1);
     }
     out += '\n';
     start = end + 1;
@@ -140,8 +141,8 @@ void CommandTable::add(Command command) {
   for (const auto& o : command.options) {
     if (o.name.size() < 3 || o.name.rfind("--", 0) != 0 || o.name == "--help" ||
         std::find(seen.begin(), seen.end(), o.name) != seen.end()) {
-      throw std::logic_error("command '" + command.name + "': bad or duplicate option '" +
-                             o.name + "'");
+      throw std::logic_error("command '" + command.name + "': bad or duplicate option '" + o.name +
+                             "'");
     }
     seen.push_back(o.name);
   }
@@ -246,7 +247,8 @@ int CommandTable::dispatch(const std::vector<std::string>& argv, Context& contex
     if (c.name.rfind(first + " ", 0) == 0) members.emplace_back(c.name, c.summary);
   }
   if (!members.empty()) {
-    const bool help = std::any_of(argv.begin(), argv.end(), [](const auto& a) { return isHelp(a); });
+    const bool help =
+        std::any_of(argv.begin(), argv.end(), [](const auto& a) { return isHelp(a); });
     std::string text = "Usage: ferry " + first + " <command> [arguments] [options]\n\nCommands:\n";
     appendTable(text, members);
     if (help) {

@@ -102,9 +102,15 @@ class GuardedConnector final : public sdk::Connector {
   sdk::Status check() override {
     return callPlugin(plugin_, "check", [&] { return inner_->check(); });
   }
-  sdk::Source* source() override { return wrap(source_, [&] { return inner_->source(); }); }
-  sdk::Sink* sink() override { return wrap(sink_, [&] { return inner_->sink(); }); }
-  sdk::PushIntake* push() override { return wrap(push_, [&] { return inner_->push(); }); }
+  sdk::Source* source() override {
+    return wrap(source_, [&] { return inner_->source(); });
+  }
+  sdk::Sink* sink() override {
+    return wrap(sink_, [&] { return inner_->sink(); });
+  }
+  sdk::PushIntake* push() override {
+    return wrap(push_, [&] { return inner_->push(); });
+  }
 
  private:
   template <typename Wrapper, typename Get>

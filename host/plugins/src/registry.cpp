@@ -66,7 +66,8 @@ std::vector<fs::path> defaultPluginPath() {
   }
   boost::system::error_code ec;
   const auto exe = boost::dll::program_location(ec);
-  if (!ec) path.push_back((fs::path(exe.string()).parent_path() / ".." / "plugins").lexically_normal());
+  if (!ec)
+    path.push_back((fs::path(exe.string()).parent_path() / ".." / "plugins").lexically_normal());
   path.emplace_back("/usr/lib/ferry/plugins");
   return path;
 }
@@ -76,8 +77,8 @@ std::vector<PluginLoadError> PluginRegistry::loadDirectory(const fs::path& dir, 
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     if (mustExist) {
-      found.push_back({dir, fs::exists(dir, ec) ? "not a directory"
-                                                : "plugin directory does not exist"});
+      found.push_back(
+          {dir, fs::exists(dir, ec) ? "not a directory" : "plugin directory does not exist"});
     }
   } else {
     std::vector<fs::path> files;
@@ -138,22 +139,21 @@ std::optional<PluginLoadError> PluginRegistry::loadOne(const fs::path& file) {
   // The ABI version is the only field read before it is known to match: with another ABI even
   // the size of the descriptor may differ.
   if (descriptor->abiVersion != sdk::kAbiVersion) {
-    return fail("SDK ABI version " + std::to_string(descriptor->abiVersion) +
-                ", this host needs " + std::to_string(sdk::kAbiVersion) +
-                " (rebuild the plugin against SDK " + sdk::kSdkVersion + ")");
+    return fail("SDK ABI version " + std::to_string(descriptor->abiVersion) + ", this host needs " +
+                std::to_string(sdk::kAbiVersion) + " (rebuild the plugin against SDK " +
+                sdk::kSdkVersion + ")");
   }
   if (descriptor->descriptorSize != sizeof(sdk::PluginDescriptor)) {
     return fail("descriptor size " + std::to_string(descriptor->descriptorSize) +
                 ", this host expects " + std::to_string(sizeof(sdk::PluginDescriptor)) +
                 " (plugin built against a different SDK)");
   }
-  for (const auto& [field, present] :
-       {std::pair{"name", descriptor->name != nullptr},
-        std::pair{"version", descriptor->version != nullptr},
-        std::pair{"description", descriptor->description != nullptr},
-        std::pair{"settings", descriptor->settings != nullptr},
-        std::pair{"entities", descriptor->entities != nullptr},
-        std::pair{"create", descriptor->create != nullptr}}) {
+  for (const auto& [field, present] : {std::pair{"name", descriptor->name != nullptr},
+                                       std::pair{"version", descriptor->version != nullptr},
+                                       std::pair{"description", descriptor->description != nullptr},
+                                       std::pair{"settings", descriptor->settings != nullptr},
+                                       std::pair{"entities", descriptor->entities != nullptr},
+                                       std::pair{"create", descriptor->create != nullptr}}) {
     if (!present) return fail(std::string("descriptor field '") + field + "' is null");
   }
   const std::string name = descriptor->name;

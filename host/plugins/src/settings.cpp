@@ -12,7 +12,9 @@ namespace {
 using sdk::SettingType;
 using sdk::Value;
 
-char lower(char c) noexcept { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) noexcept {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 // Optimal string alignment distance: like Levenshtein, plus adjacent transpositions ("directroy").
 std::size_t editDistance(std::string_view a, std::string_view b) {
@@ -72,8 +74,8 @@ Value checkValue(const sdk::SettingSchema& s, const Value& v, std::string& probl
       return v;
     case SettingType::kInteger:
       if (v.isInteger()) return v;
-      if (v.isDecimal() && std::isfinite(v.asDecimal()) && std::trunc(v.asDecimal()) == v.asDecimal() &&
-          std::abs(v.asDecimal()) < 9.0e15) {
+      if (v.isDecimal() && std::isfinite(v.asDecimal()) &&
+          std::trunc(v.asDecimal()) == v.asDecimal() && std::abs(v.asDecimal()) < 9.0e15) {
         return Value(static_cast<std::int64_t>(v.asDecimal()));
       }
       problem = quoted + " must be an integer, got " + v.preview();
@@ -84,7 +86,8 @@ Value checkValue(const sdk::SettingSchema& s, const Value& v, std::string& probl
         return Value(v.asInteger() * 1000);  // a bare number is seconds
       }
       if (v.isString()) {
-        if (auto d = parseDuration(v.asString())) return Value(static_cast<std::int64_t>(d->count()));
+        if (auto d = parseDuration(v.asString()))
+          return Value(static_cast<std::int64_t>(d->count()));
       }
       problem = quoted + " must be a duration like 250ms, 30s, 5m or 1h30m, got " + v.preview();
       return v;
@@ -153,11 +156,20 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) no
       pos += 2;
     } else if (pos < text.size()) {
       switch (text[pos]) {
-        case 's': unitMs = 1000; break;
-        case 'm': unitMs = 60'000; break;
-        case 'h': unitMs = 3'600'000; break;
-        case 'd': unitMs = 86'400'000; break;
-        default: return std::nullopt;
+        case 's':
+          unitMs = 1000;
+          break;
+        case 'm':
+          unitMs = 60'000;
+          break;
+        case 'h':
+          unitMs = 3'600'000;
+          break;
+        case 'd':
+          unitMs = 86'400'000;
+          break;
+        default:
+          return std::nullopt;
       }
       ++pos;
     } else {
@@ -185,8 +197,8 @@ ValidatedSettings validateSettings(const std::vector<sdk::SettingSchema>& schema
     const Value* given = settings.find(s.name);
     if (given == nullptr || given->isNull()) {
       if (s.required) {
-        out.issues.push_back({s.name, "missing required setting '" + s.name + "' (" +
-                                          sdk::toString(s.type) + ")"});
+        out.issues.push_back(
+            {s.name, "missing required setting '" + s.name + "' (" + sdk::toString(s.type) + ")"});
       } else if (!s.defaultValue.isNull()) {
         std::string problem;
         Value normalised = checkValue(s, s.defaultValue, problem);

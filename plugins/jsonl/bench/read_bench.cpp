@@ -66,12 +66,11 @@ int main(int argc, char** argv) {
   const sdk::Object settings{
       {"directory", dir.string()},
       {"entities",
-       sdk::Object{{"Contact",
-                    sdk::Object{{"modifiedAt", "updatedAt"},
-                                {"fields", sdk::Object{{"email", "email"},
-                                                       {"name", "string"},
-                                                       {"score", "integer"},
-                                                       {"updatedAt", "datetime"}}}}}}}};
+       sdk::Object{{"Contact", sdk::Object{{"modifiedAt", "updatedAt"},
+                                           {"fields", sdk::Object{{"email", "email"},
+                                                                  {"name", "string"},
+                                                                  {"score", "integer"},
+                                                                  {"updatedAt", "datetime"}}}}}}}};
   auto config = plugins::jsonl::parseConfig(settings);
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.error().describe().c_str());
@@ -99,16 +98,15 @@ int main(int argc, char** argv) {
   }
   const double readSeconds = secondsSince(start);
   const long afterRead = peakRssKiB();
-  std::printf("read: %ld changes in %ld pages of %zu, %.2f s, %.0f lines/s, %.1f MiB/s\n",
-              changes, pages, page, readSeconds, changes / readSeconds,
-              bytes / 1048576.0 / readSeconds);
+  std::printf("read: %ld changes in %ld pages of %zu, %.2f s, %.0f lines/s, %.1f MiB/s\n", changes,
+              pages, page, readSeconds, changes / readSeconds, bytes / 1048576.0 / readSeconds);
   std::printf("peak RSS after reading: %.1f MiB (+%.1f MiB over the baseline)\n",
               afterRead / 1024.0, (afterRead - baseline) / 1024.0);
 
   // The sink side keeps every live record in memory by design; measured for the limits table.
   start = Clock::now();
-  auto found = connector.lookup("Contact", {sdk::LookupQuery{{{"email", "person4242@example.com"}}}},
-                                {});
+  auto found =
+      connector.lookup("Contact", {sdk::LookupQuery{{{"email", "person4242@example.com"}}}}, {});
   const double indexSeconds = secondsSince(start);
   if (!found.ok() || (*found)[0].size() != (lines > 4242 ? 1u : 0u)) {
     std::fprintf(stderr, "lookup returned the wrong result\n");

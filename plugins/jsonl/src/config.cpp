@@ -14,8 +14,8 @@ using sdk::Value;
 bool validEntityName(std::string_view name) noexcept {
   if (name.empty() || name.size() > 128 || name.front() == '.') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -42,41 +42,54 @@ bool parseField(const std::string& where, const std::string& name, const Value& 
       return false;
     }
     if (const Value* v = o.find("required")) {
-      if (v->isBool()) field.requiredOnCreate = v->asBool();
-      else problems.push_back(where + ".required must be true or false");
+      if (v->isBool())
+        field.requiredOnCreate = v->asBool();
+      else
+        problems.push_back(where + ".required must be true or false");
     }
     if (const Value* v = o.find("maxLength")) {
-      if (v->isInteger() && v->asInteger() > 0) field.maxLength = v->asInteger();
-      else problems.push_back(where + ".maxLength must be a positive integer");
+      if (v->isInteger() && v->asInteger() > 0)
+        field.maxLength = v->asInteger();
+      else
+        problems.push_back(where + ".maxLength must be a positive integer");
     }
     if (const Value* v = o.find("label")) {
-      if (v->isString()) field.label = v->asString();
-      else problems.push_back(where + ".label must be a string");
+      if (v->isString())
+        field.label = v->asString();
+      else
+        problems.push_back(where + ".label must be a string");
     }
     if (const Value* v = o.find("description")) {
-      if (v->isString()) field.description = v->asString();
-      else problems.push_back(where + ".description must be a string");
+      if (v->isString())
+        field.description = v->asString();
+      else
+        problems.push_back(where + ".description must be a string");
     }
     if (const Value* v = o.find("values")) {
       bool ok = v->isList();
       if (ok) {
         for (const auto& item : v->asList()) {
-          if (!item.isString()) ok = false;
-          else field.picklistValues.push_back(item.asString());
+          if (!item.isString())
+            ok = false;
+          else
+            field.picklistValues.push_back(item.asString());
         }
       }
       if (!ok) problems.push_back(where + ".values must be a list of strings");
     }
     if (const Value* v = o.find("items")) {
       const auto itemType = v->isString() ? sdk::fieldTypeFromString(v->asString()) : std::nullopt;
-      if (itemType) field.itemType = *itemType;
-      else problems.push_back(where + ".items must be a field type name");
+      if (itemType)
+        field.itemType = *itemType;
+      else
+        problems.push_back(where + ".items must be a field type name");
     }
   }
   const auto parsed = type->isString() ? sdk::fieldTypeFromString(type->asString()) : std::nullopt;
   if (!parsed) {
-    problems.push_back(where + ": type must be one of string, number, integer, boolean, date, "
-                               "datetime, email, phone, reference, list, object; got " +
+    problems.push_back(where +
+                       ": type must be one of string, number, integer, boolean, date, "
+                       "datetime, email, phone, reference, list, object; got " +
                        type->preview());
     return false;
   }
@@ -84,12 +97,13 @@ bool parseField(const std::string& where, const std::string& name, const Value& 
   return true;
 }
 
-void parseEntity(const std::filesystem::path& directory, const std::string& name,
-                 const Value& spec, Config& config, std::vector<std::string>& problems) {
+void parseEntity(const std::filesystem::path& directory, const std::string& name, const Value& spec,
+                 Config& config, std::vector<std::string>& problems) {
   const std::string where = "entities." + name;
   if (!validEntityName(name)) {
-    problems.push_back(where + ": entity names may use letters, digits, '_', '-' and '.' "
-                               "(not first), as they name files");
+    problems.push_back(where +
+                       ": entity names may use letters, digits, '_', '-' and '.' "
+                       "(not first), as they name files");
     return;
   }
   if (!spec.isObject()) {
@@ -99,7 +113,8 @@ void parseEntity(const std::filesystem::path& directory, const std::string& name
   const sdk::Object& o = spec.asObject();
   for (const auto& [key, value] : o) {
     if (key != "id" && key != "fields" && key != "modifiedAt" && key != "label") {
-      problems.push_back(where + ": unknown key '" + key + "' (allowed: id, fields, modifiedAt, label)");
+      problems.push_back(where + ": unknown key '" + key +
+                         "' (allowed: id, fields, modifiedAt, label)");
     }
   }
   EntityConfig entity;
@@ -111,8 +126,10 @@ void parseEntity(const std::filesystem::path& directory, const std::string& name
   }
   entity.schema.idField = "id";
   if (const Value* id = o.find("id")) {
-    if (id->isString() && !id->asString().empty()) entity.schema.idField = id->asString();
-    else problems.push_back(where + ".id must name the id field");
+    if (id->isString() && !id->asString().empty())
+      entity.schema.idField = id->asString();
+    else
+      problems.push_back(where + ".id must name the id field");
   }
   const Value* fields = o.find("fields");
   if (fields == nullptr || !fields->isObject()) {
@@ -199,10 +216,13 @@ sdk::Result<Config> parseConfig(const sdk::Object& settings) {
   } else {
     config.directory = directory->asString();
   }
-  if (const Value* f = settings.find("fsync"); f != nullptr && f->isBool()) config.fsync = f->asBool();
+  if (const Value* f = settings.find("fsync"); f != nullptr && f->isBool())
+    config.fsync = f->asBool();
   if (const Value* m = settings.find("maxBatch"); m != nullptr && m->isInteger()) {
-    if (m->asInteger() < 1) problems.push_back("maxBatch must be at least 1");
-    else config.maxBatch = static_cast<std::size_t>(m->asInteger());
+    if (m->asInteger() < 1)
+      problems.push_back("maxBatch must be at least 1");
+    else
+      config.maxBatch = static_cast<std::size_t>(m->asInteger());
   }
   const Value* entities = settings.find("entities");
   if (entities == nullptr || !entities->isObject() || entities->asObject().empty()) {

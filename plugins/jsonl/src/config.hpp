@@ -13,9 +13,9 @@
 namespace ferry::plugins::jsonl {
 
 struct EntityConfig {
-  sdk::EntitySchema schema;   // fields as declared; idField always present
-  std::string modifiedField;  // optional datetime field carrying the modification time
-  std::filesystem::path file; // <directory>/<name>.jsonl
+  sdk::EntitySchema schema;    // fields as declared; idField always present
+  std::string modifiedField;   // optional datetime field carrying the modification time
+  std::filesystem::path file;  // <directory>/<name>.jsonl
 };
 
 struct Config {

@@ -141,7 +141,8 @@ sdk::Result<sdk::ReadBatch> JsonlConnector::readImpl(const sdk::ReadRequest& req
     if (parsed.kind == ParsedLine::Kind::kInvalid) {
       warn(config.file.filename().string() + ": skipped line at byte " +
            std::to_string(reader->lineStart()) + ": " + parsed.error);
-      if (context_.metrics != nullptr) context_.metrics->add("jsonl_invalid_lines", request.entity, 1);
+      if (context_.metrics != nullptr)
+        context_.metrics->add("jsonl_invalid_lines", request.entity, 1);
       continue;
     }
     sdk::Change change;
@@ -222,9 +223,9 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
   if (!e.ok()) return e.takeError();
   const EntityConfig& config = **e;
   if (ops.size() > config_.maxBatch) {
-    return Error::make(ErrorCode::kInvalidArgument,
-                       "batch of " + std::to_string(ops.size()) + " exceeds maxBatch " +
-                           std::to_string(config_.maxBatch));
+    return Error::make(ErrorCode::kInvalidArgument, "batch of " + std::to_string(ops.size()) +
+                                                        " exceeds maxBatch " +
+                                                        std::to_string(config_.maxBatch));
   }
   auto t = table(config);
   if (!t.ok()) return t.takeError();
@@ -274,8 +275,10 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
           auto text = idText(*given);
           if (!text) {
             results.push_back(rejected(ErrorCode::kInvalidArgument,
-                                       "id field '" + idField + "' must be a non-empty string or "
-                                       "an integer", idField));
+                                       "id field '" + idField +
+                                           "' must be a non-empty string or "
+                                           "an integer",
+                                       idField));
             continue;
           }
           id = *text;
@@ -307,9 +310,9 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
           continue;
         }
         stage(op, id, std::move(record));
-        results.push_back(done(existing != nullptr ? WriteResult::Outcome::kUpdated
-                                                   : WriteResult::Outcome::kCreated,
-                               id));
+        results.push_back(done(
+            existing != nullptr ? WriteResult::Outcome::kUpdated : WriteResult::Outcome::kCreated,
+            id));
         break;
       }
       case WriteOp::Kind::kUpdate: {

@@ -24,9 +24,14 @@ sdk::Result<std::unique_ptr<sdk::Connector>> create(const sdk::HostContext& cont
 
 const sdk::PluginDescriptor* describePlugin() {
   static const sdk::PluginDescriptor descriptor{
-      sdk::kAbiVersion, sizeof(sdk::PluginDescriptor), "jsonl", "1.0.0",
+      sdk::kAbiVersion,
+      sizeof(sdk::PluginDescriptor),
+      "jsonl",
+      "1.0.0",
       "JSON-lines files as source and sink (exports, backfills, tests)",
-      &settings, &entities, &create};
+      &settings,
+      &entities,
+      &create};
   return &descriptor;
 }
 

@@ -50,8 +50,8 @@ ParsedLine parseLine(std::string_view line, const EntityConfig& entity) {
     return out;
   }
   out.id = std::move(*text);
-  if (const Value* deleted = record.find(kDeletedKey); deleted != nullptr && deleted->isBool() &&
-                                                        deleted->asBool()) {
+  if (const Value* deleted = record.find(kDeletedKey);
+      deleted != nullptr && deleted->isBool() && deleted->asBool()) {
     out.kind = ParsedLine::Kind::kDelete;
     return out;
   }

@@ -53,9 +53,14 @@ sdk::Status Table::refresh(sdk::Logger* logger) {
     if (!line.value()) break;
     ParsedLine parsed = parseLine(**line, entity_);
     switch (parsed.kind) {
-      case ParsedLine::Kind::kUpsert: apply(parsed.id, std::move(parsed.fields)); break;
-      case ParsedLine::Kind::kDelete: apply(parsed.id, std::nullopt); break;
-      case ParsedLine::Kind::kBlank: break;
+      case ParsedLine::Kind::kUpsert:
+        apply(parsed.id, std::move(parsed.fields));
+        break;
+      case ParsedLine::Kind::kDelete:
+        apply(parsed.id, std::nullopt);
+        break;
+      case ParsedLine::Kind::kBlank:
+        break;
       case ParsedLine::Kind::kInvalid:
         ++invalidLines_;
         if (logger != nullptr) {

@@ -50,7 +50,8 @@ class Table {
   bool fsync_;
   std::unordered_map<std::string, sdk::Object> records_;
   // field -> index key -> ids
-  std::unordered_map<std::string, std::unordered_map<std::string, std::vector<std::string>>> indexes_;
+  std::unordered_map<std::string, std::unordered_map<std::string, std::vector<std::string>>>
+      indexes_;
   std::uint64_t offset_ = 0;  // the file is applied up to here
   std::size_t invalidLines_ = 0;
 };

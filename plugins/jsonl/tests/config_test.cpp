@@ -6,9 +6,9 @@
 namespace ferry::plugins::jsonl {
 namespace {
 
-using ::testing::HasSubstr;
 using sdk::Object;
 using sdk::Value;
+using ::testing::HasSubstr;
 
 Object settings(Object entities) {
   return Object{{"directory", "/data"}, {"entities", std::move(entities)}};
@@ -17,15 +17,15 @@ Object settings(Object entities) {
 TEST(JsonlConfigTest, ParsesEntitiesWithShortAndLongFieldForms) {
   auto config = parseConfig(settings(Object{
       {"Contact",
-       Object{{"id", "contactId"},
-              {"modifiedAt", "updatedAt"},
-              {"fields", Object{{"email", "email"},
-                                {"lastName", Object{{"type", "string"}, {"required", true},
-                                                    {"maxLength", 80}}},
-                                {"tags", Object{{"type", "list"}, {"items", "string"}}},
-                                {"tier", Object{{"type", "string"},
-                                                {"values", sdk::List{"Gold", "Silver"}}}},
-                                {"updatedAt", "datetime"}}}}}}));
+       Object{
+           {"id", "contactId"},
+           {"modifiedAt", "updatedAt"},
+           {"fields",
+            Object{{"email", "email"},
+                   {"lastName", Object{{"type", "string"}, {"required", true}, {"maxLength", 80}}},
+                   {"tags", Object{{"type", "list"}, {"items", "string"}}},
+                   {"tier", Object{{"type", "string"}, {"values", sdk::List{"Gold", "Silver"}}}},
+                   {"updatedAt", "datetime"}}}}}}));
   ASSERT_TRUE(config.ok()) << config.error().message;
   ASSERT_EQ(config->entities.size(), 1u);
   const EntityConfig& e = config->entities[0];
@@ -53,7 +53,8 @@ TEST(JsonlConfigTest, ParsesEntitiesWithShortAndLongFieldForms) {
 TEST(JsonlConfigTest, ReportsEveryProblemInOneError) {
   auto config = parseConfig(settings(Object{
       {"../etc", Object{{"fields", Object{}}}},
-      {"Lead", Object{{"fields", Object{{"a", "text"}, {"b", Object{{"typ", "string"}}},
+      {"Lead", Object{{"fields", Object{{"a", "text"},
+                                        {"b", Object{{"typ", "string"}}},
                                         {"c", Object{{"type", "string"}, {"maxLength", -1}}}}},
                       {"modifiedAt", "a"},
                       {"colour", 1}}}}));

@@ -9,11 +9,11 @@
 namespace ferry::plugins::jsonl {
 namespace {
 
-using ::testing::HasSubstr;
 using sdk::Object;
 using sdk::Value;
 using sdk::WriteOp;
 using sdk::WriteResult;
+using ::testing::HasSubstr;
 using testing::TempDir;
 using Outcome = WriteResult::Outcome;
 
@@ -21,12 +21,12 @@ Object contactEntities() {
   return Object{
       {"Contact",
        Object{{"modifiedAt", "updatedAt"},
-              {"fields", Object{{"email", "email"},
-                                {"name", Object{{"type", "string"}, {"required", true},
-                                                {"maxLength", 20}}},
-                                {"born", "date"},
-                                {"score", "integer"},
-                                {"updatedAt", "datetime"}}}}}};
+              {"fields",
+               Object{{"email", "email"},
+                      {"name", Object{{"type", "string"}, {"required", true}, {"maxLength", 20}}},
+                      {"born", "date"},
+                      {"score", "integer"},
+                      {"updatedAt", "datetime"}}}}}};
 }
 
 class JsonlConnectorTest : public ::testing::Test {
@@ -75,14 +75,14 @@ class JsonlConnectorTest : public ::testing::Test {
 
 TEST_F(JsonlConnectorTest, WritesThenReadsBackTheChanges) {
   auto c = make();
-  auto written = c->write("Contact", {create({{"id", "c1"}, {"name", "Ada"}, {"born", "1815-12-10"}}),
-                                      create({{"name", "Grace"}}, "sf-003"),
-                                      create({{"name", "Linus"}})});
+  auto written =
+      c->write("Contact", {create({{"id", "c1"}, {"name", "Ada"}, {"born", "1815-12-10"}}),
+                           create({{"name", "Grace"}}, "sf-003"), create({{"name", "Linus"}})});
   ASSERT_TRUE(written.ok()) << written.error().describe();
   ASSERT_EQ(written->size(), 3u);
   EXPECT_EQ((*written)[0].outcome, Outcome::kCreated);
   EXPECT_EQ((*written)[0].id, "c1");
-  EXPECT_EQ((*written)[1].id, "sf-003");  // the idempotency key becomes the id
+  EXPECT_EQ((*written)[1].id, "sf-003");    // the idempotency key becomes the id
   EXPECT_EQ((*written)[2].id.size(), 16u);  // generated
 
   auto del = c->write("Contact", {remove("c1")});
@@ -98,13 +98,18 @@ TEST_F(JsonlConnectorTest, WritesThenReadsBackTheChanges) {
   EXPECT_EQ(batch->changes[3].op, sdk::Change::Op::kDelete);
   EXPECT_EQ(batch->changes[3].id, "c1");
   EXPECT_FALSE(batch->hasMore);
-  EXPECT_EQ(batch->nextCursor, std::to_string(std::filesystem::file_size(dir.file("Contact.jsonl"))));
+  EXPECT_EQ(batch->nextCursor,
+            std::to_string(std::filesystem::file_size(dir.file("Contact.jsonl"))));
   EXPECT_THAT(dir.read("Contact.jsonl"), HasSubstr(R"({"_deleted":true,"id":"c1"})"));
 }
 
 TEST_F(JsonlConnectorTest, CursorPagesThroughTheFile) {
-  dir.write("Contact.jsonl", R"({"id":"1","name":"a"})" "\n" R"({"id":"2","name":"b"})" "\n"
-                             R"({"id":"3","name":"c"})" "\n");
+  dir.write("Contact.jsonl", R"({"id":"1","name":"a"})"
+                             "\n"
+                             R"({"id":"2","name":"b"})"
+                             "\n"
+                             R"({"id":"3","name":"c"})"
+                             "\n");
   auto c = make();
   auto first = c->read(readFrom("", 2));
   ASSERT_TRUE(first.ok());
@@ -124,8 +129,13 @@ TEST_F(JsonlConnectorTest, CursorPagesThroughTheFile) {
 }
 
 TEST_F(JsonlConnectorTest, ReadProjectsRequestedFieldsAndSkipsBadLines) {
-  dir.write("Contact.jsonl", "not json\n" R"({"id":"1","name":"a","score":3})" "\n"
-                             R"({"name":"no id"})" "\n" "[1]\n");
+  dir.write("Contact.jsonl",
+            "not json\n"
+            R"({"id":"1","name":"a","score":3})"
+            "\n"
+            R"({"name":"no id"})"
+            "\n"
+            "[1]\n");
   auto c = make();
   auto req = readFrom("");
   req.fields = {"score"};
@@ -174,15 +184,17 @@ TEST_F(JsonlConnectorTest, ReplayedCreateWithTheSameKeyDoesNotDuplicate) {
 }
 
 TEST_F(JsonlConnectorTest, LookupByAnyFieldWithCaseInsensitiveEmails) {
-  dir.write("Contact.jsonl", R"({"id":"1","name":"a","email":"Ada@Example.com"})" "\n"
-                             R"({"id":"2","name":"b","email":"b@example.com","score":7})" "\n");
+  dir.write("Contact.jsonl", R"({"id":"1","name":"a","email":"Ada@Example.com"})"
+                             "\n"
+                             R"({"id":"2","name":"b","email":"b@example.com","score":7})"
+                             "\n");
   auto c = make();
-  auto found = c->lookup("Contact",
-                         {sdk::LookupQuery{{{"email", "ada@example.COM"}}},
-                          sdk::LookupQuery{{{"email", "nobody@x"}, {"score", 7.0}}},
-                          sdk::LookupQuery{{{"id", "404"}}},
-                          sdk::LookupQuery{{{"email", nullptr}}}},
-                         {"email"});
+  auto found =
+      c->lookup("Contact",
+                {sdk::LookupQuery{{{"email", "ada@example.COM"}}},
+                 sdk::LookupQuery{{{"email", "nobody@x"}, {"score", 7.0}}},
+                 sdk::LookupQuery{{{"id", "404"}}}, sdk::LookupQuery{{{"email", nullptr}}}},
+                {"email"});
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 4u);
   ASSERT_EQ((*found)[0].size(), 1u);
@@ -195,9 +207,13 @@ TEST_F(JsonlConnectorTest, LookupByAnyFieldWithCaseInsensitiveEmails) {
 
   // The index follows writes (including other writers' appends).
   ASSERT_TRUE(c->write("Contact", {update("1", {{"email", "new@example.com"}})}).ok());
-  dir.write("Contact.jsonl", R"({"id":"3","name":"c","email":"ADA@example.com"})" "\n", true);
-  auto again = c->lookup("Contact", {sdk::LookupQuery{{{"email", "ada@example.com"}}},
-                                     sdk::LookupQuery{{{"email", "NEW@example.com"}}}},
+  dir.write("Contact.jsonl",
+            R"({"id":"3","name":"c","email":"ADA@example.com"})"
+            "\n",
+            true);
+  auto again = c->lookup("Contact",
+                         {sdk::LookupQuery{{{"email", "ada@example.com"}}},
+                          sdk::LookupQuery{{{"email", "NEW@example.com"}}}},
                          {});
   ASSERT_TRUE(again.ok());
   ASSERT_EQ((*again)[0].size(), 1u);
@@ -208,12 +224,11 @@ TEST_F(JsonlConnectorTest, LookupByAnyFieldWithCaseInsensitiveEmails) {
 
 TEST_F(JsonlConnectorTest, RejectsRecordsThatDoNotFitTheSchema) {
   auto c = make();
-  auto results = c->write("Contact", {create({{"score", 1}}),
-                                      create({{"name", "x"}, {"score", "high"}}),
-                                      create({{"name", std::string(21, 'n')}}),
-                                      create({{"name", "x"}, {"colour", "red"}}),
-                                      update("missing", {{"name", "x"}}),
-                                      create({{"name", "ok"}})});
+  auto results =
+      c->write("Contact", {create({{"score", 1}}), create({{"name", "x"}, {"score", "high"}}),
+                           create({{"name", std::string(21, 'n')}}),
+                           create({{"name", "x"}, {"colour", "red"}}),
+                           update("missing", {{"name", "x"}}), create({{"name", "ok"}})});
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 6u);
   EXPECT_EQ((*results)[0].outcome, Outcome::kRejected);
@@ -233,9 +248,9 @@ TEST_F(JsonlConnectorTest, RejectsRecordsThatDoNotFitTheSchema) {
 
 TEST_F(JsonlConnectorTest, OpsInOneBatchSeeEachOther) {
   auto c = make();
-  auto results = c->write("Contact", {create({{"id", "a"}, {"name", "x"}}),
-                                      update("a", {{"name", "y"}}), remove("a"),
-                                      update("a", {{"name", "z"}})});
+  auto results =
+      c->write("Contact", {create({{"id", "a"}, {"name", "x"}}), update("a", {{"name", "y"}}),
+                           remove("a"), update("a", {{"name", "z"}})});
   ASSERT_TRUE(results.ok());
   EXPECT_EQ((*results)[1].outcome, Outcome::kUpdated);
   EXPECT_EQ((*results)[2].outcome, Outcome::kDeleted);
@@ -243,7 +258,9 @@ TEST_F(JsonlConnectorTest, OpsInOneBatchSeeEachOther) {
 }
 
 TEST_F(JsonlConnectorTest, AppendAfterAPartialLineStartsOnAFreshLine) {
-  dir.write("Contact.jsonl", R"({"id":"1","name":"a"})" "\n" R"({"id":"2","na)");  // crash
+  dir.write("Contact.jsonl", R"({"id":"1","name":"a"})"
+                             "\n"
+                             R"({"id":"2","na)");  // crash
   auto c = make();
   ASSERT_TRUE(c->write("Contact", {create({{"id", "3"}, {"name", "c"}})}).ok());
   auto batch = c->read(readFrom(""));
@@ -281,8 +298,9 @@ TEST_F(JsonlConnectorTest, DescribeReturnsTheDeclaredEntities) {
   EXPECT_NE((*entities)[0].field("email"), nullptr);
   EXPECT_EQ(c->maxBatch("Contact"), 1000u);
   auto small = make({{"maxBatch", 2}});
-  EXPECT_FALSE(small->write("Contact", {create({{"name", "a"}}), create({{"name", "b"}}),
-                                        create({{"name", "c"}})})
+  EXPECT_FALSE(small
+                   ->write("Contact", {create({{"name", "a"}}), create({{"name", "b"}}),
+                                       create({{"name", "c"}})})
                    .ok());
 }
 

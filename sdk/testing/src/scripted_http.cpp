@@ -103,8 +103,8 @@ Status ScriptedHttpClient::loadScript(std::string_view jsonText) {
     if (!entries[i].isObject()) return bad(i, "must be an object");
     const Object& e = entries[i].asObject();
     for (const auto& [key, value] : e) {
-      if (key != "method" && key != "url" && key != "status" && key != "headers" &&
-          key != "body" && key != "times") {
+      if (key != "method" && key != "url" && key != "status" && key != "headers" && key != "body" &&
+          key != "times") {
         return bad(i, "unknown key '" + key + "'");
       }
     }
@@ -113,8 +113,8 @@ Status ScriptedHttpClient::loadScript(std::string_view jsonText) {
     if (method == nullptr || !method->isString()) return bad(i, "'method' must be a string");
     if (url == nullptr || !url->isString()) return bad(i, "'url' must be a string");
     const Value* status = e.find("status");
-    if (status != nullptr && (!status->isInteger() || status->asInteger() < 100 ||
-                              status->asInteger() > 599)) {
+    if (status != nullptr &&
+        (!status->isInteger() || status->asInteger() < 100 || status->asInteger() > 599)) {
       return bad(i, "'status' must be an integer 100..599");
     }
     const Value* headers = e.find("headers");

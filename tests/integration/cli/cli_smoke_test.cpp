@@ -63,9 +63,9 @@ TEST(CliSmokeTest, BrokenPluginsAreOneLineEachAndStrictFails) {
     start = end == std::string::npos ? lenient.err.size() : end + 1;
   }
   ASSERT_EQ(lines.size(), 6u) << lenient.err;
-  for (const char* file : {"ferry-wrong-abi.so", "ferry-missing-symbol.so", "ferry-bad-size.so",
-                           "ferry-throwing-descriptor.so", "ferry-same-name.so",
-                           "ferry-not-a-library.so"}) {
+  for (const char* file :
+       {"ferry-wrong-abi.so", "ferry-missing-symbol.so", "ferry-bad-size.so",
+        "ferry-throwing-descriptor.so", "ferry-same-name.so", "ferry-not-a-library.so"}) {
     EXPECT_THAT(lenient.err, HasSubstr(std::string(file) + ": ")) << file;
   }
 

@@ -20,18 +20,18 @@ struct Outcome {
 class CliTest : public ::testing::Test {
  protected:
   CliTest() {
-    table.add(Command{.name = "describe",
-                      .summary = "Describe a plugin",
-                      .description = "Long text.",
-                      .positionals = {{"plugin", "Plugin name", true, false},
-                                      {"entity", "Entity", false, false}},
-                      .options = {{"--json", "", "JSON output", false},
-                                  {"--plugin-dir", "DIR", "Extra dir", true}},
-                      .run = [this](const Args& a, Context& c) {
-                        seen = a;
-                        c.out << "ran describe\n";
-                        return kExitOk;
-                      }});
+    table.add(Command{
+        .name = "describe",
+        .summary = "Describe a plugin",
+        .description = "Long text.",
+        .positionals = {{"plugin", "Plugin name", true, false}, {"entity", "Entity", false, false}},
+        .options = {{"--json", "", "JSON output", false},
+                    {"--plugin-dir", "DIR", "Extra dir", true}},
+        .run = [this](const Args& a, Context& c) {
+          seen = a;
+          c.out << "ran describe\n";
+          return kExitOk;
+        }});
     table.add(Command{.name = "sandbox start",
                       .summary = "Start the emulators",
                       .description = "",
@@ -61,8 +61,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, ParsesOptionsAndPositionalsInAnyOrder) {
-  const auto r = run({"describe", "--plugin-dir", "/a", "jsonl", "--json", "--plugin-dir=/b",
-                      "Contact"});
+  const auto r =
+      run({"describe", "--plugin-dir", "/a", "jsonl", "--json", "--plugin-dir=/b", "Contact"});
   ASSERT_EQ(r.status, kExitOk) << r.err;
   EXPECT_EQ(r.out, "ran describe\n");
   EXPECT_TRUE(seen.flag("--json"));
@@ -131,9 +131,9 @@ TEST_F(CliTest, BadRegistrationsFailLoudly) {
                std::logic_error);
   EXPECT_THROW(table.add(Command{"y", "", "", {}, {{"--help", "", "", false}}, noop}),
                std::logic_error);
-  EXPECT_THROW(table.add(Command{"z", "", "", {{"a", "", false, false}, {"b", "", true, false}},
-                                 {}, noop}),
-               std::logic_error);
+  EXPECT_THROW(
+      table.add(Command{"z", "", "", {{"a", "", false, false}, {"b", "", true, false}}, {}, noop}),
+      std::logic_error);
   EXPECT_THROW(table.add(Command{"w", "", "", {}, {}, nullptr}), std::logic_error);
 }
 

@@ -159,7 +159,8 @@ TEST(PluginLoaderTest, ExceptionsFromConnectorMethodsAreCaught) {
   PluginRegistry registry;
   ASSERT_FALSE(registry.loadFile(kFixtures / "ferry-throwing.so"));
   sdk::testing::FakeHost host;
-  auto made = registry.find("fixture-throwing")->create(host.context({{"mode", "connector-throws"}}));
+  auto made =
+      registry.find("fixture-throwing")->create(host.context({{"mode", "connector-throws"}}));
   ASSERT_TRUE(made.ok());
   sdk::Connector& c = **made;
 

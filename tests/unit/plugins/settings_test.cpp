@@ -6,10 +6,10 @@
 namespace ferry::host {
 namespace {
 
-using ::testing::HasSubstr;
 using sdk::SettingSchema;
 using sdk::SettingType;
 using sdk::Value;
+using ::testing::HasSubstr;
 
 SettingSchema setting(std::string name, SettingType type, bool required = false,
                       Value defaultValue = {}) {
@@ -40,8 +40,9 @@ std::vector<std::string> messages(const ValidatedSettings& v) {
 }
 
 TEST(ValidateSettingsTest, FillsDefaultsAndNormalises) {
-  const auto v = validateSettings(schema(), {{"directory", "/data"}, {"pageSize", 250.0},
-                                             {"pollEvery", "1m30s"}, {"verbose", nullptr}});
+  const auto v = validateSettings(
+      schema(),
+      {{"directory", "/data"}, {"pageSize", 250.0}, {"pollEvery", "1m30s"}, {"verbose", nullptr}});
   ASSERT_TRUE(v.ok()) << ::testing::PrintToString(messages(v));
   EXPECT_EQ(*v.settings.find("directory"), Value("/data"));
   EXPECT_TRUE(v.settings.find("pageSize")->isInteger());
@@ -57,15 +58,18 @@ TEST(ValidateSettingsTest, FillsDefaultsAndNormalises) {
 }
 
 TEST(ValidateSettingsTest, ReportsEveryProblemAtOnce) {
-  const auto v = validateSettings(
-      schema(), {{"directroy", "/data"}, {"pageSize", "ten"}, {"pollEvery", "soon"},
-                 {"verbose", "yes"}, {"baseUrl", "ftp://x"}, {"mode", "apend"}, {"colour", 1}});
+  const auto v = validateSettings(schema(), {{"directroy", "/data"},
+                                             {"pageSize", "ten"},
+                                             {"pollEvery", "soon"},
+                                             {"verbose", "yes"},
+                                             {"baseUrl", "ftp://x"},
+                                             {"mode", "apend"},
+                                             {"colour", 1}});
   EXPECT_FALSE(v.ok());
   EXPECT_THAT(messages(v),
               ::testing::UnorderedElementsAre(
                   "unknown setting 'directroy' (did you mean 'directory'?)",
-                  "unknown setting 'colour'",
-                  "missing required setting 'directory' (string)",
+                  "unknown setting 'colour'", "missing required setting 'directory' (string)",
                   "setting 'pageSize' must be an integer, got \"ten\"",
                   HasSubstr("setting 'pollEvery' must be a duration"),
                   "setting 'verbose' must be true or false, got \"yes\"",

@@ -9,7 +9,9 @@ namespace ferry::sdk {
 namespace {
 
 TEST(JsonTest, WritesCompactSortedJson) {
-  Object o{{"z", 1}, {"a", List{true, nullptr, 2.5, "s"}}, {"d", Date{2024, 3, 5}},
+  Object o{{"z", 1},
+           {"a", List{true, nullptr, 2.5, "s"}},
+           {"d", Date{2024, 3, 5}},
            {"t", DateTime{1709647629000}}};
   EXPECT_EQ(Value(o).toJson(),
             R"({"a":[true,null,2.5,"s"],"d":"2024-03-05","t":"2024-03-05T14:07:09.000Z","z":1})");

@@ -49,8 +49,7 @@ TEST(SchemaTest, SettingTypeNames) {
 TEST(ErrorTest, DescribeNamesCodeMessageAndRemoteCode) {
   EXPECT_EQ(Error::make(ErrorCode::kUnavailable, "connect timed out", true).describe(),
             "unavailable: connect timed out");
-  EXPECT_EQ(Error::make(ErrorCode::kUnauthenticated, "session expired", false,
-                        "INVALID_SESSION_ID")
+  EXPECT_EQ(Error::make(ErrorCode::kUnauthenticated, "session expired", false, "INVALID_SESSION_ID")
                 .describe(),
             "unauthenticated: session expired (remote: INVALID_SESSION_ID)");
 }

@@ -44,11 +44,11 @@ TEST(ScriptedHttpClientTest, AnswersInDeclaredOrderAndRecordsRequests) {
 
 TEST(ScriptedHttpClientTest, MatchesMethodBodyAndCounts) {
   ScriptedHttpClient http;
-  http.expect("POST", "https://api/token").whenBodyContains("grant_type=refresh").respond(
-      200, "refreshed");
+  http.expect("POST", "https://api/token")
+      .whenBodyContains("grant_type=refresh")
+      .respond(200, "refreshed");
   http.expect("POST", "https://api/token").times(2).respond(401);
-  http.expect("GET", "*").repeatedly().fail(
-      Error::make(ErrorCode::kUnavailable, "timeout", true));
+  http.expect("GET", "*").repeatedly().fail(Error::make(ErrorCode::kUnavailable, "timeout", true));
   HttpRequest post;
   post.method = "POST";
   post.url = "https://api/token";
@@ -83,7 +83,8 @@ TEST(ScriptedHttpClientTest, LoadsAScript) {
   ASSERT_TRUE(http.loadScript(R"([
     {"method":"GET","url":"https://api/a","status":201,"headers":{"X-N":"1"},"body":{"k":1}},
     {"method":"GET","url":"https://api/b","body":"plain","times":2}
-  ])").ok());
+  ])")
+                  .ok());
   auto a = http.send(get("https://api/a"));
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->status, 201);
@@ -95,7 +96,8 @@ TEST(ScriptedHttpClientTest, LoadsAScript) {
 
 TEST(ScriptedHttpClientTest, RejectsBadScriptsWithoutChangingTheClient) {
   ScriptedHttpClient http;
-  auto st = http.loadScript(R"([{"method":"GET","url":"u"},{"method":"GET","url":"v","stauts":1}])");
+  auto st =
+      http.loadScript(R"([{"method":"GET","url":"u"},{"method":"GET","url":"v","stauts":1}])");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "HTTP script entry 1: unknown key 'stauts'");
   EXPECT_TRUE(http.unmet().empty());

@@ -46,10 +46,10 @@ TEST(DateTimeTest, ParsesSalesforcePeopleAndZuluForms) {
 }
 
 TEST(DateTimeTest, RejectsMalformedText) {
-  for (const char* bad : {"", "2024-03-05", "2024-03-05T", "2024-03-05T24:00:00Z",
-                          "2024-03-05T14:60:00Z", "2024-03-05T14:07:09.Z",
-                          "2024-03-05T14:07:09+2", "2024-03-05T14:07:09 UTC",
-                          "2024-02-30T00:00:00Z", "2024-03-05T14:07:09Zjunk", "yesterday"}) {
+  for (const char* bad :
+       {"", "2024-03-05", "2024-03-05T", "2024-03-05T24:00:00Z", "2024-03-05T14:60:00Z",
+        "2024-03-05T14:07:09.Z", "2024-03-05T14:07:09+2", "2024-03-05T14:07:09 UTC",
+        "2024-02-30T00:00:00Z", "2024-03-05T14:07:09Zjunk", "yesterday"}) {
     EXPECT_FALSE(DateTime::parseIso(bad)) << bad;
   }
 }

@@ -119,16 +119,15 @@ std::optional<ConnectionSpec> parseConnectionSpec(std::string_view text, const s
         SettingSpec s;
         s.key = *key;
         s.pos = posOf(it->second, file);
-        if (it->second.IsMap()) {
-          MapReader secret(it->second, file, diags, "setting \"" + key->value + "\"",
-                           keysOf("secret"));
-          if (!secret.ok()) continue;
-          auto name = secret.requiredString("secret");
+        const YAML::Node value = it->second;
+        s.literal = yamlread::toValue(value);
+        s.isText = s.literal.isString();
+        // { secret: name } names a secret; other mappings are structured settings, checked
+        // against the setting's type when the plugin is known.
+        if (value.IsMap() && value.size() == 1 && value["secret"]) {
+          auto name = yamlread::scalarString(value["secret"], file, diags, "\"secret\"");
           if (!name) continue;
           s.secretName = *name;
-        } else {
-          s.literal = yamlread::toValue(it->second);
-          s.isText = s.literal.isString();
         }
         spec.settings.push_back(std::move(s));
       }

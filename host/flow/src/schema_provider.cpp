@@ -45,7 +45,7 @@ namespace {
 constexpr sdk::SettingType kSettingTypes[] = {
     sdk::SettingType::kString, sdk::SettingType::kInteger, sdk::SettingType::kBoolean,
     sdk::SettingType::kDuration, sdk::SettingType::kUrl, sdk::SettingType::kEnum,
-    sdk::SettingType::kSecretRef};
+    sdk::SettingType::kSecretRef, sdk::SettingType::kObject};
 
 // Reads optional members with defaults; records the first kind error.
 class Reader {

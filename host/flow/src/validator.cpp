@@ -64,7 +64,7 @@ std::optional<sdk::Value> rawSettingValue(const SettingSpec& s, const sdk::Setti
                 "connection's credential set) or ${ENV_VAR}, never the secret itself");
     return std::nullopt;
   }
-  if (s.secretName) {
+  if (s.secretName && schema.type != sdk::SettingType::kObject) {
     diags.error(s.pos, "bad-value", what + " is not a secret; give its value");
     return std::nullopt;
   }

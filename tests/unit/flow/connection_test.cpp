@@ -95,6 +95,27 @@ settings:
   EXPECT_EQ(diags.errorCount(), 4u) << text;
 }
 
+TEST(FlowConnection, StructuredSettingsAreNotMistakenForSecrets) {
+  Diagnostics diags;
+  const auto c = loadConnection(R"(connection: ib
+plugin: people
+settings:
+  base_url: https://abc12.api.infobip.com
+  api_key: { secret: key }
+  rate_limits: { persons: 4, match: 10 }
+)",
+                                "ib.yaml", testing::fixtureSchemas(), envOf({}), diags);
+  ASSERT_TRUE(c.has_value()) << diags.format();
+  EXPECT_EQ(*c->settings.find("api_key"), sdk::Value("key"));
+  EXPECT_EQ(*c->settings.find("rate_limits"), sdk::Value(sdk::Object{{"match", 10}, {"persons", 4}}));
+  Diagnostics wrong;
+  EXPECT_FALSE(loadConnection("connection: ib\nplugin: people\nsettings:\n  api_key: { vault: key }\n",
+                              "ib.yaml", testing::fixtureSchemas(), envOf({}), wrong));
+  EXPECT_NE(wrong.format().find("ib.yaml:4:12: error: setting \"api_key\" is a secret"),
+            std::string::npos)
+      << wrong.format();
+}
+
 TEST(FlowConnection, UnknownPluginAndMissingKeys) {
   Diagnostics diags;
   EXPECT_FALSE(loadConnection("connection: x\nplugin: salesforse\n", "x.yaml",

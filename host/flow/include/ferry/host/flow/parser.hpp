@@ -29,7 +29,7 @@ struct SettingSpec {
   Located<std::string> key;
   sdk::Value literal;     // the value as written (YAML-typed), before ${ENV} substitution
   bool isText = false;    // literal is a scalar string that may hold ${ENV} references
-  // `{ secret: name }`: a named secret in ferry's encrypted store.
+  // `{ secret: name }`: a field of the connection's credential set in ferry's encrypted store.
   std::optional<Located<std::string>> secretName;
   SourcePos pos;  // of the value
 };

@@ -132,6 +132,7 @@ ObjectDef finish(ObjectDef object) {
     if (!object.fields[i].relationshipName.empty())
       object.byLowerRelationship[toLower(object.fields[i].relationshipName)] = i;
   }
+  object.isDeletedIndex = object.require("IsDeleted");
   return object;
 }
 
@@ -284,7 +285,7 @@ std::string formatDateTimeWith(int64_t ms, const char* zone) {
   int64_t y;
   unsigned m, d;
   civilFromDays(days, y, m, d);
-  char buffer[48];
+  char buffer[96];  // room for any int64 year, which silences -Wformat-truncation
   std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lld%s",
                 static_cast<long long>(y), m, d, static_cast<long long>(rest / 3600000),
                 static_cast<long long>(rest / 60000 % 60), static_cast<long long>(rest / 1000 % 60),

@@ -68,6 +68,7 @@ struct ObjectDef {
   std::vector<FieldDef> fields;
   std::unordered_map<std::string, size_t> byLowerName;  // lower-case name -> index
   std::unordered_map<std::string, size_t> byLowerRelationship;  // "account" -> AccountId index
+  size_t isDeletedIndex = 0;  // cached: read for every record a query scans
 
   const FieldDef* field(std::string_view name) const;  // case-insensitive
   std::optional<size_t> index(std::string_view name) const;

@@ -517,13 +517,12 @@ void Org::commitWrite(Record& record, const std::vector<Value>& before, bool exi
   }
 }
 
-const std::vector<Value>* Org::visible(const Record& record, bool includeDeleted) const {
-  int64_t current = now();
+const std::vector<Value>* Org::visible(const Record& record, bool includeDeleted, int64_t current) const {
   const std::vector<Value>* values = nullptr;
   if (record.visibleAtMs <= current) values = &record.values;
   else if (record.hasCommitted) values = &record.committed;
   else return nullptr;
-  const Value& deleted = (*values)[record.type->require("IsDeleted")];
+  const Value& deleted = (*values)[record.type->isDeletedIndex];
   if (std::get<bool>(deleted)) {
     if (!includeDeleted) return nullptr;
     if (record.deletedAtMs >= 0 && record.deletedAtMs + kRecycleBinMs < current) return nullptr;
@@ -558,9 +557,9 @@ SaveResult Org::create(const ObjectDef& object, const FieldInputs& fields, Trans
   commitWrite(record, {}, false);
   if (tx) tx->remember(record.id, nullptr);
   reindex(record, nullptr, &record.values);
-  order_[object.name].push_back(record.id);
   result.id = record.id;
-  records_.emplace(record.id, std::move(record));
+  auto inserted = records_.emplace(record.id, std::move(record));
+  order_[object.name].push_back(&inserted.first->second);
   result.success = true;
   result.created = true;
   return result;
@@ -631,9 +630,8 @@ SaveResult Org::remove(const std::string& id, Transaction* tx) {
   if (record->type->name == "Account") {
     const ObjectDef& contact = *schema_.object("Contact");
     size_t accountField = contact.require("AccountId");
-    for (const auto& contactId : order_["Contact"]) {
-      Record& child = records_.at(contactId);
-      if (!child.deleted() && child.values[accountField] == Value{record->id}) markDeleted(child, tx);
+    for (Record* child : order_["Contact"]) {
+      if (!child->deleted() && child->values[accountField] == Value{record->id}) markDeleted(*child, tx);
     }
   }
   result.id = record->id;
@@ -646,8 +644,8 @@ void Org::purge(const std::string& id) {
   if (!record) return;
   std::string key = record->id;
   reindex(*record, &record->values, nullptr);
-  auto& ids = order_[record->type->name];
-  ids.erase(std::remove(ids.begin(), ids.end(), key), ids.end());
+  auto& list = order_[record->type->name];
+  list.erase(std::remove(list.begin(), list.end(), record), list.end());
   records_.erase(key);
 }
 
@@ -709,8 +707,8 @@ void Org::rollback(const Transaction& tx) {
       current->second = *it->second;
     } else {
       reindex(current->second, &current->second.values, nullptr);
-      auto& ids = order_[current->second.type->name];
-      ids.erase(std::remove(ids.begin(), ids.end(), it->first), ids.end());
+      auto& list = order_[current->second.type->name];
+      list.erase(std::remove(list.begin(), list.end(), &current->second), list.end());
       records_.erase(current);
     }
   }
@@ -737,20 +735,20 @@ std::string Org::renderRecord(const Record& record, const std::vector<size_t>& f
   return json.take();
 }
 
-const Value& Org::fieldValue(const Record& record, const std::vector<Value>& values, const BoundField& field,
-                             bool includeDeleted) const {
+const Value& Org::fieldValue(const std::vector<Value>& values, const BoundField& field, int64_t current) const {
   if (!field.via) return values[field.index];
   const auto* ref = std::get_if<std::string>(&values[*field.via]);
   if (!ref) return kNull;
   auto it = records_.find(*ref);
   if (it == records_.end()) return kNull;
-  const auto* parentValues = visible(it->second, true);
+  const auto* parentValues = visible(it->second, true, current);
   return parentValues ? (*parentValues)[field.index] : kNull;
 }
 
 namespace {
 
-bool evaluate(const Condition& condition, const std::function<const Value&(const BoundField&)>& get) {
+template <typename Getter>
+bool evaluate(const Condition& condition, const Getter& get) {
   switch (condition.kind) {
     case Condition::Kind::kAnd:
       for (const auto& child : condition.children)
@@ -807,25 +805,31 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
   struct Match {
     const Record* record;
     const std::vector<Value>* values;
+    size_t position;
   };
   std::vector<Match> matches;
-  const auto& ids = order_[object.name];
-  matches.reserve(ids.size());
-  for (const auto& id : ids) {
-    const Record& record = records_.at(id);
-    const auto* values = visible(record, includeDeleted);
+  const int64_t current = now();  // one clock reading for the whole query
+  const auto& list = order_[object.name];
+  matches.reserve(list.size());
+  for (const Record* pointer : list) {
+    const Record& record = *pointer;
+    const auto* values = visible(record, includeDeleted, current);
     if (!values) continue;
     if (query.where) {
-      auto get = [&](const BoundField& field) -> const Value& { return fieldValue(record, *values, field, includeDeleted); };
+      auto get = [&](const BoundField& field) -> const Value& { return fieldValue(*values, field, current); };
       if (!evaluate(*query.where, get)) continue;
     }
-    matches.push_back({&record, values});
+    matches.push_back({&record, values, matches.size()});
   }
+  size_t begin = std::min(matches.size(), static_cast<size_t>(query.offset.value_or(0)));
+  size_t end = matches.size();
+  if (query.limit) end = std::min(end, begin + static_cast<size_t>(*query.limit));
   if (!query.orderBy.empty()) {
-    std::stable_sort(matches.begin(), matches.end(), [&](const Match& a, const Match& b) {
+    // Ties keep creation order (the scan order), which makes results deterministic.
+    auto less = [&](const Match& a, const Match& b) {
       for (const auto& item : query.orderBy) {
-        const Value& x = fieldValue(*a.record, *a.values, item.field, includeDeleted);
-        const Value& y = fieldValue(*b.record, *b.values, item.field, includeDeleted);
+        const Value& x = fieldValue(*a.values, item.field, current);
+        const Value& y = fieldValue(*b.values, item.field, current);
         bool xNull = isNull(x), yNull = isNull(y);
         if (xNull && yNull) continue;
         if (xNull || yNull) return xNull == item.nullsFirst;
@@ -833,12 +837,12 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
         if (c == 0) continue;
         return item.descending ? c > 0 : c < 0;
       }
-      return false;
-    });
+      return a.position < b.position;
+    };
+    // LIMIT/OFFSET only need the first `end` rows in order: O(n log end) instead of a full sort.
+    if (end < matches.size()) std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(), less);
+    else std::sort(matches.begin(), matches.end(), less);
   }
-  size_t begin = std::min(matches.size(), static_cast<size_t>(query.offset.value_or(0)));
-  size_t end = matches.size();
-  if (query.limit) end = std::min(end, begin + static_cast<size_t>(*query.limit));
   QueryRows rows;
   rows.totalSize = static_cast<int64_t>(end - begin);
   if (query.count) return rows;
@@ -881,7 +885,7 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
       std::vector<std::string> cells;
       cells.reserve(query.select.size());
       for (const auto& item : query.select)
-        cells.push_back(valueToCsv(*item.field.def, fieldValue(record, values, item.field, includeDeleted)));
+        cells.push_back(valueToCsv(*item.field.def, fieldValue(values, item.field, current)));
       rows.csvCells.push_back(std::move(cells));
       continue;
     }
@@ -898,7 +902,7 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
       json.key(group.name);
       const auto* ref = std::get_if<std::string>(&values[group.via]);
       auto parentIt = ref ? records_.find(*ref) : records_.end();
-      const std::vector<Value>* parentValues = parentIt == records_.end() ? nullptr : visible(parentIt->second, true);
+      const std::vector<Value>* parentValues = parentIt == records_.end() ? nullptr : visible(parentIt->second, true, current);
       if (!parentValues) {
         json.null();
         continue;
@@ -934,11 +938,12 @@ std::string Org::valueToCsv(const FieldDef& def, const Value& value) {
 std::vector<std::string> Org::updatedIds(const ObjectDef& object, int64_t start, int64_t end) {
   std::vector<std::string> out;
   size_t stampField = object.require("SystemModstamp");
-  for (const auto& id : order_[object.name]) {
-    const auto* values = visible(records_.at(id), false);
+  int64_t current = now();
+  for (const Record* record : order_[object.name]) {
+    const auto* values = visible(*record, false, current);
     if (!values) continue;
     int64_t stampMs = std::get<DateTimeMs>((*values)[stampField]).ms;
-    if (stampMs >= start && stampMs < end) out.push_back(id);
+    if (stampMs >= start && stampMs < end) out.push_back(record->id);
   }
   return out;
 }
@@ -946,11 +951,11 @@ std::vector<std::string> Org::updatedIds(const ObjectDef& object, int64_t start,
 std::vector<std::pair<std::string, int64_t>> Org::deletedIds(const ObjectDef& object, int64_t start, int64_t end) {
   std::vector<std::pair<std::string, int64_t>> out;
   size_t deletedField = object.require("IsDeleted");
-  for (const auto& id : order_[object.name]) {
-    const Record& record = records_.at(id);
-    const auto* values = visible(record, true);
+  int64_t current = now();
+  for (const Record* record : order_[object.name]) {
+    const auto* values = visible(*record, true, current);
     if (!values || !std::get<bool>((*values)[deletedField])) continue;
-    if (record.deletedAtMs >= start && record.deletedAtMs < end) out.emplace_back(id, record.deletedAtMs);
+    if (record->deletedAtMs >= start && record->deletedAtMs < end) out.emplace_back(record->id, record->deletedAtMs);
   }
   return out;
 }
@@ -1083,13 +1088,12 @@ std::vector<SaveError> Org::merge(const std::string& masterId, const std::vector
       // Contacts of the merged-away account move to the master.
       const ObjectDef& contact = *schema_.object("Contact");
       size_t accountField = contact.require("AccountId");
-      for (const auto& contactId : order_["Contact"]) {
-        Record& child = records_.at(contactId);
-        if (child.values[accountField] == Value{loser->id}) {
-          std::vector<Value> childBefore = child.values;
-          child.values[accountField] = master->id;
-          stamp(child, false);
-          commitWrite(child, childBefore, true);
+      for (Record* child : order_["Contact"]) {
+        if (child->values[accountField] == Value{loser->id}) {
+          std::vector<Value> childBefore = child->values;
+          child->values[accountField] = master->id;
+          stamp(*child, false);
+          commitWrite(*child, childBefore, true);
         }
       }
     }
@@ -1104,7 +1108,7 @@ size_t Org::count(const ObjectDef& object, bool includeDeleted) const {
   auto it = order_.find(object.name);
   if (it == order_.end()) return 0;
   size_t n = 0;
-  for (const auto& id : it->second) n += includeDeleted || !records_.at(id).deleted();
+  for (const Record* record : it->second) n += includeDeleted || !record->deleted();
   return n;
 }
 
@@ -1123,7 +1127,7 @@ std::string Org::dump(const ObjectDef* only) const {
     json.key(object.name).beginArray();
     auto it = order_.find(object.name);
     if (it != order_.end()) {
-      for (const auto& id : it->second) json.raw(renderRecord(records_.at(id), {}, "v62.0"));
+      for (const Record* record : it->second) json.raw(renderRecord(*record, {}, "v62.0"));
     }
     json.endArray();
   }
@@ -1139,8 +1143,8 @@ std::string Org::snapshot() const {
   for (const auto& object : schema_.objects()) {
     auto it = order_.find(object.name);
     if (it == order_.end()) continue;
-    for (const auto& id : it->second) {
-      const Record& record = records_.at(id);
+    for (const Record* pointer : it->second) {
+      const Record& record = *pointer;
       json.beginObject().key("type").value(object.name).key("deletedAtMs").value(record.deletedAtMs);
       json.key("fields").beginObject();
       for (size_t i = 0; i < object.fields.size(); ++i) {
@@ -1160,7 +1164,7 @@ void Org::restore(const std::string& text) {
   if (!root) throw std::runtime_error("salesforce snapshot is not an object");
   std::map<std::string, uint64_t> serials;
   std::unordered_map<std::string, Record> records;
-  std::map<std::string, std::vector<std::string>> order;
+  std::vector<std::pair<std::string, std::string>> order;  // (object, id) in snapshot order
   if (auto s = root->getObject("serials")) {
     for (const auto& name : s->getNames()) serials[name] = s->getValue<uint64_t>(name);
   }
@@ -1193,11 +1197,13 @@ void Org::restore(const std::string& text) {
     const auto* id = std::get_if<std::string>(&record.values[object->require("Id")]);
     if (!id || !normalizeId(*id)) throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " lacks a valid Id");
     record.id = *id;
-    order[object->name].push_back(record.id);
-    records.emplace(record.id, std::move(record));
+    order.emplace_back(object->name, record.id);
+    if (!records.emplace(record.id, std::move(record)).second)
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " repeats an Id");
   }
   records_ = std::move(records);
-  order_ = std::move(order);
+  order_.clear();
+  for (const auto& [object, id] : order) order_[object].push_back(&records_.at(id));
   serials_ = std::move(serials);
   index_.clear();
   for (const auto& [id, record] : records_) reindex(record, nullptr, &record.values);

@@ -132,11 +132,11 @@ class Org {
   bool lockConflict(const std::string& id, std::vector<SaveError>& errors);
   void stamp(Record& record, bool created);
   void commitWrite(Record& record, const std::vector<Value>& before, bool existedVisible);
-  const std::vector<Value>* visible(const Record& record, bool includeDeleted) const;
+  // The version of `record` queries see at time `current` (late commit, recycle bin), or null.
+  const std::vector<Value>* visible(const Record& record, bool includeDeleted, int64_t current) const;
   std::string newId(const ObjectDef& object);
   void recomputeName(Record& record);
-  const Value& fieldValue(const Record& record, const std::vector<Value>& values, const BoundField& field,
-                          bool includeDeleted) const;
+  const Value& fieldValue(const std::vector<Value>& values, const BoundField& field, int64_t current) const;
   void markDeleted(Record& record, Transaction* tx);
   // Keeps index_ in step with a record's external-id and email values.
   void reindex(const Record& record, const std::vector<Value>* before, const std::vector<Value>* after);
@@ -150,7 +150,9 @@ class Org {
   std::string orgId_;
   std::map<std::string, uint64_t> serials_;              // key prefix -> last serial
   std::unordered_map<std::string, Record> records_;     // 18-char id -> record
-  std::map<std::string, std::vector<std::string>> order_;  // object -> ids in creation order
+  // object -> its records in creation order (nodes of records_ never move, so the pointers stay
+  // valid across rehashing)
+  std::map<std::string, std::vector<Record*>> order_;
   // "<object>\x1f<field index>\x1f<lower-case value>" -> id, for external ids and emails
   std::unordered_multimap<std::string, std::string> index_;
 };

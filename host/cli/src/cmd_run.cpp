@@ -2,6 +2,7 @@
 // state store (SQLite by default), and read what the store remembers.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -101,7 +102,27 @@ struct Runtime {
     std::string file;
   };
   std::vector<Loaded> flows;
+  std::map<std::string, std::vector<sdk::EntitySchema>> described;  // plugin -> live entities
 };
+
+// Plugins whose entities come from their settings (jsonl) have an empty static catalogue: ask
+// their connections (describe) so flows can be validated against what they really offer.
+void describeConnections(Runtime& rt, const ConnectionSet& connections) {
+  for (const auto& def : connections.all()) {
+    const LoadedPlugin* plugin = rt.plugins->find(def.plugin);
+    if (plugin == nullptr || !plugin->entities().empty()) continue;
+    auto live = rt.factory->open(def);
+    if (!live) continue;  // opening the flow reports it
+    auto described = (*live)->connector().describe();
+    if (!described) continue;
+    auto& known = rt.described[def.plugin];
+    for (auto& entity : *described) {
+      const auto same = [&](const sdk::EntitySchema& e) { return e.name == entity.name; };
+      if (std::none_of(known.begin(), known.end(), same)) known.push_back(std::move(entity));
+    }
+    rt.schemas.add(PluginSchema{plugin->name(), plugin->settings(), known});
+  }
+}
 
 // Loads and validates flow files (with their connections); prints every problem.
 bool loadFlows(Runtime& rt, const std::vector<std::pair<std::string, std::string>>& files,
@@ -113,6 +134,7 @@ bool loadFlows(Runtime& rt, const std::vector<std::pair<std::string, std::string
     if (!dir) dir = findConnectionDirectory(path);
     ConnectionSet connections;
     if (dir) connections = loadConnectionDirectory(*dir, rt.schemas, processEnvironment(), diags);
+    describeConnections(rt, connections);
     auto flow = loadFlow(text, path, connections, rt.schemas, diags);
     all.append(diags);
     if (!flow || diags.hasErrors()) continue;

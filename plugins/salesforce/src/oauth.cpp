@@ -3,10 +3,13 @@
 
 #include <sstream>
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/Exception.h>
+#include <Poco/HMACEngine.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/SharedPtr.h>
 #include <Poco/Timestamp.h>
 
@@ -21,6 +24,13 @@ std::string textOf(const sdk::Object& o, std::string_view key) {
   const auto* v = o.find(key);
   return v != nullptr && v->isString() ? v->asString() : std::string();
 }
+
+// Poco's HMACEngine needs the block and digest sizes its SHA2Engine (1.11) does not declare.
+class Sha256Engine final : public Poco::SHA2Engine {
+ public:
+  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
+  Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
+};
 
 bool isHttpUrl(std::string_view url) {
   return (url.rfind("https://", 0) == 0 && url.size() > 8) ||
@@ -44,7 +54,9 @@ sdk::Result<TokenResponse> parseTokenResponse(std::string_view body) {
   t.identityUrl = textOf(o, "id");
   t.scope = textOf(o, "scope");
   // issued_at is epoch milliseconds as a string.
-  const auto issued = textOf(o, "issued_at");
+  t.signature = textOf(o, "signature");
+  t.issuedAt = textOf(o, "issued_at");
+  const auto& issued = t.issuedAt;
   if (!issued.empty()) {
     try {
       t.issuedAtMs = std::stoll(issued);
@@ -61,6 +73,28 @@ sdk::Result<TokenResponse> parseTokenResponse(std::string_view body) {
                             "token response has no usable instance_url");
   }
   return t;
+}
+
+bool signatureValid(const TokenResponse& token, std::string_view clientSecret) {
+  if (token.signature.empty() || clientSecret.empty()) return false;
+  Poco::HMACEngine<Sha256Engine> hmac{std::string(clientSecret)};
+  hmac.update(token.identityUrl + token.issuedAt);
+  std::ostringstream encoded;
+  {
+    Poco::Base64Encoder encoder(encoded);
+    encoder.rdbuf()->setLineLength(0);
+    const auto& digest = hmac.digest();
+    encoder.write(reinterpret_cast<const char*>(digest.data()),
+                  static_cast<std::streamsize>(digest.size()));
+    encoder.close();
+  }
+  const std::string expected = encoded.str();
+  if (expected.size() != token.signature.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    diff |= static_cast<unsigned char>(expected[i] ^ token.signature[i]);
+  }
+  return diff == 0;
 }
 
 sdk::Error tokenError(int status, std::string_view body) {

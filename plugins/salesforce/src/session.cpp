@@ -122,6 +122,18 @@ sdk::Status Session::requestToken(const std::string& body, bool idempotent) {
   }
   auto token = parseTokenResponse(response->body);
   if (!token) return token.takeError();
+  // The signature proves the identity URL came from the org that knows our client secret. Not
+  // every flow sends one (JWT bearer does not); when it is sent it must verify.
+  if (!token->signature.empty()) {
+    auto clientSecret = context_.secrets->get(settings_.clientSecretSecret);
+    if (clientSecret && !clientSecret->empty() && !signatureValid(*token, *clientSecret)) {
+      const std::string reason =
+          "token response signature does not verify with the configured client secret (wrong "
+          "secret or tampered response)";
+      setHealth(sdk::ConnectionHealth::kNeedsReauthorization, reason);
+      return sdk::Error::make(ErrorCode::kUnauthenticated, reason);
+    }
+  }
   auto stored = storeTokens(*token);
   if (!stored) return stored;
   setHealth(sdk::ConnectionHealth::kOk, "authenticated");

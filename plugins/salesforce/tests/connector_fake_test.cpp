@@ -90,6 +90,21 @@ TEST_F(ConnectorFakeTest, SecondInstanceAdoptsTheRefreshedTokenInsteadOfRefreshi
             "Bearer tok-2");
 }
 
+TEST_F(ConnectorFakeTest, TokenWithForgedSignatureIsRefused) {
+  (void)host_.secrets.erase("access_token");
+  auto c = make();
+  host_.http.expect("POST", "*/services/oauth2/token")
+      .respond(200, R"({"access_token":"tok-x","instance_url":"https://evil.example.com",
+        "id":"https://login.salesforce.com/id/00Dx/005x","issued_at":"1709647629000",
+        "signature":"RvVLjjgRTr/nzLtQwTJCJez2siBOKqGUr4s3HE1QI98="})");
+  auto d = c->describeObject("Contact");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(d.error().message.find("signature"), std::string::npos);
+  EXPECT_EQ(host_.http.requests().size(), 1u);  // nothing sent to the forged instance
+  EXPECT_FALSE(host_.secrets.get("access_token"));
+}
+
 TEST_F(ConnectorFakeTest, RevokedRefreshTokenNeedsReauthorization) {
   auto c = make();
   host_.http.expect("GET", "*/describe")

@@ -29,6 +29,21 @@ TEST(OAuth, TokenResponseFromReference) {
   EXPECT_FALSE(parseTokenResponse("{"));
 }
 
+TEST(OAuth, SignatureVerifiesWithTheClientSecret) {
+  // HMAC-SHA256("https://login.salesforce.com/id/00Dx/005x" + "1709647629000", key "secret"),
+  // Base64: computed independently with `openssl dgst -sha256 -hmac secret -binary | base64`.
+  TokenResponse t;
+  t.identityUrl = "https://login.salesforce.com/id/00Dx/005x";
+  t.issuedAt = "1709647629000";
+  t.signature = "RvVLjjgRTr/nzLtQwTJCJez2siBOKqGUr4s3HE1QI98=";
+  EXPECT_TRUE(signatureValid(t, "secret"));
+  EXPECT_FALSE(signatureValid(t, "other-secret"));
+  t.issuedAt = "1709647629001";
+  EXPECT_FALSE(signatureValid(t, "secret"));
+  t.signature.clear();
+  EXPECT_FALSE(signatureValid(t, "secret"));
+}
+
 TEST(OAuth, TokenErrorsNeverEchoSecrets) {
   const auto e = tokenError(
       400, R"({"error":"invalid_grant","error_description":"expired access/refresh token"})");

@@ -20,11 +20,17 @@ struct TokenResponse {
   std::string instanceUrl;   // base of every data call; may change between refreshes
   std::string identityUrl;
   std::int64_t issuedAtMs = 0;
+  std::string issuedAt;   // as sent (epoch milliseconds), part of the signed text
+  std::string signature;  // Base64 HMAC-SHA256(id + issued_at) keyed by the client secret
   std::string scope;
 };
 
 // Parses a 200 token response; instance_url must be an absolute http(s) URL.
 sdk::Result<TokenResponse> parseTokenResponse(std::string_view body);
+
+// Checks `signature` against HMAC-SHA256(identityUrl + issuedAt) keyed by the client secret
+// (constant-time compare). False when the signature is missing or does not match.
+bool signatureValid(const TokenResponse& token, std::string_view clientSecret);
 
 // Maps a failed token call to an error: invalid_grant / invalid_client and friends are
 // kUnauthenticated (re-authorisation needed), 5xx kUnavailable (retriable). The message carries

@@ -511,18 +511,24 @@ class AdminService::Impl {
     Diagnostics diags;
     auto flow = loadFlow((*version)->definition, (*version)->origin, connectionSet(), schemas_,
                          diags);
-    std::lock_guard lock(mutex_);
+    // The scheduler is called outside mutex_: its run threads take mutex_ to open flows.
     if (!flow || diags.hasErrors()) {
-      flowErrors_[name] = diags.format();
-      flows_.erase(name);
+      {
+        std::lock_guard lock(mutex_);
+        flowErrors_[name] = diags.format();
+        flows_.erase(name);
+      }
       (void)scheduler_->remove(name);
       logWith(*log_, sdk::LogLevel::kError,
               "deployed flow does not compile with the current connections: " + diags.format(),
               {{log_keys::kFlow, name}});
       return;
     }
-    flowErrors_.erase(name);
-    flows_[name] = *flow;
+    {
+      std::lock_guard lock(mutex_);
+      flowErrors_.erase(name);
+      flows_[name] = *flow;
+    }
     scheduler_->add(*flow, active);
   }
 
@@ -556,8 +562,8 @@ class AdminService::Impl {
       std::lock_guard lock(mutex_);
       flowErrors_.erase(flow->name);
       flows_[flow->name] = *flow;
-      scheduler_->add(*flow, active);
     }
+    scheduler_->add(*flow, active);
     if (changed) {
       logWith(*log_, sdk::LogLevel::kInfo, "flow deployed",
               {{log_keys::kFlow, flow->name}, {"version", std::to_string(*number)},

@@ -226,6 +226,24 @@ std::optional<EntityKind> entityKind(std::string_view entity) {
 
 const char* personType(EntityKind kind) { return kind == EntityKind::kLead ? "LEAD" : "CUSTOMER"; }
 
+sdk::Object nestDotted(const Object& record) {
+  Object out;
+  for (const auto& [key, value] : record) {
+    if (key.find('.') == std::string::npos) {
+      Value* existing = out.find(key);
+      if (existing != nullptr && existing->isObject() && value.isObject()) {
+        for (const auto& [k, v] : value.asObject()) existing->asObject().set(k, v);
+      } else {
+        out.set(key, value);
+      }
+    }
+  }
+  for (const auto& [key, value] : record) {
+    if (key.find('.') != std::string::npos) sdk::setPath(out, key, value);
+  }
+  return out;
+}
+
 std::optional<std::string> idOf(const Object& object) {
   const Value* id = object.find("id");
   if (id == nullptr) return std::nullopt;

@@ -145,8 +145,13 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::write(const std::str
     return sdk::Error::make(ErrorCode::kInvalidArgument,
                             "people has no entity \"" + entity + "\" (Customer, Lead, Company)");
   }
-  if (*kind == EntityKind::kCompany) return writeCompanies(ops);
-  return writePersons(*kind, ops);
+  std::vector<sdk::WriteOp> nested = ops;
+  for (auto& op : nested) {
+    op.fields = nestDotted(op.fields);
+    if (op.previous) op.previous = nestDotted(*op.previous);
+  }
+  if (*kind == EntityKind::kCompany) return writeCompanies(nested);
+  return writePersons(*kind, nested);
 }
 
 sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writePersons(

@@ -129,6 +129,15 @@ TEST(PeopleRecords, BuildsAPartialV3Person) {
   EXPECT_FALSE(buildUpsertPerson(sdk::Object{{"contactInformation", sdk::Object{{"push", "x"}}}}, "CUSTOMER"));
 }
 
+TEST(PeopleRecords, FlatDottedKeysAreNested) {
+  const sdk::Object flat{{"contactInformation.email", sdk::List{"a@example.com"}},
+                         {"customAttributes", sdk::Object{{"A", 1}}},
+                         {"customAttributes.B", true},
+                         {"lastName", "X"}};
+  EXPECT_EQ(sdk::Value(nestDotted(flat)).toJson(),
+            R"({"contactInformation":{"email":["a@example.com"]},"customAttributes":{"A":1,"B":true},"lastName":"X"})");
+}
+
 TEST(PeopleRecords, ReadsTheReferencePerson) {
   const auto json = sdk::Value::fromJson(R"({"id":1473820,"externalId":"sf-0035g00000XyZ12AAB","type":"CUSTOMER",
     "firstName":"Ana","lastName":"Horvat","gender":"FEMALE","birthDate":"1990-04-17","city":"Zagreb",

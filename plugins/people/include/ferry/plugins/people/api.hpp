@@ -47,6 +47,10 @@ using AttributeTypes = std::map<std::string, std::string>;
 sdk::Object personToRecord(const sdk::Object& person, const AttributeTypes& attributes);
 sdk::Object companyToRecord(const sdk::Object& company);
 
+// Records may carry nested paths flat ("contactInformation.email" as one key, as the mapping
+// engine writes them) or nested; this returns the nested form, flat keys merged in.
+sdk::Object nestDotted(const sdk::Object& record);
+
 // The id of a v2 person or company (JSON integer or digit string), nullopt when absent.
 std::optional<std::string> idOf(const sdk::Object& object);
 

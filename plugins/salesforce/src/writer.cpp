@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <random>
+#include <tuple>
 #include <unordered_map>
 
 #include "ferry/plugins/salesforce/connector.hpp"

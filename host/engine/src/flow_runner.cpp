@@ -98,6 +98,7 @@ class FlowRunner::Impl {
   Result<RetrySummary> retry(std::vector<DeadLetter> letters, std::optional<std::int64_t> runId);
   Result<RetrySummary> retryMatching(const DeadLetterFilter& filter, bool dueOnly,
                                      std::optional<std::int64_t> runId);
+  Status resolveConflict(std::int64_t id, const std::string& resolution);
   Result<RetrySummary> retryOne(std::int64_t id) {
     auto letter = store_.deadLetter(id);
     if (!letter) return letter.takeError();
@@ -1154,6 +1155,121 @@ Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
   return summary;
 }
 
+// ---- Conflicts ----------------------------------------------------------------------------------
+
+Status FlowRunner::Impl::resolveConflict(std::int64_t id, const std::string& resolution) {
+  auto found = store_.conflict(id);
+  if (!found) return found.takeError();
+  if (!found->has_value() || (*found)->flow != flow_.name) {
+    return sdk::Error::make(sdk::ErrorCode::kNotFound,
+                            "flow " + flow_.name + " has no conflict " + std::to_string(id));
+  }
+  const Conflict c = std::move(**found);
+  if (c.status != ConflictStatus::kOpen) {
+    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
+                            "conflict " + std::to_string(id) + " is already resolved");
+  }
+  const auto valueOf = [](const FieldValues& values, const std::string& f) {
+    const sdk::Value* v = values.find(f);
+    return v != nullptr ? *v : sdk::Value();
+  };
+
+  if (c.kind == ConflictKind::kFieldConflict) {
+    if (resolution != "source" && resolution != "sink") {
+      return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
+                              "a field conflict is resolved with \"source\" or \"sink\"");
+    }
+    auto links = store_.linksBySource(flow_.name, {c.sourceId});
+    if (!links) return links.takeError();
+    if (links->empty()) {
+      return sdk::Error::make(sdk::ErrorCode::kNotFound, "the records of conflict " +
+                                                             std::to_string(id) +
+                                                             " are no longer linked");
+    }
+    // Unpark the fields with the losing side's value as their base: the next merge then sees
+    // only the chosen side as changed and carries its value across.
+    Link link = links->front();
+    const bool sourceWins = resolution == "source";
+    std::vector<std::string> parked = parkedFields(link.base);
+    for (const auto& f : c.fields) {
+      std::erase(parked, f);
+      link.base.set(f, valueOf(sourceWins ? c.sinkValues : c.sourceValues, f));
+    }
+    setParkedFields(link.base, parked);
+    link.updatedAtMs = clock_.nowMs();
+    BatchCommit commit;
+    commit.flow = flow_.name;
+    commit.upsertLinks.push_back(link);
+    if (auto s = store_.commitBatch(commit); !s) return s;
+    if (auto s = store_.resolveConflict(id, resolution); !s) return s;
+    // Sync the record now rather than at its next change.
+    const Direction d = sourceWins ? Direction::kForward : Direction::kReverse;
+    Endpoint& from = reader(d);
+    if (from.sink == nullptr) return {};
+    const std::string readerId = sourceWins ? link.sourceId : link.sinkId;
+    std::vector<sdk::LookupQuery> query(1);
+    query[0].keys.emplace_back(from.idField, readerId);
+    auto current = withRetries("lookup", [&] {
+      return from.sink->lookup(from.entity, query, readFields(d));
+    });
+    if (!current) return current.takeError();
+    if (current->empty() || current->front().empty()) return {};  // gone: nothing to carry
+    std::vector<Item> items(1);
+    items[0].id = readerId;
+    items[0].raw = std::move(current->front().front().fields);
+    items[0].modifiedAtMs = current->front().front().modifiedAtMs;
+    auto counts = processBatch(d, items, std::nullopt, std::nullopt, 0);
+    if (!counts) return counts.takeError();
+    return {};
+  }
+
+  // An ambiguous match: the operator names the candidate to link (and sync) it to.
+  constexpr std::string_view kLinkPrefix = "link:";
+  const std::string chosen =
+      resolution.starts_with(kLinkPrefix) ? resolution.substr(kLinkPrefix.size()) : "";
+  if (chosen.empty() ||
+      std::find(c.candidates.begin(), c.candidates.end(), chosen) == c.candidates.end()) {
+    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
+                            "an ambiguous match is resolved with \"link:<candidate id>\", one of " +
+                                std::to_string(c.candidates.size()) + " candidates");
+  }
+  const Direction d = c.sourceId.empty() ? Direction::kReverse : Direction::kForward;
+  const bool forward = d == Direction::kForward;
+  auto taken = forward ? store_.linksBySink(flow_.name, {chosen})
+                       : store_.linksBySource(flow_.name, {chosen});
+  if (!taken) return taken.takeError();
+  if (!taken->empty()) {
+    return sdk::Error::make(sdk::ErrorCode::kConflict,
+                            chosen + " is already linked to another record");
+  }
+  Item item;
+  item.id = forward ? c.sourceId : c.sinkId;
+  item.values = forward ? c.sourceValues : c.sinkValues;
+  item.mapped = unproject(item.values);
+  item.otherId = chosen;
+  planUpdate(d, item, item.values, mapping().sinkFields(), FieldValues{});
+  if (item.fate == Fate::kRejected) {
+    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, item.reason);
+  }
+  Endpoint& to = other(d);
+  const std::vector<sdk::WriteOp> ops{item.op};
+  auto written = withRetries("write", [&] { return to.sink->write(to.entity, ops); });
+  if (!written) return written.takeError();
+  if (written->size() != 1) {
+    return sdk::Error::make(sdk::ErrorCode::kMalformedResponse, "sink returned no result");
+  }
+  if (written->front().outcome == sdk::WriteResult::Outcome::kRejected) {
+    const auto& e = written->front().error;
+    return e ? *e : sdk::Error::make(sdk::ErrorCode::kInternal, "rejected without a reason");
+  }
+  BatchCommit commit;
+  commit.flow = flow_.name;
+  commit.upsertLinks.push_back(makeLink(d, item, chosen));
+  if (auto s = store_.commitBatch(commit); !s) return s;
+  openAmbiguous_.erase(recordKey(d, item.id));
+  return store_.resolveConflict(id, resolution);
+}
+
 // ---- Public face --------------------------------------------------------------------------------
 
 FlowRunner::FlowRunner(FlowDef flow, Endpoint source, Endpoint sink, StateStore& store,
@@ -1168,6 +1284,10 @@ const FlowDef& FlowRunner::flow() const noexcept { return impl_->flow(); }
 void FlowRunner::setSuccessorRouter(SuccessorRouter router) { impl_->setRouter(std::move(router)); }
 
 RunSummary FlowRunner::run(const RunOptions& options) { return impl_->run(options); }
+
+Status FlowRunner::resolveConflict(std::int64_t id, const std::string& resolution) {
+  return impl_->resolveConflict(id, resolution);
+}
 
 Result<RetrySummary> FlowRunner::retryDeadLetters(const DeadLetterFilter& filter) {
   return impl_->retryMatching(filter, false, std::nullopt);

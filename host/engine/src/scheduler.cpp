@@ -102,24 +102,17 @@ class Scheduler::Impl {
   }
 
   Result<RetrySummary> retryDeadLetters(const std::string& flow, const DeadLetterFilter& filter) {
-    std::unique_lock lock(mutex_);
-    auto it = flows_.find(flow);
-    if (it == flows_.end()) return unknown(flow);
-    idle_.wait(lock, [&] { return !flows_.at(flow).running; });
-    FlowEntry& e = flows_.at(flow);
-    e.running = true;  // keeps the dispatcher away while we retry
-    lock.unlock();
-    Result<RetrySummary> result = sdk::Error::make(sdk::ErrorCode::kInternal, "not run");
-    if (auto runner = ensureRunner(flow)) {
-      result = (*runner)->retryDeadLetters(filter);
-    } else {
-      result = runner.takeError();
-    }
-    lock.lock();
-    flows_.at(flow).running = false;
-    idle_.notify_all();
-    cv_.notify_all();
-    return result;
+    return whileIdle<RetrySummary>(
+        flow, [&](FlowRunner& runner) { return runner.retryDeadLetters(filter); });
+  }
+
+  Status resolveConflict(const std::string& flow, std::int64_t id, const std::string& resolution) {
+    auto done = whileIdle<bool>(flow, [&](FlowRunner& runner) -> Result<bool> {
+      if (auto s = runner.resolveConflict(id, resolution); !s) return s.takeError();
+      return true;
+    });
+    if (!done) return done.takeError();
+    return {};
   }
 
   void start() {
@@ -156,6 +149,27 @@ class Scheduler::Impl {
  private:
   static sdk::Error unknown(const std::string& flow) {
     return sdk::Error::make(sdk::ErrorCode::kNotFound, "no flow named '" + flow + "'");
+  }
+
+  // Runs fn on the flow's runner between runs (waits for a run in progress to end).
+  template <typename T, typename Fn>
+  Result<T> whileIdle(const std::string& flow, Fn&& fn) {
+    std::unique_lock lock(mutex_);
+    if (flows_.find(flow) == flows_.end()) return unknown(flow);
+    idle_.wait(lock, [&] { return !flows_.at(flow).running; });
+    flows_.at(flow).running = true;  // keeps the dispatcher away meanwhile
+    lock.unlock();
+    Result<T> result = sdk::Error::make(sdk::ErrorCode::kInternal, "not run");
+    if (auto runner = ensureRunner(flow)) {
+      result = fn(**runner);
+    } else {
+      result = runner.takeError();
+    }
+    lock.lock();
+    flows_.at(flow).running = false;
+    idle_.notify_all();
+    cv_.notify_all();
+    return result;
   }
 
   template <typename Fn>
@@ -362,6 +376,10 @@ std::vector<FlowStatus> Scheduler::statuses() const { return impl_->statuses(); 
 Result<RetrySummary> Scheduler::retryDeadLetters(const std::string& flow,
                                                  const DeadLetterFilter& filter) {
   return impl_->retryDeadLetters(flow, filter);
+}
+Status Scheduler::resolveConflict(const std::string& flow, std::int64_t id,
+                                  const std::string& resolution) {
+  return impl_->resolveConflict(flow, id, resolution);
 }
 void Scheduler::start() { impl_->start(); }
 void Scheduler::stop() { impl_->stop(); }

@@ -120,6 +120,19 @@ TEST_P(FlowRunnerTest, AmbiguousMatchIsParkedOnceAndNeverGuessed) {
   runOnce(*again);
   EXPECT_EQ(store_->conflicts(filter)->size(), 1u);
   EXPECT_EQ(people_.writeOps(), 0);
+
+  // The operator links it to the first candidate, which gets the record's values.
+  const Conflict parked = store_->conflicts(filter)->front();
+  EXPECT_FALSE(again->resolveConflict(parked.id, "link:nobody").ok());
+  ASSERT_TRUE(again->resolveConflict(parked.id, "link:" + parked.candidates.front()).ok());
+  auto link = store_->linksBySource("contacts", {id});
+  ASSERT_EQ(link->size(), 1u);
+  EXPECT_EQ(link->front().sinkId, parked.candidates.front());
+  EXPECT_EQ(str(people_.find(parked.candidates.front()), "firstName"), "Ann");
+  EXPECT_EQ(people_.live().size(), 2u);
+  crm_.update(id, {{"FirstName", "Annie"}});
+  runOnce(*again);
+  EXPECT_EQ(str(people_.find(parked.candidates.front()), "firstName"), "Annie");
 }
 
 TEST_P(FlowRunnerTest, DeletePolicies) {
@@ -384,6 +397,16 @@ TEST_P(FlowRunnerTest, ConflictPolicies) {
       runUntilQuiet(*runner);
       EXPECT_EQ(store_->conflicts(filter)->size(), 1u);  // parked once, not again
       EXPECT_EQ(str(people_.find(p), "phone"), "+1");
+      // The operator picks the sink's value: it lands on both sides, the field syncs again.
+      const std::int64_t id = store_->conflicts(filter)->front().id;
+      EXPECT_FALSE(runner->resolveConflict(id, "neither").ok());
+      ASSERT_TRUE(runner->resolveConflict(id, "sink").ok());
+      EXPECT_EQ(str(crm_.find(c), "FirstName"), "People");
+      EXPECT_EQ((*store_->conflict(id))->status, ConflictStatus::kResolved);
+      EXPECT_FALSE(runner->resolveConflict(id, "sink").ok());  // already resolved
+      crm_.update(c, {{"FirstName", "Later"}});
+      runUntilQuiet(*runner);
+      EXPECT_EQ(str(people_.find(p), "firstName"), "Later");
     } else {
       EXPECT_EQ(str(crm_.find(c), "FirstName"), tc.expected);
       EXPECT_EQ(str(people_.find(p), "firstName"), tc.expected);

@@ -95,6 +95,12 @@ class FlowRunner {
   Result<RetrySummary> retryDeadLetters(const DeadLetterFilter& filter);
   Result<RetrySummary> retryDeadLetter(std::int64_t id);
 
+  // Settles a parked conflict as an operator chose and syncs the record right away:
+  //   "source" | "sink": a field conflict's fields take that side's value on both sides;
+  //   "link:<candidate id>": an ambiguous match is linked to that candidate, which gets the
+  //   record's mapped values.
+  Status resolveConflict(std::int64_t id, const std::string& resolution);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

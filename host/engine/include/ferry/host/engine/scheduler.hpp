@@ -74,6 +74,8 @@ class Scheduler {
 
   // Operator retry of dead letters, serialised with the flow's runs (waits for a run to end).
   Result<RetrySummary> retryDeadLetters(const std::string& flow, const DeadLetterFilter& filter);
+  // Operator resolution of a conflict (see FlowRunner::resolveConflict), serialised likewise.
+  Status resolveConflict(const std::string& flow, std::int64_t id, const std::string& resolution);
 
   void start();
   // Ends every run after its current batch, waits for them and releases the leases.

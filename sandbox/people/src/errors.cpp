@@ -70,8 +70,10 @@ Response v3Error(int status, const std::string& code, const std::string& message
 
 Response platformError(int status, const std::string& description, const std::string& action,
                        const std::vector<Violation>& violations) {
+  std::string errorCode = "E";
+  errorCode += std::to_string(status);  // (operator+ on a literal trips GCC 12's -Wrestrict)
   JsonWriter w;
-  w.beginObject().key("errorCode").value("E" + std::to_string(status));
+  w.beginObject().key("errorCode").value(errorCode);
   w.key("description").value(description).key("action").value(action);
   w.key("violations").beginArray();
   for (const auto& v : violations) {

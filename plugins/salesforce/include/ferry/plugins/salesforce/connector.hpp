@@ -63,8 +63,6 @@ class SalesforceConnector final : public sdk::Connector,
   // The object's describe (cached in memory and in the KeyValueState for describe_ttl).
   sdk::Result<const ObjectDescription*> describeObject(const std::string& name);
 
-  Session& session() { return session_; }
-
  private:
   SalesforceConnector(const sdk::HostContext& context, Settings settings);
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <sstream>
@@ -208,7 +209,7 @@ std::string SalesforceService::endpointName(const Request& request) const {
     if (i == 2 && parts[1] == "data" && parseVersion(part)) part = "vXX.X";
     else if (i > 0 && parts[i - 1] == "query" && part.find('-') != std::string::npos) part = "{locator}";
     else if (i > 0 && parts[i - 1] == "queryAll" && part.find('-') != std::string::npos) part = "{locator}";
-    else if (normalizeId(part) && i >= 3 && std::any_of(part.begin(), part.end(), ::isdigit)) part = "{id}";
+    else if (normalizeId(part) && i >= 3 && std::any_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) part = "{id}";
     else if (i == 6 && parts.size() == 7 && parts[3] == "sobjects") part = "{value}";
     else if (parts[0] == "id" && i > 0) part = "{id}";
     out += "/" + part;
@@ -253,8 +254,7 @@ Response SalesforceService::handle(const Request& request) {
   return response;
 }
 
-Response SalesforceService::versions(const Request& request) const {
-  std::string base = instanceUrl(request);
+Response SalesforceService::versions(const Request&) const {
   JsonWriter json;
   json.beginArray();
   for (int v = kMinApiVersion; v <= kMaxApiVersion; ++v) {
@@ -335,7 +335,6 @@ Response SalesforceService::query(const Request& request, const std::string& ver
     }
   }
   QueryRows rows = org_->runQuery(parsed, all, version, false);
-  JsonWriter head;
   if (rows.json.size() <= batch) {
     std::string body = "{\"totalSize\":" + std::to_string(rows.totalSize) + ",\"done\":true,\"records\":" + joined(rows.json) + "}";
     return jsonResponse(200, std::move(body));

@@ -1,6 +1,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/Crypto/RSAKey.h>
@@ -241,6 +244,44 @@ TEST_F(JwtTest, WrongKeyExpiredAndWrongAudienceAreRejected) {
   Poco::JWT::Signer hmac("shared-secret");
   EXPECT_EQ(exchange(hmac.sign(hs, Poco::JWT::Signer::ALGO_HS256)).status, 400);
   EXPECT_EQ(exchange("not.a.jwt").status, 400);
+}
+
+// Connected apps hold an X.509 certificate, not a bare key: a self-signed one made with OpenSSL.
+TEST_F(JwtTest, CertificateIsAcceptedAsTheVerificationKey) {
+  EVP_PKEY* pkey = EVP_RSA_gen(2048);
+  ASSERT_TRUE(pkey);
+  X509* certificate = X509_new();
+  X509_set_version(certificate, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1);
+  X509_gmtime_adj(X509_getm_notBefore(certificate), 0);
+  X509_gmtime_adj(X509_getm_notAfter(certificate), 3600);
+  X509_set_pubkey(certificate, pkey);
+  X509_NAME* name = X509_get_subject_name(certificate);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("ferry-test"), -1, -1, 0);
+  X509_set_issuer_name(certificate, name);
+  ASSERT_GT(X509_sign(certificate, pkey, EVP_sha256()), 0);
+  auto toPem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<size_t>(size));
+    BIO_free(bio);
+    return pem;
+  };
+  std::string certificatePem = toPem([&](BIO* bio) { PEM_write_bio_X509(bio, certificate); });
+  std::string privatePem = toPem([&](BIO* bio) { PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr); });
+  X509_free(certificate);
+  EVP_PKEY_free(pkey);
+
+  SalesforceOptions options;
+  options.jwtCertificatePem = certificatePem;
+  start(options);
+  std::istringstream privateStream(privatePem);
+  Poco::SharedPtr<Poco::Crypto::RSAKey> signingKey = new Poco::Crypto::RSAKey(nullptr, &privateStream);
+  Reply reply = exchange(assertion(signingKey, 180));
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(exchange(assertion(key_, 180)).status, 400);  // a different key than the certificate's
 }
 
 }  // namespace

@@ -239,6 +239,20 @@ TEST_F(PeopleServiceTest, MalformedBodiesGetA400InTheEndpointsEnvelope) {
   EXPECT_EQ(call("PUT", "/people/2/persons/match").status, 405);
 }
 
+TEST_F(PeopleServiceTest, BodiesAboveTheSizeLimitAreRefusedWith413) {
+  PeopleOptions options;
+  options.apiKeys = {{kKey, {}}};
+  options.maxBodyBytes = 64;
+  clocks_.install(options);
+  service_ = makePeopleService(options);
+  const std::string big = R"({"firstName":")" + std::string(100, 'a') + "\"}";
+  const auto v2 = call("POST", "/people/2/persons", {}, big);
+  EXPECT_EQ(v2.status, 413);
+  EXPECT_EQ(serviceException(v2.body)->getValue<std::string>("messageId"), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(call("PUT", "/people/3/persons/upsert", {}, big).status, 413);
+  EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"firstName":"Ana"})").status, 200);
+}
+
 TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
   define("Visits", "INTEGER");
   define("Orders", "LIST_OF_OBJECTS", R"(,"objectSchema":{"product":"STRING"})");

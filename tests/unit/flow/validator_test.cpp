@@ -183,3 +183,40 @@ map:
 
 }  // namespace
 }  // namespace ferry::host
+
+namespace ferry::host {
+namespace {
+
+TEST(FlowSchemaSnapshot, ReadsDescribeOutputAndRoundTrips) {
+  // The shape `ferry describe <plugin> --json` prints.
+  const auto described = pluginSchemaFromJson(R"({"name": "crm", "version": "1.0.0",
+    "settings": [{"name": "login_url", "type": "url", "required": true, "default": null},
+                 {"name": "limits", "type": "object", "default": {}}],
+    "entities": [{"name": "Lead", "idField": "Id", "readable": true, "writable": true,
+      "fields": [{"name": "Status", "type": "string", "maxLength": null,
+                  "picklistValues": ["Open", "Closed"]},
+                 {"name": "Tags", "type": "list", "itemType": "string", "identity": false},
+                 {"name": "Email", "type": "email", "identity": true, "maxLength": 80}]}]})");
+  ASSERT_TRUE(described.ok()) << described.error().message;
+  EXPECT_EQ(described->name, "crm");
+  ASSERT_EQ(described->settings.size(), 2u);
+  EXPECT_EQ(described->settings[1].type, sdk::SettingType::kObject);
+  const sdk::EntitySchema* lead = described->entity("Lead");
+  ASSERT_NE(lead, nullptr);
+  EXPECT_EQ(lead->fields[0].picklistValues, (std::vector<std::string>{"Open", "Closed"}));
+  EXPECT_FALSE(lead->fields[0].maxLength.has_value());
+  EXPECT_EQ(lead->fields[2].maxLength, 80);
+  EXPECT_TRUE(lead->fields[2].identity);
+
+  const auto again = pluginSchemaFromJson(pluginSchemaToJson(*described));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(pluginSchemaToJson(*again), pluginSchemaToJson(*described));
+
+  const auto bad = pluginSchemaFromJson(R"({"plugin": "x", "entities": [{"name": "A",
+    "fields": [{"name": "f", "type": "blob"}]}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "schema snapshot: A.f: unknown type");
+}
+
+}  // namespace
+}  // namespace ferry::host

@@ -64,7 +64,7 @@ std::string excerpt(std::string_view body) {
 constexpr std::array<const char*, 10> kPersonText = {
     "externalId", "firstName", "lastName", "middleName", "gender", "address", "city",
     "country", "preferredLanguage", "profilePicture"};
-constexpr std::array<const char*, 2> kPersonReadOnlyText = {"origin", "modifiedFrom"};
+constexpr std::array<const char*, 3> kPersonReadOnlyText = {"type", "origin", "modifiedFrom"};
 
 constexpr std::array<const char*, 11> kCompanyText = {
     "name", "externalId", "country", "region", "industry", "segment", "customerStage",

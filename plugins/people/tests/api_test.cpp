@@ -155,7 +155,7 @@ TEST(PeopleRecords, ReadsTheReferencePerson) {
   EXPECT_EQ(*sdk::findPath(record, "customAttributes.Contract End"), sdk::Value(sdk::Date{2025, 1, 31}));
   EXPECT_EQ(*record.find("tags"), sdk::Value(sdk::List{"Newsletter", "VIP"}));
   EXPECT_EQ(*record.find("modifiedFrom"), sdk::Value("PORTAL"));
-  EXPECT_EQ(record.find("type"), nullptr);  // the entity says it
+  EXPECT_EQ(*record.find("type"), sdk::Value("CUSTOMER"));
 }
 
 TEST(PeopleRecords, CompaniesBothWays) {

@@ -152,7 +152,9 @@ int runPlugins(const Args& args, Context& ctx) {
       rows.push_back({p->name(), p->version(), entityNames(*p), p->description()});
     }
     if (rows.size() == 1) {
-      ctx.out << "No plugins found.\n";
+      std::vector<std::string> searched = args.values("--plugin-dir");
+      for (const auto& dir : defaultPluginPath()) searched.push_back(dir.string());
+      ctx.out << "No plugins found (searched: " << join(searched) << ").\n";
     } else {
       ctx.out << renderTable(rows);
     }

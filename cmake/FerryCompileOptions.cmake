@@ -16,5 +16,8 @@ function(ferry_add_test)
   cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main ferry_options)
-  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+  # gtest_discover_tests cannot carry a list of labels through to ctest, so several labels become
+  # one ("integration-slow"); ctest's -L/-LE take regular expressions, so `-L slow` still selects it.
+  list(JOIN T_LABELS "-" label)
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${label}")
 endfunction()

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <optional>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -26,7 +24,9 @@ constexpr const char* kDeletedMarker = "$deleted";
 // Payload entry keeping the record's remote modification time (newest-wins on retry).
 constexpr const char* kModifiedMarker = "$modifiedAt";
 
-enum class Fate { kPending, kUnchanged, kLinkOnly, kWrite, kRejected, kConflict };
+// What became of a record in a batch. kPending at the end means nothing had to be done
+// (counted as unchanged); kSettled means it was counted where it was decided.
+enum class Fate { kPending, kSettled, kLinkOnly, kWrite, kRejected, kConflict };
 
 struct Item {
   std::string id;  // id on the side it was read from
@@ -118,7 +118,7 @@ class FlowRunner::Impl {
   Endpoint& other(Direction d) { return d == Direction::kForward ? sink_ : source_; }
 
   void log(sdk::LogLevel level, const std::string& message) {
-    if (logger_ != nullptr) logger_->log(level, "flow " + flow_.name + ": " + message);
+    if (logger_ != nullptr) logger_->log(level, message);  // the logger names the flow
   }
 
   std::vector<std::string> readFields(Direction d) const;
@@ -527,7 +527,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
         // A propagated delete, or a tagged record leaving the flow: the link goes.
         commit.deleteLinksBySource.push_back(forward ? item.id : item.link->sourceId);
         ++commit.countsDelta.deleted;
-        item.fate = Fate::kUnchanged;
+        item.fate = Fate::kSettled;
         continue;
       }
       const std::string otherId = !result.id.empty() ? result.id : item.otherId;
@@ -544,7 +544,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
       } else {
         ++commit.countsDelta.unchanged;
       }
-      item.fate = Fate::kUnchanged;  // settled
+      item.fate = Fate::kSettled;
     }
   }
 
@@ -618,7 +618,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
 
 void FlowRunner::Impl::handleSuccessor(Item& item, BatchCommit& commit) {
   const sdk::Successor& next = *item.successor;
-  item.fate = Fate::kUnchanged;
+  item.fate = Fate::kSettled;
   auto links = store_.linksBySource(flow_.name, {item.id});
   if (!links || links->empty()) return;  // never synced: the successor syncs on its own
   const Link old = links->front();
@@ -947,8 +947,17 @@ Status FlowRunner::Impl::lookupRound(Direction d, std::vector<Item*>& pending,
     auto& candidates = (*found)[i];
     if (item.needsFetch) {
       item.needsFetch = false;
+      if (candidates.empty() && flow_.deletes == DeletePolicy::kPropagate) {
+        // The counterpart is gone and deletes propagate: its delete reaches this side through
+        // the other side's changes; re-creating it here would undo that.
+        log(sdk::LogLevel::kWarn, "record " + item.otherId + " linked to " + item.id +
+                                      " no longer exists; waiting for its delete to propagate");
+        item.fate = Fate::kSettled;
+        ++commit.countsDelta.unchanged;
+        continue;
+      }
       if (candidates.empty()) {
-        // The linked counterpart is gone (deleted or merged away remotely): forget the link and
+        // The linked counterpart is gone and deletes are not propagated: forget the link and
         // treat the record as new; the next round matches or creates it.
         log(sdk::LogLevel::kInfo, "record " + item.otherId + " linked to " + item.id +
                                       " no longer exists; matching again");

@@ -172,6 +172,34 @@ TEST_P(FlowRunnerTest, DeletePolicies) {
   }
 }
 
+TEST_P(FlowRunnerTest, TwoWayDeleteRacingAnEditOnTheOtherSide) {
+  for (auto policy : {DeletePolicy::kPropagate, DeletePolicy::kIgnore}) {
+    const std::string name = policy == DeletePolicy::kPropagate ? "race-propagate" : "race-ignore";
+    SCOPED_TRACE(name);
+    FlowDef flow = makeFlow(name, SyncMode::kTwoWay);
+    flow.deletes = policy;
+    const auto c = crm_.create(contact("Race", name + "@x.test"));
+    auto runner = makeRunner(flow);
+    runUntilQuiet(*runner);
+    const std::string p = people_.findBy("email", name + "@x.test")->id;
+    people_.remove(p);
+    crm_.update(c, {{"LastName", "Edited"}});
+    runUntilQuiet(*runner);
+    if (policy == DeletePolicy::kPropagate) {
+      // The delete wins: the edit does not resurrect the person, the contact goes too.
+      EXPECT_EQ(people_.findBy("email", name + "@x.test"), nullptr);
+      EXPECT_TRUE(crm_.find(c)->deleted);
+    } else {
+      // Deletes are not propagated: the edited contact is synced to a new person.
+      const auto* again = people_.findBy("email", name + "@x.test");
+      ASSERT_NE(again, nullptr);
+      EXPECT_NE(again->id, p);
+      EXPECT_EQ(str(again, "lastName"), "Edited");
+      EXPECT_FALSE(crm_.find(c)->deleted);
+    }
+  }
+}
+
 TEST_P(FlowRunnerTest, MappingFailureIsDeadLetteredAndRetriedByTheOperator) {
   auto mapping = contactMapping();
   bool broken = true;

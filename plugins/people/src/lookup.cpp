@@ -2,6 +2,7 @@
 // fetched by id (a filtered list, or one GET each where the account refuses id filters).
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
 
 #include "ferry/plugins/people/connector.hpp"
@@ -14,6 +15,14 @@ using sdk::ErrorCode;
 
 constexpr std::size_t kMatchBatch = 1000;  // identities per /persons/match call
 constexpr std::size_t kFetchBatch = 100;   // ids per filtered list (keeps URLs short)
+
+// A positive int64 written in digits; ids that are not never reach a URL or a filter.
+std::optional<std::int64_t> numericId(const std::string& id) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (ec != std::errc() || end != id.data() + id.size() || v <= 0) return std::nullopt;
+  return v;
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -70,7 +79,7 @@ sdk::Result<std::map<std::string, sdk::Object>> PeopleConnector::fetchPersons(
     sdk::List alternatives;
     const std::size_t end = std::min(ids.size(), start + kFetchBatch);
     for (std::size_t i = start; i < end; ++i) {
-      alternatives.emplace_back(sdk::Object{{"id", static_cast<std::int64_t>(std::stoll(ids[i]))}});
+      alternatives.emplace_back(sdk::Object{{"id", *numericId(ids[i])}});
     }
     const std::string filter = sdk::Value(sdk::Object{{"#or", std::move(alternatives)}}).toJson();
     auto response = send(Call{"GET",
@@ -161,8 +170,13 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupP
         return sdk::Error::make(ErrorCode::kMalformedResponse,
                                 "match persons: a match lacks type, identifier or personId", true);
       }
-      matched[{type->asString(), normalised(type->asString(), identifier->asString())}] =
+      const std::string id =
           personId->isInteger() ? std::to_string(personId->asInteger()) : personId->asString();
+      if (!numericId(id)) {
+        return sdk::Error::make(ErrorCode::kMalformedResponse,
+                                "match persons: personId \"" + id + "\" is not a person id", true);
+      }
+      matched[{type->asString(), normalised(type->asString(), identifier->asString())}] = id;
     }
   }
   std::vector<std::string> wanted;
@@ -172,10 +186,7 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupP
     for (const auto& key : perQuery[q]) {
       std::string id;
       if (key.first == "ID") {
-        if (!key.second.empty() && std::all_of(key.second.begin(), key.second.end(),
-                                               [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
-          id = key.second;
-        }
+        if (numericId(key.second)) id = key.second;
       } else if (const auto it = matched.find(key); it != matched.end()) {
         id = it->second;
       }

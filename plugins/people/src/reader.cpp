@@ -201,7 +201,14 @@ sdk::Result<std::vector<sdk::Change>> PeopleConnector::reconcile(EntityKind kind
                               {}, company ? bucket::kCompaniesGet : bucket::kPersonsGet,
                               "get by id"});
       if (!answer) return answer.takeError();
-      if (answer->status == 404) {
+      bool gone = answer->status == 404;
+      if (company && answer->status < 300) {
+        // A company selector answers with the list envelope, empty when nothing matches.
+        const auto json = sdk::Value::fromJson(answer->body);
+        const sdk::Value* list = json && json->isObject() ? json->asObject().find("companies") : nullptr;
+        gone = list != nullptr && list->isList() && list->asList().empty();
+      }
+      if (gone) {
         sdk::Change change;
         change.id = id;
         change.op = sdk::Change::Op::kDelete;

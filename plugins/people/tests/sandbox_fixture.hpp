@@ -30,9 +30,15 @@ class HookReceiver final : public sandbox::Service {
   sandbox::Response handle(const sandbox::Request& request) override {
     std::lock_guard lock(mutex_);
     received_.push_back(request);
-    return sandbox::Response{200, {}, "{}"};
+    sandbox::Response response;
+    response.body = "{}";
+    return response;
   }
-  sandbox::Response admin(const sandbox::Request&, const std::string&) override { return {404}; }
+  sandbox::Response admin(const sandbox::Request&, const std::string&) override {
+    sandbox::Response response;
+    response.status = 404;
+    return response;
+  }
   void reset() override {}
   std::string snapshot() const override { return "{}"; }
   void restore(const std::string&) override {}
@@ -117,6 +123,12 @@ class PeopleSandboxTest : public ::testing::Test {
     op.kind = sdk::WriteOp::Kind::kCreate;
     op.fields = std::move(fields);
     op.idempotencyKey = std::move(key);
+    return op;
+  }
+  static sdk::WriteOp remove(std::string id) {
+    sdk::WriteOp op;
+    op.kind = sdk::WriteOp::Kind::kDelete;
+    op.id = std::move(id);
     return op;
   }
   static sdk::WriteOp update(std::string id, sdk::Object fields, std::optional<sdk::Object> previous = {}) {

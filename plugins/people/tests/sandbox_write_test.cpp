@@ -193,7 +193,7 @@ TEST_F(PeopleSandboxTest, CompaniesAreCreatedOnceAndPersonsLinked) {
   ASSERT_EQ((*companies)[0].size(), 1u);
   EXPECT_EQ(*(*companies)[0][0].fields.find("name"), sdk::Value("Northwind"));
 
-  auto removed = c.write("Company", {sdk::WriteOp{sdk::WriteOp::Kind::kDelete, (*first)[0].id}});
+  auto removed = c.write("Company", {remove((*first)[0].id)});
   ASSERT_TRUE(removed);
   EXPECT_EQ((*removed)[0].outcome, Outcome::kDeleted);
 }
@@ -229,7 +229,7 @@ TEST_F(PeopleSandboxTest, DeletesAreIdempotent) {
   auto& c = connect();
   auto made = c.write("Customer", {create({{"externalId", "d1"}})});
   ASSERT_TRUE(made);
-  const sdk::WriteOp del{sdk::WriteOp::Kind::kDelete, (*made)[0].id};
+  const sdk::WriteOp del = remove((*made)[0].id);
   for (int round = 0; round < 2; ++round) {
     auto gone = c.write("Customer", {del});
     ASSERT_TRUE(gone);

@@ -281,6 +281,44 @@ class KvState final : public sdk::KeyValueState {
   std::string scope_;
 };
 
+// Plugins that declare their entities in settings (jsonl) have an empty static catalogue: their
+// entities come from each connection's describe(), asked once per connection and settings (the
+// settings are part of the key, so a changed connection is described again and pointers handed
+// out earlier stay valid).
+class DescribingSchemaProvider final : public SchemaProvider {
+ public:
+  DescribingSchemaProvider(const StaticSchemaProvider& plugins, ConnectionFactory& factory)
+      : plugins_(plugins), factory_(factory) {}
+
+  const PluginSchema* plugin(std::string_view name) const override {
+    return plugins_.plugin(name);
+  }
+  std::vector<std::string> pluginNames() const override { return plugins_.pluginNames(); }
+
+  const std::vector<sdk::EntitySchema>* entities(const ConnectionDef& connection) const override {
+    const PluginSchema* schema = plugins_.plugin(connection.plugin);
+    if (schema == nullptr) return nullptr;
+    if (!schema->entities.empty()) return &schema->entities;
+    const std::string key = connection.name + "\n" + Value(connection.settings).toJson();
+    std::lock_guard lock(mutex_);
+    auto it = described_.find(key);
+    if (it == described_.end()) {
+      std::vector<sdk::EntitySchema> entities;
+      if (auto live = factory_.open(connection)) {
+        if (auto d = (*live)->connector().describe()) entities = std::move(*d);
+      }
+      it = described_.emplace(key, std::move(entities)).first;
+    }
+    return &it->second;
+  }
+
+ private:
+  const StaticSchemaProvider& plugins_;
+  ConnectionFactory& factory_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::vector<sdk::EntitySchema>> described_;
+};
+
 }  // namespace
 
 // ================================================================================================
@@ -306,6 +344,7 @@ class AdminService::Impl {
     services.clock = &clock_;
     services.metrics = &metrics_;
     factory_ = std::make_unique<ConnectionFactory>(services);
+    provider_ = std::make_unique<DescribingSchemaProvider>(schemas_, *factory_);
     engine::SchedulerOptions schedulerOptions;
     schedulerOptions.threads = options_.threads;
     schedulerOptions.node = options_.node;
@@ -402,7 +441,7 @@ class AdminService::Impl {
       if (!text) return text.takeError();
       if (!text->has_value()) continue;
       Diagnostics diags;
-      auto def = loadConnection(**text, "connection " + name, schemas_, processEnvironment(),
+      auto def = loadConnection(**text, "connection " + name, *provider_, processEnvironment(),
                                 diags);
       if (!def) {
         logWith(*log_, sdk::LogLevel::kError,
@@ -466,7 +505,7 @@ class AdminService::Impl {
   std::optional<ConnectionDef> putConnection(const std::string& text, const std::string& origin,
                                              const std::optional<std::string>& expectedName,
                                              Diagnostics& diags) {
-    auto def = loadConnection(text, origin, schemas_, processEnvironment(), diags);
+    auto def = loadConnection(text, origin, *provider_, processEnvironment(), diags);
     if (!def || diags.hasErrors()) return std::nullopt;
     if (expectedName && def->name != *expectedName) {
       diags.error(def->pos, "name-mismatch",
@@ -509,7 +548,7 @@ class AdminService::Impl {
     auto version = store_->flowVersion(name, 0);
     if (!version || !version->has_value()) return;
     Diagnostics diags;
-    auto flow = loadFlow((*version)->definition, (*version)->origin, connectionSet(), schemas_,
+    auto flow = loadFlow((*version)->definition, (*version)->origin, connectionSet(), *provider_,
                          diags);
     // The scheduler is called outside mutex_: its run threads take mutex_ to open flows.
     if (!flow || diags.hasErrors()) {
@@ -536,7 +575,7 @@ class AdminService::Impl {
   sdk::Result<std::pair<int, bool>> deployFlow(const std::string& text, const std::string& origin,
                                                Diagnostics& diags) {
     const ConnectionSet connections = connectionSet();
-    auto flow = loadFlow(text, origin, connections, schemas_, diags);
+    auto flow = loadFlow(text, origin, connections, *provider_, diags);
     if (!flow || diags.hasErrors()) {
       return sdk::Error::make(ErrorCode::kInvalidArgument, "the flow does not validate");
     }
@@ -1098,9 +1137,13 @@ class AdminService::Impl {
               c.candidates.end()) {
         return ApiResponse::error(400, "", "send {\"sinkId\": ...} naming one of the candidates");
       }
-      // An empty base makes the next run write every mapped value to the chosen record.
+      // The record was read already: its mapped values go to the chosen record now.
       link.sinkId = sinkId->asString();
       resolution = "sink:" + link.sinkId;
+      if (auto written = writeToSink(flow, link.sinkId, c.sourceValues); !written) {
+        return errorResponse(written.error());
+      }
+      link.base = c.sourceValues;
     } else {
       sdk::Object chosen;
       const Value* choose = o.find("choose");
@@ -1156,43 +1199,52 @@ class AdminService::Impl {
                                                                   : Value(sdk::Object{}));
   }
 
-  // Writes the chosen values to the sink record (and, in two-way flows, back to the source).
-  sdk::Status applyResolution(const FlowDef& flow, const Conflict& c, const sdk::Object& chosen) {
-    auto write = [&](const ConnectionDef& def, const std::string& entity, const std::string& id,
-                     const sdk::Object& fields) -> sdk::Status {
-      if (fields.empty() || id.empty()) return {};
-      auto live = factory_->open(def, flow.name);
-      if (!live) return live.takeError();
-      sdk::Sink* sink = (*live)->connector().sink();
-      if (sink == nullptr) {
-        return sdk::Error::make(ErrorCode::kUnsupported, "connection " + def.name + " cannot write");
-      }
-      sdk::WriteOp op;
-      op.kind = sdk::WriteOp::Kind::kUpdate;
-      op.id = id;
-      op.fields = fields;
-      for (const auto& [field, value] : fields) op.changed.push_back(field);
-      auto results = sink->write(entity, {op});
-      if (!results) return results.takeError();
-      if (results->empty() || results->front().outcome == sdk::WriteResult::Outcome::kRejected) {
-        const auto& error = results->empty() ? std::nullopt : results->front().error;
-        return error ? *error
-                     : sdk::Error::make(ErrorCode::kInternal, "the write was rejected");
-      }
-      return {};
-    };
-    auto sourceDef = connection(flow.source.connection);
-    auto sinkDef = connection(flow.sink.connection);
-    if (!sourceDef || !sinkDef) {
-      return sdk::Error::make(ErrorCode::kNotFound, "a connection of flow " + flow.name +
+  // Updates one record through a freshly opened connector of that side.
+  sdk::Status writeRecord(const FlowDef& flow, const std::string& connectionName,
+                          const std::string& entity, const std::string& id,
+                          const sdk::Object& fields) {
+    if (fields.empty() || id.empty()) return {};
+    auto def = connection(connectionName);
+    if (!def) {
+      return sdk::Error::make(ErrorCode::kNotFound, "connection " + connectionName +
+                                                        " of flow " + flow.name +
                                                         " is not deployed");
     }
+    auto live = factory_->open(*def, flow.name);
+    if (!live) return live.takeError();
+    sdk::Sink* sink = (*live)->connector().sink();
+    if (sink == nullptr) {
+      return sdk::Error::make(ErrorCode::kUnsupported, "connection " + def->name + " cannot write");
+    }
+    sdk::WriteOp op;
+    op.kind = sdk::WriteOp::Kind::kUpdate;
+    op.id = id;
+    op.fields = fields;
+    for (const auto& [field, value] : fields) op.changed.push_back(field);
+    auto results = sink->write(entity, {op});
+    if (!results) return results.takeError();
+    if (results->empty()) return sdk::Error::make(ErrorCode::kInternal, "the sink answered nothing");
+    const sdk::WriteResult& r = results->front();
+    if (r.outcome == sdk::WriteResult::Outcome::kRejected) {
+      return r.error ? *r.error : sdk::Error::make(ErrorCode::kConflict, "the write was rejected");
+    }
+    return {};
+  }
+
+  sdk::Status writeToSink(const FlowDef& flow, const std::string& sinkId,
+                          const sdk::Object& fields) {
+    return writeRecord(flow, flow.sink.connection, flow.sink.entity, sinkId, fields);
+  }
+
+  // Writes the chosen values where they differ: to the sink record, and in two-way flows
+  // (reverse-mapped) to the source record.
+  sdk::Status applyResolution(const FlowDef& flow, const Conflict& c, const sdk::Object& chosen) {
     sdk::Object toSink;
     for (const auto& [field, value] : chosen) {
       const Value* current = c.sinkValues.find(field);
       if (current == nullptr || !(*current == value)) toSink.set(field, value);
     }
-    if (auto done = write(*sinkDef, flow.sink.entity, c.sinkId, toSink); !done) return done;
+    if (auto done = writeToSink(flow, c.sinkId, toSink); !done) return done;
     if (flow.mode == SyncMode::kTwoWay && flow.mapping) {
       sdk::Object differs;
       for (const auto& [field, value] : chosen) {
@@ -1202,7 +1254,8 @@ class AdminService::Impl {
       if (!differs.empty()) {
         auto reversed = flow.mapping->reverse(differs);
         if (!reversed) return reversed.takeError();
-        return write(*sourceDef, flow.source.entity, c.sourceId, *reversed);
+        return writeRecord(flow, flow.source.connection, flow.source.entity, c.sourceId,
+                           *reversed);
       }
     }
     return {};
@@ -1726,6 +1779,7 @@ class AdminService::Impl {
   MetricsRegistry metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<ConnectionFactory> factory_;
+  std::unique_ptr<DescribingSchemaProvider> provider_;  // what flows are validated against
   std::unique_ptr<Scheduler> scheduler_;
   Router router_;
 

@@ -109,12 +109,12 @@ class HttpServer::Impl {
       const auto declared = in.getContentLength64();
       if (declared > 0 && static_cast<std::uint64_t>(declared) > impl_.options_.maxBodyBytes) {
         response = impl_.tooLarge();
-        out.setKeepAlive(false);  // the unread body would be taken for the next request
+        discardBody(in, out);
       } else {
         request.body = readBody(in.stream(), impl_.options_.maxBodyBytes);
         if (request.body.size() > impl_.options_.maxBodyBytes) {
           response = impl_.tooLarge();
-          out.setKeepAlive(false);
+          discardBody(in, out);
         } else {
           response = impl_.handle(request);
         }
@@ -138,6 +138,14 @@ class HttpServer::Impl {
     }
 
    private:
+    // Reads and drops the rest of an oversize body (up to kDrainLimit) so the client, still
+    // sending, gets the 413 instead of a reset connection; the connection is closed afterwards.
+    static void discardBody(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) {
+      constexpr std::streamsize kDrainLimit = 16 << 20;
+      in.stream().ignore(kDrainLimit);
+      out.setKeepAlive(false);
+    }
+
     const Impl& impl_;
   };
 

@@ -110,7 +110,9 @@ class HttpServer::Impl {
       if (declared > 0 && static_cast<std::uint64_t>(declared) > impl_.options_.maxBodyBytes) {
         response = impl_.tooLarge();
         discardBody(in, out);
-      } else {
+      } else if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
+        // Without either a request has no body (RFC 9112 6.3); reading would wait for the
+        // client to close the connection.
         request.body = readBody(in.stream(), impl_.options_.maxBodyBytes);
         if (request.body.size() > impl_.options_.maxBodyBytes) {
           response = impl_.tooLarge();
@@ -118,6 +120,8 @@ class HttpServer::Impl {
         } else {
           response = impl_.handle(request);
         }
+      } else {
+        response = impl_.handle(request);
       }
       out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
       out.setContentType(response.contentType);

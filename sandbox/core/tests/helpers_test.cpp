@@ -108,6 +108,14 @@ TEST(JsonWriter, ProducesParseableEscapedJson) {
   EXPECT_EQ(parsed->getArray("arr")->size(), 3u);
 }
 
+TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(jsonQuote("M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80"), "\"M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  EXPECT_EQ(jsonQuote("a\xFF" "b"), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_EQ(jsonQuote("\xC3"), "\"\xEF\xBF\xBD\"");            // truncated sequence
+  EXPECT_EQ(jsonQuote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
+  EXPECT_EQ(jsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+}
+
 TEST(HttpUtil, FormDecoding) {
   auto form = parseForm("grant_type=refresh_token&refresh_token=a%2Bb+c&empty=&flag&bad=%zz");
   ASSERT_EQ(form.size(), 5u);

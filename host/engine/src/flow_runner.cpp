@@ -107,6 +107,7 @@ class FlowRunner::Impl {
                                                              " has no dead letter " +
                                                              std::to_string(id));
     }
+    if (auto s = loadPendingLetters(); !s) return s.takeError();
     std::vector<DeadLetter> one{std::move(**letter)};
     return retry(std::move(one), std::nullopt);
   }
@@ -181,7 +182,13 @@ class FlowRunner::Impl {
   struct PendingLetter {
     std::int64_t id = 0;
     int attempts = 0;
+    std::int64_t nextRetryAtMs = 0;  // 0 = waits for an operator
   };
+  bool anyLetterDue(std::int64_t now) const {
+    return std::any_of(pendingLetters_.begin(), pendingLetters_.end(), [&](const auto& entry) {
+      return entry.second.nextRetryAtMs > 0 && entry.second.nextRetryAtMs <= now;
+    });
+  }
   std::unordered_map<std::string, PendingLetter> pendingLetters_;
   // Write notes (two-way flows): before a batch is written, the values each written record will
   // hold are noted in the store's key-value state. A crash before the commit leaves records that
@@ -216,7 +223,8 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
   if (status && twoWay() && summary.status == RunStatus::kSucceeded) {
     status = runPass(Direction::kReverse, options, summary, started, done);
   }
-  if (status && options.retryDueDeadLetters && summary.status == RunStatus::kSucceeded) {
+  if (status && options.retryDueDeadLetters && summary.status == RunStatus::kSucceeded &&
+      anyLetterDue(clock_.nowMs())) {
     DeadLetterFilter due;
     due.flow = flow_.name;
     due.status = DeadLetterStatus::kPending;
@@ -351,7 +359,7 @@ Status FlowRunner::Impl::loadPendingLetters() {
     if (!page) return page.takeError();
     for (const auto& l : *page) {
       PendingLetter& p = pendingLetters_[recordKey(l.direction, l.recordId)];
-      if (l.id > p.id) p = {l.id, l.attempts};
+      if (l.id > p.id) p = {l.id, l.attempts, l.retriable ? l.nextRetryAtMs : 0};
     }
     if (page->size() < filter.limit) break;
     filter.afterId = page->back().id;
@@ -1073,6 +1081,10 @@ Link FlowRunner::Impl::makeLink(Direction d, const Item& item, const std::string
 Result<RetrySummary> FlowRunner::Impl::retryMatching(const DeadLetterFilter& filter, bool dueOnly,
                                                      std::optional<std::int64_t> runId) {
   RetrySummary total;
+  // Within a run the index is current (loaded at its start, kept up to date since).
+  if (!runId) {
+    if (auto s = loadPendingLetters(); !s) return s.takeError();
+  }
   DeadLetterFilter page = filter;
   page.flow = flow_.name;
   page.limit = kDeadLetterPage;
@@ -1109,7 +1121,6 @@ Result<RetrySummary> FlowRunner::Impl::retryMatching(const DeadLetterFilter& fil
 Result<RetrySummary> FlowRunner::Impl::retry(std::vector<DeadLetter> letters,
                                              std::optional<std::int64_t> runId) {
   RetrySummary summary;
-  if (auto s = loadPendingLetters(); !s) return s.takeError();
   for (Direction d : {Direction::kForward, Direction::kReverse}) {
     std::vector<const DeadLetter*> mine;
     for (const auto& l : letters) {

@@ -191,7 +191,10 @@ class ModelTest : public EngineTest {
 FERRY_ENGINE_BACKENDS(ModelTest);
 
 TEST_P(ModelTest, RandomEditsFailuresAndCrashesConvergeToTheModel) {
-  const int seeds = GetParam() == "sqlite" ? kSeeds : kSeeds / 3;
+  // MODEL_SEEDS=N runs more seeds (a soak run); MODEL_SEED=N replays one.
+  const char* many = std::getenv("MODEL_SEEDS");
+  const int seeds = many != nullptr ? std::atoi(many)
+                                    : (GetParam() == "sqlite" ? kSeeds : kSeeds / 3);
   const char* only = std::getenv("MODEL_SEED");  // replays one seed when debugging
   for (int seed = only ? std::atoi(only) : 1; seed <= (only ? std::atoi(only) : seeds); ++seed) {
     // Fresh world per seed (same store: flows are named per seed).

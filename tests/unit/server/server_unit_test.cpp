@@ -8,6 +8,11 @@
 #include <fstream>
 #include <set>
 
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/StreamCopier.h>
 #include <yaml-cpp/yaml.h>
 
 #include "ferry/host/common/clock.hpp"
@@ -21,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(RouterTest, MatchesPatternsAndDecodesParameters) {
+TEST(ServerRouterTest, MatchesPatternsAndDecodesParameters) {
   Router router;
   router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin,
              [](const ApiRequest& r) { return ApiResponse::text(200, r.param("flow"), "text/plain"); });
@@ -41,7 +46,7 @@ TEST(RouterTest, MatchesPatternsAndDecodesParameters) {
   EXPECT_THROW(router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin, nullptr), std::logic_error);
 }
 
-TEST(RouterTest, QueryParsingAndEncoding) {
+TEST(ServerRouterTest, QueryParsingAndEncoding) {
   auto q = parseQuery("a=1&b=x+y&c=%2Fz&empty=&flag");
   ASSERT_EQ(q.size(), 5U);
   EXPECT_EQ(q[1].second, "x y");
@@ -55,7 +60,7 @@ TEST(RouterTest, QueryParsingAndEncoding) {
   EXPECT_FALSE(constantTimeEquals("", "x"));
 }
 
-TEST(ConfigTest, ParsesEveryKey) {
+TEST(ServeConfigTest, ParsesEveryKey) {
   auto c = parseServeConfig(R"(listen: { address: 0.0.0.0, port: 9443 }
 tls: { certificate: /c.pem, key: /k.pem }
 public_url: https://ferry.example.com/
@@ -81,7 +86,7 @@ scheduler: { threads: 3, node: n1 }
   EXPECT_EQ(c->node, "n1");
 }
 
-TEST(ConfigTest, ShippedExampleParses) {
+TEST(ServeConfigTest, ShippedExampleParses) {
   auto c = loadServeConfig(FERRY_EXAMPLE_CONFIG);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->address, "127.0.0.1");
@@ -89,7 +94,7 @@ TEST(ConfigTest, ShippedExampleParses) {
   EXPECT_EQ(c->masterKey.file, "/etc/ferry/master.key");
 }
 
-TEST(ConfigTest, ReportsEveryProblemWithItsPosition) {
+TEST(ServeConfigTest, ReportsEveryProblemWithItsPosition) {
   auto c = parseServeConfig("listen: { adress: x, port: 70000 }\nstat: sqlite://x\n"
                             "tls: { certificate: /c.pem }\nlog: { level: loud }\n",
                             "ferry.yaml");
@@ -105,7 +110,7 @@ TEST(ConfigTest, ReportsEveryProblemWithItsPosition) {
   EXPECT_TRUE(parseServeConfig("", "empty.yaml"));
 }
 
-TEST(ConfigTest, AdminTokensComeFromAPrivateFile) {
+TEST(ServeConfigTest, AdminTokensComeFromAPrivateFile) {
   const fs::path dir = fs::temp_directory_path() / ("ferry-tokens-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string file = (dir / "tokens").string();
@@ -125,9 +130,9 @@ TEST(ConfigTest, AdminTokensComeFromAPrivateFile) {
   fs::remove_all(dir);
 }
 
-class ListenerChecksTest : public ::testing::Test {
+class ServerListenerTest : public ::testing::Test {
  protected:
-  ListenerChecksTest() {
+  ServerListenerTest() {
     router_.add("GET", "/healthz", Access::kPublic,
                 [](const ApiRequest&) { return ApiResponse::text(200, "ok", "text/plain"); });
     router_.add("POST", "/api/v1/echo", Access::kAdmin,
@@ -152,7 +157,7 @@ class ListenerChecksTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
 };
 
-TEST_F(ListenerChecksTest, TokensBodyLimitAndErrors) {
+TEST_F(ServerListenerTest, TokensBodyLimitAndErrors) {
   EXPECT_EQ(send("GET", "/healthz", "").status, 200);
   EXPECT_EQ(send("POST", "/api/v1/echo", "").status, 401);
   EXPECT_EQ(send("POST", "/api/v1/echo", "first-token-012345678").status, 401);
@@ -166,9 +171,54 @@ TEST_F(ListenerChecksTest, TokensBodyLimitAndErrors) {
   EXPECT_EQ(boom.body.find("stack detail"), std::string::npos);
 }
 
+// HTTPS with the configured certificate (made by the openssl tool; skipped without it).
+TEST(ServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
+  const fs::path dir = fs::temp_directory_path() / ("ferry-tls-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string cert = (dir / "cert.pem").string();
+  const std::string key = (dir / "key.pem").string();
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                           "-keyout " + key + " -out " + cert + " > /dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) {
+    fs::remove_all(dir);
+    GTEST_SKIP() << "no openssl tool to make a test certificate";
+  }
+  Router router;
+  router.add("GET", "/healthz", Access::kPublic,
+             [](const ApiRequest&) { return ApiResponse::text(200, "ok", "text/plain"); });
+  HttpServerOptions options;
+  options.tlsCertificate = cert;
+  options.tlsKey = key;
+  options.adminTokens = {"first-token-0123456789"};
+  HttpServer server(router, options);
+  ASSERT_TRUE(server.start());
+  EXPECT_TRUE(server.tls());
+
+  Poco::Net::Context::Ptr client = new Poco::Net::Context(
+      Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_NONE);
+  Poco::Net::HTTPSClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()),
+                                        client);
+  Poco::Net::HTTPRequest request("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  EXPECT_EQ(response.getStatus(), 200);
+  EXPECT_EQ(body, "ok");
+  server.stop();
+
+  HttpServerOptions broken = options;
+  broken.tlsKey = (dir / "missing.pem").string();
+  HttpServer refused(router, broken);
+  auto started = refused.start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().message.find("cannot listen"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // Every route the service registers is in docs/openapi.yaml and every documented operation is
 // a route.
-TEST(OpenApiTest, DocumentMatchesTheRoutes) {
+TEST(ServerOpenApiTest, DocumentMatchesTheRoutes) {
   const fs::path dir = fs::temp_directory_path() / ("ferry-openapi-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   auto store = openStateStore("sqlite://" + (dir / "state.db").string());

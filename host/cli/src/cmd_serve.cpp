@@ -42,7 +42,11 @@ int runServe(const Args& args, Context& ctx) {
   if (!config) return fail(config.error().message);
   if (auto logging = configureLogging(config->log); !logging) return fail(logging.error().message);
   auto key = loadMasterKey(config->masterKey);
-  if (!key) return fail("no master key, so secrets could not be encrypted: " + key.error().message);
+  if (!key) {
+    return fail("refusing to start without a master key (secrets are never stored in "
+                "plaintext): " + key.error().message + "; or run `" + ctx.program +
+                " keygen --out FILE` and set master_key: { file: FILE } in " + config->file);
+  }
   auto tokens = server::loadAdminTokens(*config);
   if (!tokens) return fail(tokens.error().message);
 

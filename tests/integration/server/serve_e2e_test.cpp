@@ -99,6 +99,8 @@ settings:
   client_id: { secret: client_id }
   client_secret: { secret: client_secret }
 )");
+    // A flow file in the flow directory is deployed at start-up (inactive until activated).
+    dir_.write("flows/dir-flow.yaml", std::string(kFlow).replace(6, 18, "dir-flow"));
     dir_.write("ferry.yaml", "listen: { address: 127.0.0.1, port: 0 }\n"
                              "state: sqlite://" + dir_.file("state.db") + "\n"
                              "plugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\n"
@@ -195,6 +197,30 @@ settings:
   std::vector<HttpAnswer> answers_;
   std::string clientId_;
 };
+
+TEST_F(ServeE2eTest, RefusesToStartWithoutAMasterKeyAndSaysHow) {
+  const std::string command = "env -u FERRY_MASTER_KEY " + std::string(FERRY_TEST_BINARY) +
+                              " serve --config " + dir_.file("ferry.yaml") + " > " +
+                              dir_.file("out.txt") + " 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string output = readFile(dir_.file("out.txt"));
+  EXPECT_NE(output.find("refusing to start without a master key"), std::string::npos) << output;
+  EXPECT_NE(output.find("keygen --out"), std::string::npos) << output;
+
+  // With a key file made by `ferry keygen` it starts.
+  const std::string keygen = std::string(FERRY_TEST_BINARY) + " keygen --out " +
+                             dir_.file("master.key") + " > /dev/null";
+  ASSERT_EQ(std::system(keygen.c_str()), 0);
+  dir_.write("ferry.yaml", "master_key: { env: \"\", file: " + dir_.file("master.key") + " }\n",
+             true);
+  startServer();
+  const HttpAnswer deployed = call("GET", "/api/v1/flows/dir-flow");
+  EXPECT_EQ(deployed.status, 200) << deployed.body;
+  EXPECT_NE(deployed.body.find("dir-flow.yaml"), std::string::npos) << deployed.body;  // origin
+  EXPECT_EQ(server_->terminate(), 0);
+}
 
 TEST_F(ServeE2eTest, AuthenticationBodyLimitsAndMalformedInput) {
   startServer();
@@ -331,6 +357,7 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   const Value status = json(call("GET", "/api/v1/flows/people-to-contacts/status"));
   EXPECT_EQ(at(status, {"state"})->asString(), "paused");
   EXPECT_GE(at(status, {"links"})->asInteger(), 2);
+  EXPECT_NE(at(status, {"apiUsage", "salesforce"}), nullptr) << Value(status).toJson();
   const Value runs = json(call("GET", "/api/v1/flows/people-to-contacts/runs?limit=5"));
   ASSERT_FALSE(at(runs, {"runs"})->asList().empty());
   const HttpAnswer metrics = call("GET", "/metrics");

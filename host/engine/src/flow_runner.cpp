@@ -21,6 +21,9 @@ constexpr const char* kMappingFailed = "MAPPING_FAILED";
 constexpr const char* kNoSinkId = "NO_ID_RETURNED";
 // Payload marker of a dead-lettered delete (a delete has no record to keep).
 constexpr const char* kDeletedMarker = "$deleted";
+// The sink field that carries tags (People persons' `tags`): deletes with the tag policy add the
+// flow's tag there.
+constexpr std::string_view kTagsField = "tags";
 // Payload entry keeping the record's remote modification time (newest-wins on retry).
 constexpr const char* kModifiedMarker = "$modifiedAt";
 
@@ -729,13 +732,20 @@ void FlowRunner::Impl::planDelete(Direction d, Item& item) {
       return;
     case DeletePolicy::kTag: {
       if (!forward || flow_.deleteTag.empty()) return;  // the tag lives on the sink side only
+      // The sink record keeps its values and gains the tag in its `tags` list; `previous`
+      // holds the tags before, so a connector can add the one tag instead of replacing them.
       sdk::Object fields = unproject(item.link->base);
-      putField(fields, flow_.deleteTag, true);
+      const sdk::Value* current = fieldAt(item.link->base, kTagsField);
+      sdk::List tags = current != nullptr && current->isList() ? current->asList() : sdk::List{};
+      if (std::find(tags.begin(), tags.end(), sdk::Value(flow_.deleteTag)) == tags.end()) {
+        tags.emplace_back(flow_.deleteTag);
+      }
+      putField(fields, std::string(kTagsField), std::move(tags));
       item.op = sdk::WriteOp{};
       item.op.kind = sdk::WriteOp::Kind::kUpdate;
       item.op.id = item.otherId;
       item.op.fields = std::move(fields);
-      item.op.changed = {flow_.deleteTag};
+      item.op.changed = {std::string(kTagsField)};
       item.op.previous = unproject(item.link->base);
       item.op.idempotencyKey = item.id;
       item.newBase = item.link->base;

@@ -164,7 +164,7 @@ TEST_P(FlowRunnerTest, DeletePolicies) {
         break;
       case DeletePolicy::kTag:
         EXPECT_FALSE(after->deleted);
-        EXPECT_EQ(*after->fields.find("deletedInCrm"), sdk::Value(true));
+        EXPECT_EQ(*after->fields.find("tags"), sdk::Value(sdk::List{"deletedInCrm"}));
         EXPECT_EQ(*after->fields.find("firstName"), sdk::Value("Del"));
         EXPECT_TRUE(store_->linksBySource(name, {id})->empty());
         break;

@@ -32,13 +32,13 @@ std::vector<sdk::WriteOp> batchOf(int start, int count) {
   for (int i = start; i < start + count; ++i) {
     sdk::WriteOp op;
     op.idempotencyKey = "bench-" + std::to_string(i);
-    op.fields = sdk::Object{
-        {"firstName", "First" + std::to_string(i)},
-        {"lastName", "Last" + std::to_string(i)},
-        {"city", "Zagreb"},
-        {"contactInformation",
-         sdk::Object{{"email", sdk::List{"bench" + std::to_string(i) + "@example.com"}},
-                     {"phone", sdk::List{"+3859" + std::to_string(10'000'000 + i)}}}}};
+    op.fields =
+        sdk::Object{{"firstName", "First" + std::to_string(i)},
+                    {"lastName", "Last" + std::to_string(i)},
+                    {"city", "Zagreb"},
+                    {"contactInformation",
+                     sdk::Object{{"email", sdk::List{"bench" + std::to_string(i) + "@example.com"}},
+                                 {"phone", sdk::List{"+3859" + std::to_string(10'000'000 + i)}}}}};
     ops.push_back(std::move(op));
   }
   return ops;
@@ -133,14 +133,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   constexpr double kCeiling = 5000.0;  // 5 upserts/s x 1000 persons
-  std::printf("People v3 upsert through the connector, sandbox limits on (ceiling %.0f persons/s)\n", kCeiling);
+  std::printf(
+      "People v3 upsert through the connector, sandbox limits on (ceiling %.0f persons/s)\n",
+      kCeiling);
   std::printf("%-8s %10s %9s %12s %14s %8s %6s\n", "writers", "persons", "seconds", "persons/s",
               "sustained/s", "ceiling", "429s");
   for (const int writers : {1, 2}) {
     const Figures f = run(writers, persons);
     const double rate = f.written / f.seconds;
-    std::printf("%-8d %10ld %9.2f %12.0f %14.0f %7.1f%% %6llu\n", writers, f.written, f.seconds, rate,
-                f.steadyRate, 100.0 * f.steadyRate / kCeiling, static_cast<unsigned long long>(f.throttled));
+    std::printf("%-8d %10ld %9.2f %12.0f %14.0f %7.1f%% %6llu\n", writers, f.written, f.seconds,
+                rate, f.steadyRate, 100.0 * f.steadyRate / kCeiling,
+                static_cast<unsigned long long>(f.throttled));
     if (f.rejected != 0) std::printf("  (%ld rejected)\n", f.rejected);
   }
   return 0;

@@ -40,13 +40,22 @@ std::string scalarText(const Value* v) {
 
 ErrorCode codeForStatus(int status) {
   switch (status) {
-    case 400: case 413: case 422: return ErrorCode::kInvalidArgument;
-    case 401: return ErrorCode::kUnauthenticated;
-    case 403: return ErrorCode::kPermissionDenied;
-    case 404: return ErrorCode::kNotFound;
-    case 409: return ErrorCode::kConflict;
-    case 429: return ErrorCode::kRateLimited;
-    default: return ErrorCode::kUnavailable;
+    case 400:
+    case 413:
+    case 422:
+      return ErrorCode::kInvalidArgument;
+    case 401:
+      return ErrorCode::kUnauthenticated;
+    case 403:
+      return ErrorCode::kPermissionDenied;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 409:
+      return ErrorCode::kConflict;
+    case 429:
+      return ErrorCode::kRateLimited;
+    default:
+      return ErrorCode::kUnavailable;
   }
 }
 
@@ -62,13 +71,13 @@ std::string excerpt(std::string_view body) {
 
 // Standard person attributes that travel as text in both directions.
 constexpr std::array<const char*, 10> kPersonText = {
-    "externalId", "firstName", "lastName", "middleName", "gender", "address", "city",
-    "country", "preferredLanguage", "profilePicture"};
+    "externalId", "firstName", "lastName", "middleName",        "gender",
+    "address",    "city",      "country",  "preferredLanguage", "profilePicture"};
 constexpr std::array<const char*, 3> kPersonReadOnlyText = {"type", "origin", "modifiedFrom"};
 
 constexpr std::array<const char*, 11> kCompanyText = {
-    "name", "externalId", "country", "region", "industry", "segment", "customerStage",
-    "accountManager", "vatNumber", "notes", "origin"};
+    "name",          "externalId",     "country",   "region", "industry", "segment",
+    "customerStage", "accountManager", "vatNumber", "notes",  "origin"};
 
 Value typedAttribute(const Value& raw, const std::string* dataType) {
   if (dataType == nullptr || !raw.isString()) return raw;
@@ -127,7 +136,8 @@ sdk::Error errorFromResponse(std::string_view what, int status, std::string_view
   const Object* root = json && json->isObject() ? &json->asObject() : nullptr;
   const Object* legacy = nullptr;
   if (root != nullptr) {
-    if (const Object* re = objectAt(*root, "requestError")) legacy = objectAt(*re, "serviceException");
+    if (const Object* re = objectAt(*root, "requestError"))
+      legacy = objectAt(*re, "serviceException");
   }
   if (legacy != nullptr) {
     remote = scalarText(legacy->find("messageId"));
@@ -285,7 +295,8 @@ sdk::Object personToRecord(const Object& person, const AttributeTypes& attribute
   if (const Object* ci = objectAt(person, "contactInformation")) {
     if (const auto* list = listAt(*ci, "email")) {
       for (const auto& e : *list) {
-        if (const auto* a = e.isObject() ? textAt(e.asObject(), "address") : nullptr) emails.emplace_back(*a);
+        if (const auto* a = e.isObject() ? textAt(e.asObject(), "address") : nullptr)
+          emails.emplace_back(*a);
       }
     }
     if (const auto* list = listAt(*ci, "phone")) {
@@ -346,7 +357,8 @@ sdk::Result<UpsertEntry> buildUpsertPerson(const Object& fields, const char* typ
     if (isReadOnlyField(key) || key == "company") continue;
     if (std::find_if(kPersonText.begin(), kPersonText.end(),
                      [&](const char* k) { return key == k; }) != kPersonText.end()) {
-      if (!value.isNull() && !value.isString()) return bad(key + " must be text, not " + value.preview());
+      if (!value.isNull() && !value.isString())
+        return bad(key + " must be text, not " + value.preview());
       person.set(key, value);
     } else if (key == "birthDate") {
       if (value.isDate()) {
@@ -363,13 +375,15 @@ sdk::Result<UpsertEntry> buildUpsertPerson(const Object& fields, const char* typ
       person.set("tags", std::move(list));
     } else if (key == "customAttributes") {
       if (value.isNull()) continue;
-      if (!value.isObject()) return bad("customAttributes must be an object, not " + value.preview());
+      if (!value.isObject())
+        return bad("customAttributes must be an object, not " + value.preview());
       Object custom;
       for (const auto& [name, v] : value.asObject()) custom.set(name, wireValue(v));
       person.set("customAttributes", std::move(custom));
     } else if (key == "contactInformation") {
       if (value.isNull()) continue;
-      if (!value.isObject()) return bad("contactInformation must be an object, not " + value.preview());
+      if (!value.isObject())
+        return bad("contactInformation must be an object, not " + value.preview());
       sdk::List contacts;
       for (const auto& [kind, items] : value.asObject()) {
         const std::string field = "contactInformation." + kind;
@@ -427,7 +441,8 @@ sdk::Result<sdk::Object> buildCompany(const Object& fields) {
   return company;
 }
 
-sdk::Result<std::vector<UpsertOutcome>> parseUpsertAnswer(std::string_view body, std::size_t count) {
+sdk::Result<std::vector<UpsertOutcome>> parseUpsertAnswer(std::string_view body,
+                                                          std::size_t count) {
   const auto malformed = [&](const std::string& why) {
     return sdk::Error::make(ErrorCode::kMalformedResponse,
                             "upsert persons: unexpected answer (" + why + "): " + excerpt(body),
@@ -474,7 +489,8 @@ sdk::Result<std::vector<UpsertOutcome>> parseUpsertAnswer(std::string_view body,
           if (property.starts_with('.')) property.erase(0, 1);
           if (o.property.empty()) o.property = property;
           o.message += "; " + (property.empty() ? std::string() : property + ": ") + text;
-          if (auto holder = conflictingIdIn(text); !holder.empty()) o.holders.push_back(std::move(holder));
+          if (auto holder = conflictingIdIn(text); !holder.empty())
+            o.holders.push_back(std::move(holder));
         }
       }
       o.conflictingId = o.holders.empty() ? conflictingIdIn(o.message) : o.holders.front();
@@ -510,7 +526,8 @@ std::string conflictingIdIn(std::string_view text) {
   const auto at = text.find("person ");
   if (at == std::string_view::npos) return {};
   std::string id;
-  for (std::size_t i = at + 7; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+  for (std::size_t i = at + 7; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+       ++i) {
     id.push_back(text[i]);
   }
   return id;
@@ -573,7 +590,8 @@ sdk::Result<std::vector<PeopleEvent>> parseWebhook(std::string_view body) {
     PeopleEvent event;
     event.type = *type;
     if (const Object* payload = objectAt(o, "payload")) {
-      if (const Object* person = objectAt(*payload, "person")) event.personId = idOf(*person).value_or("");
+      if (const Object* person = objectAt(*payload, "person"))
+        event.personId = idOf(*person).value_or("");
       if (const auto* pt = textAt(*payload, "personType")) event.personType = *pt;
     }
     if (event.type.starts_with("PERSON_") && event.personId.empty()) {

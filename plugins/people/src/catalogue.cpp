@@ -18,7 +18,8 @@ sdk::FieldType typeNamed(const std::string& name) {
 std::vector<sdk::EntitySchema> loadEntities() {
   std::string error;
   const auto json = sdk::Value::fromJson(entitiesJson(), &error);
-  if (!json || !json->isList()) throw std::logic_error("schema/entities.json is not an array: " + error);
+  if (!json || !json->isList())
+    throw std::logic_error("schema/entities.json is not an array: " + error);
   std::vector<sdk::EntitySchema> out;
   for (const auto& item : json->asList()) {
     const auto& e = item.asObject();
@@ -48,11 +49,13 @@ std::vector<sdk::EntitySchema> loadEntities() {
       field.requiredOnCreate = flag(f, "requiredOnCreate", false);
       field.identity = flag(f, "identity", false);
       field.externalId = flag(f, "externalId", false);
-      if (const auto* m = f.find("maxLength"); m != nullptr && m->isInteger()) field.maxLength = m->asInteger();
+      if (const auto* m = f.find("maxLength"); m != nullptr && m->isInteger())
+        field.maxLength = m->asInteger();
       if (const auto* p = f.find("picklist"); p != nullptr && p->isList()) {
         for (const auto& v : p->asList()) field.picklistValues.push_back(v.asString());
       }
-      if (const auto* i = f.find("itemType"); i != nullptr && i->isString()) field.itemType = typeNamed(i->asString());
+      if (const auto* i = f.find("itemType"); i != nullptr && i->isString())
+        field.itemType = typeNamed(i->asString());
       field.description = text(f, "description");
       entity.fields.push_back(std::move(field));
     }
@@ -80,13 +83,20 @@ sdk::FieldType fieldTypeOfAttribute(const std::string& dataType) {
 
 std::optional<std::string> attributeTypeOfValue(const sdk::Value& value) {
   switch (value.kind()) {
-    case sdk::ValueKind::kBool: return "BOOLEAN";
-    case sdk::ValueKind::kInteger: return "INTEGER";
-    case sdk::ValueKind::kDecimal: return "DECIMAL";
-    case sdk::ValueKind::kDate: return "DATE";
-    case sdk::ValueKind::kDateTime: return "DATE_TIME";
-    case sdk::ValueKind::kString: return "STRING";
-    default: return std::nullopt;  // lists of objects need an objectSchema: define them by hand
+    case sdk::ValueKind::kBool:
+      return "BOOLEAN";
+    case sdk::ValueKind::kInteger:
+      return "INTEGER";
+    case sdk::ValueKind::kDecimal:
+      return "DECIMAL";
+    case sdk::ValueKind::kDate:
+      return "DATE";
+    case sdk::ValueKind::kDateTime:
+      return "DATE_TIME";
+    case sdk::ValueKind::kString:
+      return "STRING";
+    default:
+      return std::nullopt;  // lists of objects need an objectSchema: define them by hand
   }
 }
 

@@ -31,7 +31,8 @@ std::string queryParam(std::string_view path, std::string_view name) {
     const auto amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name && eq != std::string_view::npos) return std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name && eq != std::string_view::npos)
+      return std::string(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
@@ -43,7 +44,8 @@ std::string queryParam(std::string_view path, std::string_view name) {
 PeopleConnector::PeopleConnector(const sdk::HostContext& context, Settings settings)
     : context_(context), settings_(std::move(settings)) {}
 
-sdk::Result<std::unique_ptr<PeopleConnector>> PeopleConnector::create(const sdk::HostContext& context) {
+sdk::Result<std::unique_ptr<PeopleConnector>> PeopleConnector::create(
+    const sdk::HostContext& context) {
   if (context.http == nullptr || context.secrets == nullptr || context.clock == nullptr) {
     return sdk::Error::make(ErrorCode::kInvalidArgument,
                             "people connector needs the host's HTTP client, secrets and clock");
@@ -51,7 +53,8 @@ sdk::Result<std::unique_ptr<PeopleConnector>> PeopleConnector::create(const sdk:
   auto settings = parseSettings(context.settings);
   if (!settings) return settings.takeError();
   for (const auto& b : settings->buckets) context.http->defineBucket(b);
-  return std::unique_ptr<PeopleConnector>(new PeopleConnector(context, std::move(settings).value()));
+  return std::unique_ptr<PeopleConnector>(
+      new PeopleConnector(context, std::move(settings).value()));
 }
 
 sdk::Status PeopleConnector::start() {
@@ -59,8 +62,9 @@ sdk::Status PeopleConnector::start() {
   if (settings_.auth == AuthMethod::kApiKey) {
     auto key = context_.secrets->get(settings_.apiKeySecret);
     if (!key) {
-      return sdk::Error::make(ErrorCode::kUnauthenticated,
-                              "people: the API key secret \"" + settings_.apiKeySecret + "\" is not set");
+      return sdk::Error::make(
+          ErrorCode::kUnauthenticated,
+          "people: the API key secret \"" + settings_.apiKeySecret + "\" is not set");
     }
     return {};
   }
@@ -82,8 +86,9 @@ sdk::Result<std::string> PeopleConnector::authorization(bool renew) {
   if (settings_.auth == AuthMethod::kApiKey) {
     auto key = context_.secrets->get(settings_.apiKeySecret);
     if (!key) {
-      return sdk::Error::make(ErrorCode::kUnauthenticated,
-                              "people: the API key secret \"" + settings_.apiKeySecret + "\" is not set");
+      return sdk::Error::make(
+          ErrorCode::kUnauthenticated,
+          "people: the API key secret \"" + settings_.apiKeySecret + "\" is not set");
     }
     return "App " + *key;
   }
@@ -94,12 +99,14 @@ sdk::Result<std::string> PeopleConnector::authorization(bool renew) {
   auto id = context_.secrets->get(settings_.clientIdSecret);
   auto secret = context_.secrets->get(settings_.clientSecretSecret);
   if (!id || !secret) {
-    return sdk::Error::make(ErrorCode::kUnauthenticated, "people: OAuth client id or secret is not set");
+    return sdk::Error::make(ErrorCode::kUnauthenticated,
+                            "people: OAuth client id or secret is not set");
   }
   sdk::HttpRequest request;
   request.method = "POST";
   request.url = settings_.baseUrl + "/auth/1/oauth2/token";
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Accept", "application/json"}};
   request.body = "client_id=" + percentEncode(*id) + "&client_secret=" + percentEncode(*secret) +
                  "&grant_type=client_credentials";
   request.sensitiveBody = true;
@@ -116,13 +123,16 @@ sdk::Result<std::string> PeopleConnector::authorization(bool renew) {
     return error;
   }
   const auto json = sdk::Value::fromJson(response->body);
-  const sdk::Value* token = json && json->isObject() ? json->asObject().find("access_token") : nullptr;
+  const sdk::Value* token =
+      json && json->isObject() ? json->asObject().find("access_token") : nullptr;
   if (token == nullptr || !token->isString() || token->asString().empty()) {
-    return sdk::Error::make(ErrorCode::kMalformedResponse, "people OAuth token: answer has no access_token", true);
+    return sdk::Error::make(ErrorCode::kMalformedResponse,
+                            "people OAuth token: answer has no access_token", true);
   }
   const sdk::Value* ttl = json->asObject().find("expires_in");
   accessToken_ = token->asString();
-  tokenExpiresMs_ = now + (ttl != nullptr && ttl->isInteger() ? ttl->asInteger() * 1000 : 3'600'000);
+  tokenExpiresMs_ =
+      now + (ttl != nullptr && ttl->isInteger() ? ttl->asInteger() * 1000 : 3'600'000);
   return "Bearer " + accessToken_;
 }
 
@@ -176,10 +186,12 @@ sdk::Status PeopleConnector::loadAttributes(bool force) {
   if (attributesLoaded_ && !force) return {};
   AttributeTypes loaded;
   for (int page = 1;; ++page) {
-    auto answer = sendJson(Call{"GET",
-                                "/people/2/customAttributes?limit=1000&page=" + std::to_string(page) +
-                                    "&orderBy=name:asc",
-                                {}, bucket::kAttributesGet, "list custom attributes"});
+    auto answer = sendJson(Call{
+        "GET",
+        "/people/2/customAttributes?limit=1000&page=" + std::to_string(page) + "&orderBy=name:asc",
+        {},
+        bucket::kAttributesGet,
+        "list custom attributes"});
     if (!answer) return answer.takeError();
     const sdk::Value* list = answer->find("customAttributes");
     if (list == nullptr || !list->isList()) {
@@ -191,7 +203,8 @@ sdk::Status PeopleConnector::loadAttributes(bool force) {
       const auto* name = item.asObject().find("name");
       const auto* type = item.asObject().find("dataType");
       if (name != nullptr && name->isString()) {
-        loaded[name->asString()] = type != nullptr && type->isString() ? type->asString() : "STRING";
+        loaded[name->asString()] =
+            type != nullptr && type->isString() ? type->asString() : "STRING";
       }
     }
     if (list->asList().size() < 1000) break;
@@ -222,8 +235,9 @@ sdk::Status PeopleConnector::provisionAttributes(
   for (auto& [name, need] : missing) {
     const std::string body =
         sdk::Value(sdk::Object{{"name", name}, {"dataType", need.first}}).toJson();
-    auto created = sendJson(Call{"POST", "/people/2/customAttributes", body, bucket::kAttributesCreate,
-                                 "define custom attribute \"" + name + "\""});
+    auto created =
+        sendJson(Call{"POST", "/people/2/customAttributes", body, bucket::kAttributesCreate,
+                      "define custom attribute \"" + name + "\""});
     if (!created) {
       if (created.error().retriable) return created.takeError();
       for (const auto i : need.second) {
@@ -295,11 +309,13 @@ sdk::Result<sdk::PushResult> PeopleConnector::handlePush(const sdk::InboundReque
     std::stable_partition(order.begin(), order.end(), [](const auto& n) { return n == "Lead"; });
     result.deletedIds = std::move(deletedLeads);
   } else if (!deletedCustomers.empty()) {
-    std::stable_partition(order.begin(), order.end(), [](const auto& n) { return n == "Customer"; });
+    std::stable_partition(order.begin(), order.end(),
+                          [](const auto& n) { return n == "Customer"; });
     result.deletedIds = std::move(deletedCustomers);
   }
   result.wake = std::move(order);
-  result.body = sdk::Value(sdk::Object{{"accepted", static_cast<std::int64_t>(events->size())}}).toJson();
+  result.body =
+      sdk::Value(sdk::Object{{"accepted", static_cast<std::int64_t>(events->size())}}).toJson();
   return result;
 }
 

@@ -85,7 +85,9 @@ sdk::Result<std::map<std::string, sdk::Object>> PeopleConnector::fetchPersons(
     auto response = send(Call{"GET",
                               "/people/2/persons?limit=" + std::to_string(kFetchBatch) +
                                   "&page=1&filter=" + percentEncode(filter),
-                              {}, bucket::kPersonsGet, "get persons by id"});
+                              {},
+                              bucket::kPersonsGet,
+                              "get persons by id"});
     if (!response) return response.takeError();
     if (response->status == 400) {
       // Id filters are not documented for every account: fall back to single reads.
@@ -96,7 +98,8 @@ sdk::Result<std::map<std::string, sdk::Object>> PeopleConnector::fetchPersons(
       return errorFromResponse("get persons by id", response->status, response->body);
     }
     const auto json = sdk::Value::fromJson(response->body);
-    const sdk::Value* persons = json && json->isObject() ? json->asObject().find("persons") : nullptr;
+    const sdk::Value* persons =
+        json && json->isObject() ? json->asObject().find("persons") : nullptr;
     if (persons == nullptr || !persons->isList()) {
       return sdk::Error::make(ErrorCode::kMalformedResponse,
                               "get persons by id: answer has no persons list", true);
@@ -109,14 +112,19 @@ sdk::Result<std::map<std::string, sdk::Object>> PeopleConnector::fetchPersons(
   if (filterRefused) {
     for (const auto& id : ids) {
       if (found.contains(id)) continue;
-      auto response = send(Call{"GET", "/people/2/persons?type=ID&identifier=" + id, {},
-                                bucket::kPersonsGet, "get person"});
+      auto response = send(Call{"GET",
+                                "/people/2/persons?type=ID&identifier=" + id,
+                                {},
+                                bucket::kPersonsGet,
+                                "get person"});
       if (!response) return response.takeError();
       if (response->status == 404) continue;
-      if (response->status >= 300) return errorFromResponse("get person", response->status, response->body);
+      if (response->status >= 300)
+        return errorFromResponse("get person", response->status, response->body);
       const auto json = sdk::Value::fromJson(response->body);
       if (!json || !json->isObject()) {
-        return sdk::Error::make(ErrorCode::kMalformedResponse, "get person: answer is not an object", true);
+        return sdk::Error::make(ErrorCode::kMalformedResponse,
+                                "get person: answer is not an object", true);
       }
       found.emplace(id, json->asObject());
     }
@@ -134,9 +142,11 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupP
     for (const auto& [field, value] : queries[q].keys) {
       const auto type = identityType(field);
       if (!type) {
-        return sdk::Error::make(ErrorCode::kInvalidArgument,
-                                "people lookups match on id, externalId, contactInformation.email or "
-                                "contactInformation.phone, not \"" + field + "\"");
+        return sdk::Error::make(
+            ErrorCode::kInvalidArgument,
+            "people lookups match on id, externalId, contactInformation.email or "
+            "contactInformation.phone, not \"" +
+                field + "\"");
       }
       for (const auto& raw : keyValues(value)) {
         auto key = std::make_pair(*type, normalised(*type, raw));
@@ -150,7 +160,8 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupP
     sdk::List list;
     const std::size_t end = std::min(identities.size(), start + kMatchBatch);
     for (std::size_t i = start; i < end; ++i) {
-      list.emplace_back(sdk::Object{{"type", identities[i].first}, {"identifier", identities[i].second}});
+      list.emplace_back(
+          sdk::Object{{"type", identities[i].first}, {"identifier", identities[i].second}});
     }
     auto answer = sendJson(Call{"POST", "/people/2/persons/match",
                                 sdk::Value(sdk::Object{{"identities", std::move(list)}}).toJson(),
@@ -158,15 +169,17 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupP
     if (!answer) return answer.takeError();
     const sdk::Value* matches = answer->find("matches");
     if (matches == nullptr || !matches->isList()) {
-      return sdk::Error::make(ErrorCode::kMalformedResponse, "match persons: answer has no matches list", true);
+      return sdk::Error::make(ErrorCode::kMalformedResponse,
+                              "match persons: answer has no matches list", true);
     }
     for (const auto& m : matches->asList()) {
       if (!m.isObject()) continue;
       const sdk::Value* type = m.asObject().find("type");
       const sdk::Value* identifier = m.asObject().find("identifier");
       const sdk::Value* personId = m.asObject().find("personId");
-      if (type == nullptr || !type->isString() || identifier == nullptr || !identifier->isString() ||
-          personId == nullptr || !(personId->isInteger() || personId->isString())) {
+      if (type == nullptr || !type->isString() || identifier == nullptr ||
+          !identifier->isString() || personId == nullptr ||
+          !(personId->isInteger() || personId->isString())) {
         return sdk::Error::make(ErrorCode::kMalformedResponse,
                                 "match persons: a match lacks type, identifier or personId", true);
       }
@@ -223,14 +236,19 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupC
     for (const auto& [field, value] : queries[q].keys) {
       std::string selector = field;
       if (field == "domains") selector = "domain";
-      if (selector != "id" && selector != "name" && selector != "externalId" && selector != "domain") {
-        return sdk::Error::make(ErrorCode::kInvalidArgument,
-                                "people company lookups match on id, name, externalId or domains, not \"" +
-                                    field + "\"");
+      if (selector != "id" && selector != "name" && selector != "externalId" &&
+          selector != "domain") {
+        return sdk::Error::make(
+            ErrorCode::kInvalidArgument,
+            "people company lookups match on id, name, externalId or domains, not \"" + field +
+                "\"");
       }
       for (const auto& v : keyValues(value)) {
-        auto response = send(Call{"GET", "/people/2/companies?" + selector + "=" + percentEncode(v), {},
-                                  bucket::kCompaniesGet, "get company"});
+        auto response = send(Call{"GET",
+                                  "/people/2/companies?" + selector + "=" + percentEncode(v),
+                                  {},
+                                  bucket::kCompaniesGet,
+                                  "get company"});
         if (!response) return response.takeError();
         if (response->status == 404) continue;
         if (response->status >= 300) {
@@ -238,11 +256,13 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupC
         }
         const auto json = sdk::Value::fromJson(response->body);
         if (!json || !json->isObject()) {
-          return sdk::Error::make(ErrorCode::kMalformedResponse, "get company: answer is not an object", true);
+          return sdk::Error::make(ErrorCode::kMalformedResponse,
+                                  "get company: answer is not an object", true);
         }
         // One company, or the list envelope holding it.
         std::vector<const sdk::Object*> companies;
-        if (const sdk::Value* list = json->asObject().find("companies"); list != nullptr && list->isList()) {
+        if (const sdk::Value* list = json->asObject().find("companies");
+            list != nullptr && list->isList()) {
           for (const auto& c : list->asList()) {
             if (c.isObject()) companies.push_back(&c.asObject());
           }
@@ -252,7 +272,8 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> PeopleConnector::lookupC
         for (const auto* c : companies) {
           const auto id = idOf(*c);
           if (!id) continue;
-          if (std::any_of(out[q].begin(), out[q].end(), [&](const auto& r) { return r.id == *id; })) continue;
+          if (std::any_of(out[q].begin(), out[q].end(), [&](const auto& r) { return r.id == *id; }))
+            continue;
           sdk::FoundRecord record;
           record.id = *id;
           record.fields = companyToRecord(*c);

@@ -1,9 +1,9 @@
 // The plugin shell: descriptor, factory and the exported alias. Everything else is in the
 // ferry_people library.
+#include "ferry/sdk/plugin.hpp"
 #include "ferry/plugins/people/catalogue.hpp"
 #include "ferry/plugins/people/connector.hpp"
 #include "ferry/plugins/people/settings.hpp"
-#include "ferry/sdk/plugin.hpp"
 
 namespace ferry::plugins::people {
 
@@ -14,11 +14,12 @@ std::vector<sdk::SettingSchema> pluginSettings() { return settingsSchema(); }
 std::vector<sdk::EntitySchema> pluginEntities() { return staticEntitySchemas(); }
 
 sdk::Result<std::unique_ptr<sdk::Connector>> createConnector(const sdk::HostContext& context) {
-  return sdk::guard("people connector factory", [&]() -> sdk::Result<std::unique_ptr<sdk::Connector>> {
-    auto connector = PeopleConnector::create(context);
-    if (!connector) return connector.takeError();
-    return std::unique_ptr<sdk::Connector>(std::move(connector).value());
-  });
+  return sdk::guard("people connector factory",
+                    [&]() -> sdk::Result<std::unique_ptr<sdk::Connector>> {
+                      auto connector = PeopleConnector::create(context);
+                      if (!connector) return connector.takeError();
+                      return std::unique_ptr<sdk::Connector>(std::move(connector).value());
+                    });
 }
 
 }  // namespace

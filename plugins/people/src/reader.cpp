@@ -31,14 +31,14 @@ std::string typeOf(const sdk::Object& person) {
 }  // namespace
 
 sdk::Result<PeopleConnector::Listed> PeopleConnector::listPage(EntityKind kind, int page, int limit,
-                                                                const char* orderBy) {
+                                                               const char* orderBy) {
   const bool company = kind == EntityKind::kCompany;
   const char* key = company ? "companies" : "persons";
   Call call{"GET",
-            std::string(company ? "/people/2/companies" : "/people/2/persons") +
-                "?limit=" + std::to_string(limit) + "&page=" + std::to_string(page) +
-                "&orderBy=" + orderBy,
-            {}, company ? bucket::kCompaniesGet : bucket::kPersonsGet,
+            std::string(company ? "/people/2/companies" : "/people/2/persons") + "?limit=" +
+                std::to_string(limit) + "&page=" + std::to_string(page) + "&orderBy=" + orderBy,
+            {},
+            company ? bucket::kCompaniesGet : bucket::kPersonsGet,
             company ? "list companies" : "list persons"};
   auto answer = sendJson(call);
   if (!answer) return answer.takeError();
@@ -64,8 +64,9 @@ sdk::Result<PeopleConnector::Listed> PeopleConnector::listPage(EntityKind kind, 
 sdk::Result<sdk::ReadBatch> PeopleConnector::read(const sdk::ReadRequest& request) {
   const auto kind = entityKind(request.entity);
   if (!kind) {
-    return sdk::Error::make(ErrorCode::kInvalidArgument,
-                            "people has no entity \"" + request.entity + "\" (Customer, Lead, Company)");
+    return sdk::Error::make(
+        ErrorCode::kInvalidArgument,
+        "people has no entity \"" + request.entity + "\" (Customer, Lead, Company)");
   }
   auto decoded = ReadCursor::decode(request.cursor);
   if (!decoded) return decoded.takeError();
@@ -143,7 +144,7 @@ sdk::Result<sdk::ReadBatch> PeopleConnector::read(const sdk::ReadRequest& reques
 }
 
 sdk::Result<std::vector<sdk::Change>> PeopleConnector::reconcile(EntityKind kind,
-                                                                  const std::string& entity) {
+                                                                 const std::string& entity) {
   std::vector<sdk::Change> out;
   if (settings_.reconcileInterval.count() <= 0 || context_.state == nullptr) return out;
   const std::string key = "reconcile/" + entity;
@@ -195,17 +196,19 @@ sdk::Result<std::vector<sdk::Change>> PeopleConnector::reconcile(EntityKind kind
         out.push_back(std::move(change));
         continue;
       }
-      auto answer = send(Call{"GET",
-                              company ? "/people/2/companies?id=" + id
-                                      : "/people/2/persons?type=ID&identifier=" + id,
-                              {}, company ? bucket::kCompaniesGet : bucket::kPersonsGet,
-                              "get by id"});
+      auto answer = send(Call{
+          "GET",
+          company ? "/people/2/companies?id=" + id : "/people/2/persons?type=ID&identifier=" + id,
+          {},
+          company ? bucket::kCompaniesGet : bucket::kPersonsGet,
+          "get by id"});
       if (!answer) return answer.takeError();
       bool gone = answer->status == 404;
       if (company && answer->status < 300) {
         // A company selector answers with the list envelope, empty when nothing matches.
         const auto json = sdk::Value::fromJson(answer->body);
-        const sdk::Value* list = json && json->isObject() ? json->asObject().find("companies") : nullptr;
+        const sdk::Value* list =
+            json && json->isObject() ? json->asObject().find("companies") : nullptr;
         gone = list != nullptr && list->isList() && list->asList().empty();
       }
       if (gone) {

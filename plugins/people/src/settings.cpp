@@ -10,10 +10,14 @@ namespace {
 
 sdk::SettingType settingTypeNamed(const std::string& name) {
   static const std::pair<const char*, sdk::SettingType> kTypes[] = {
-      {"string", sdk::SettingType::kString},   {"integer", sdk::SettingType::kInteger},
-      {"boolean", sdk::SettingType::kBoolean}, {"duration", sdk::SettingType::kDuration},
-      {"url", sdk::SettingType::kUrl},         {"enum", sdk::SettingType::kEnum},
-      {"secret_ref", sdk::SettingType::kSecretRef}, {"object", sdk::SettingType::kObject}};
+      {"string", sdk::SettingType::kString},
+      {"integer", sdk::SettingType::kInteger},
+      {"boolean", sdk::SettingType::kBoolean},
+      {"duration", sdk::SettingType::kDuration},
+      {"url", sdk::SettingType::kUrl},
+      {"enum", sdk::SettingType::kEnum},
+      {"secret_ref", sdk::SettingType::kSecretRef},
+      {"object", sdk::SettingType::kObject}};
   for (const auto& [n, t] : kTypes) {
     if (name == n) return t;
   }
@@ -23,7 +27,8 @@ sdk::SettingType settingTypeNamed(const std::string& name) {
 std::vector<sdk::SettingSchema> loadSchema() {
   std::string error;
   const auto json = sdk::Value::fromJson(settingsSchemaJson(), &error);
-  if (!json || !json->isList()) throw std::logic_error("schema/settings.json is not an array: " + error);
+  if (!json || !json->isList())
+    throw std::logic_error("schema/settings.json is not an array: " + error);
   std::vector<sdk::SettingSchema> out;
   for (const auto& item : json->asList()) {
     const auto& o = item.asObject();
@@ -58,11 +63,11 @@ bool isHttpUrl(std::string_view url) {
 const std::map<std::string, double>& publishedRates() {
   // Reference §3 (x-throttling-info): 5/s for nearly everything, 15/s for match.
   static const std::map<std::string, double> kRates = {
-      {bucket::kPersonsGet, 5},       {bucket::kUpsert, 5},          {bucket::kMatch, 15},
-      {bucket::kBatchDelete, 5},      {bucket::kContactsDelete, 5},  {bucket::kTagsRemove, 5},
-      {bucket::kAttributesGet, 5},    {bucket::kAttributesCreate, 5}, {bucket::kCompaniesGet, 5},
-      {bucket::kCompaniesCreate, 5},  {bucket::kCompaniesUpdate, 5}, {bucket::kCompaniesDelete, 5},
-      {bucket::kCompanyLink, 5},      {bucket::kCompanyUnlink, 5},   {bucket::kToken, 1}};
+      {bucket::kPersonsGet, 5},      {bucket::kUpsert, 5},           {bucket::kMatch, 15},
+      {bucket::kBatchDelete, 5},     {bucket::kContactsDelete, 5},   {bucket::kTagsRemove, 5},
+      {bucket::kAttributesGet, 5},   {bucket::kAttributesCreate, 5}, {bucket::kCompaniesGet, 5},
+      {bucket::kCompaniesCreate, 5}, {bucket::kCompaniesUpdate, 5},  {bucket::kCompaniesDelete, 5},
+      {bucket::kCompanyLink, 5},     {bucket::kCompanyUnlink, 5},    {bucket::kToken, 1}};
   return kRates;
 }
 
@@ -109,7 +114,8 @@ sdk::Result<Settings> parseSettings(const sdk::Object& values) {
   } else if (auth == "oauth_client_credentials") {
     s.auth = AuthMethod::kOAuthClientCredentials;
   } else {
-    problems.push_back("auth_method must be api_key or oauth_client_credentials, not \"" + auth + "\"");
+    problems.push_back("auth_method must be api_key or oauth_client_credentials, not \"" + auth +
+                       "\"");
   }
   text("api_key", s.apiKeySecret);
   text("client_id", s.clientIdSecret);

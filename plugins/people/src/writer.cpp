@@ -74,7 +74,8 @@ bool hasText(const sdk::Object& fields, const char* path) {
 
 // v2 shape of a v3 person: contactInformation as {email:[{address}], phone:[{number}]}.
 sdk::Object toV2(sdk::Object v3) {
-  if (const sdk::Value* contacts = v3.find("contactInformation"); contacts != nullptr && contacts->isList()) {
+  if (const sdk::Value* contacts = v3.find("contactInformation");
+      contacts != nullptr && contacts->isList()) {
     sdk::List emails;
     sdk::List phones;
     for (const auto& c : contacts->asList()) {
@@ -120,10 +121,14 @@ int statusOf(const sdk::Object& entry) {
 
 ErrorCode codeOfEntryStatus(int status) {
   switch (status) {
-    case 404: return ErrorCode::kNotFound;
-    case 409: return ErrorCode::kConflict;
-    case 429: return ErrorCode::kRateLimited;
-    default: return status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 409:
+      return ErrorCode::kConflict;
+    case 429:
+      return ErrorCode::kRateLimited;
+    default:
+      return status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument;
   }
 }
 
@@ -134,12 +139,14 @@ std::optional<std::int64_t> numericId(const std::string& id) {
   return v;
 }
 
-bool noMatch(const std::string& message) { return message.find("no ") != std::string::npos && message.find("matching") != std::string::npos; }
+bool noMatch(const std::string& message) {
+  return message.find("no ") != std::string::npos && message.find("matching") != std::string::npos;
+}
 
 }  // namespace
 
-sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::write(const std::string& entity,
-                                                                  const std::vector<sdk::WriteOp>& ops) {
+sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::write(
+    const std::string& entity, const std::vector<sdk::WriteOp>& ops) {
   const auto kind = entityKind(entity);
   if (!kind) {
     return sdk::Error::make(ErrorCode::kInvalidArgument,
@@ -162,8 +169,9 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writePersons(
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].kind == sdk::WriteOp::Kind::kDelete) {
       if (!numericId(ops[i].id)) {
-        results[i] = rejected(sdk::Error::make(ErrorCode::kInvalidArgument,
-                                               "delete needs a People person id, not \"" + ops[i].id + "\""));
+        results[i] = rejected(
+            sdk::Error::make(ErrorCode::kInvalidArgument,
+                             "delete needs a People person id, not \"" + ops[i].id + "\""));
       } else {
         deletes.push_back(i);
       }
@@ -240,13 +248,16 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
       const char* missing = nullptr;
       if (settings_.writeKey == WriteKey::kExternalId && !hasText(fields, "externalId")) {
         if (!op.idempotencyKey.empty()) {
-          fields.set("externalId", op.idempotencyKey);  // the source key makes the create replayable
+          fields.set("externalId",
+                     op.idempotencyKey);  // the source key makes the create replayable
         } else {
           missing = "an externalId (map one, or let the source record's key fill it)";
         }
-      } else if (settings_.writeKey == WriteKey::kEmail && !hasText(fields, "contactInformation.email")) {
+      } else if (settings_.writeKey == WriteKey::kEmail &&
+                 !hasText(fields, "contactInformation.email")) {
         missing = "an email (write_key is email)";
-      } else if (settings_.writeKey == WriteKey::kPhone && !hasText(fields, "contactInformation.phone")) {
+      } else if (settings_.writeKey == WriteKey::kPhone &&
+                 !hasText(fields, "contactInformation.phone")) {
         missing = "a phone (write_key is phone)";
       }
       if (missing != nullptr) {
@@ -260,12 +271,14 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
       results[i] = rejected(entry.takeError());
       continue;
     }
-    const bool identified = hasText(fields, "externalId") || hasText(fields, "contactInformation.email") ||
+    const bool identified = hasText(fields, "externalId") ||
+                            hasText(fields, "contactInformation.email") ||
                             hasText(fields, "contactInformation.phone");
     if (!identified) {
       if (!numericId(op.id)) {
-        results[i] = rejected(sdk::Error::make(
-            ErrorCode::kInvalidArgument, "a person needs an externalId, an email or a phone to be written"));
+        results[i] = rejected(
+            sdk::Error::make(ErrorCode::kInvalidArgument,
+                             "a person needs an externalId, an email or a phone to be written"));
       } else {
         byId.push_back(i);
         byIdBodies.push_back(toV2(std::move(entry->person)));
@@ -284,9 +297,9 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
     const std::size_t end = std::min(byId.size(), start + 1000);
     sdk::List people;
     for (std::size_t k = start; k < end; ++k) {
-      people.emplace_back(sdk::Object{
-          {"query", sdk::Object{{"type", "ID"}, {"identifier", ops[byId[k]].id}}},
-          {"update", std::move(byIdBodies[k])}});
+      people.emplace_back(
+          sdk::Object{{"query", sdk::Object{{"type", "ID"}, {"identifier", ops[byId[k]].id}}},
+                      {"update", std::move(byIdBodies[k])}});
     }
     auto answer = sendJson(Call{"PATCH", "/people/2/persons/batch",
                                 sdk::Value(sdk::Object{{"people", std::move(people)}}).toJson(),
@@ -297,8 +310,10 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
       for (const auto& r : list->asList()) {
         if (!r.isObject() || statusOf(r.asObject()) == 200) continue;
         const sdk::Value* q = r.asObject().find("query");
-        const sdk::Value* identifier = q != nullptr && q->isObject() ? q->asObject().find("identifier") : nullptr;
-        if (identifier != nullptr && identifier->isString()) failures[identifier->asString()] = &r.asObject();
+        const sdk::Value* identifier =
+            q != nullptr && q->isObject() ? q->asObject().find("identifier") : nullptr;
+        if (identifier != nullptr && identifier->isString())
+          failures[identifier->asString()] = &r.asObject();
         if (identifier != nullptr && identifier->isInteger()) {
           failures[std::to_string(identifier->asInteger())] = &r.asObject();
         }
@@ -309,8 +324,9 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
       if (const auto it = failures.find(ops[i].id); it != failures.end()) {
         const int status = statusOf(*it->second);
         const std::string message = firstError(*it->second);
-        auto error = sdk::Error::make(noMatch(message) ? ErrorCode::kNotFound : codeOfEntryStatus(status),
-                                      message, status >= 500);
+        auto error =
+            sdk::Error::make(noMatch(message) ? ErrorCode::kNotFound : codeOfEntryStatus(status),
+                             message, status >= 500);
         auto r = rejected(std::move(error));
         r.conflictingId = conflictingIdIn(message);
         results[i] = std::move(r);
@@ -343,14 +359,16 @@ void PeopleConnector::removeDroppedValues(const std::vector<sdk::WriteOp>& ops,
       sdk::Object contacts;
       if (!emailList.empty()) contacts.set("email", std::move(emailList));
       if (!phoneList.empty()) contacts.set("phone", std::move(phoneList));
-      auto response = send(Call{"DELETE", "/people/2/persons/contactInformation?type=ID&identifier=" + id,
-                                sdk::Value(sdk::Object{{"contactInformation", std::move(contacts)}}).toJson(),
-                                bucket::kContactsDelete, "remove contact information", true});
+      auto response =
+          send(Call{"DELETE", "/people/2/persons/contactInformation?type=ID&identifier=" + id,
+                    sdk::Value(sdk::Object{{"contactInformation", std::move(contacts)}}).toJson(),
+                    bucket::kContactsDelete, "remove contact information", true});
       if (!response) {
         results[i] = rejected(response.takeError(), "contactInformation");
       } else if (response->status >= 300 && response->status != 404) {
-        results[i] = rejected(errorFromResponse("remove contact information", response->status, response->body),
-                              "contactInformation");
+        results[i] = rejected(
+            errorFromResponse("remove contact information", response->status, response->body),
+            "contactInformation");
       }
     }
     for (const auto& tag : dropped(ops[i], "tags", identityText)) tagRemovals[tag].push_back(i);
@@ -362,7 +380,8 @@ void PeopleConnector::removeDroppedValues(const std::vector<sdk::WriteOp>& ops,
       for (std::size_t k = start; k < end; ++k) {
         const auto i = members[k];
         const std::string id = results[i]->id.empty() ? ops[i].id : results[i]->id;
-        people.emplace_back(sdk::Object{{"query", sdk::Object{{"type", "ID"}, {"identifier", id}}}});
+        people.emplace_back(
+            sdk::Object{{"query", sdk::Object{{"type", "ID"}, {"identifier", id}}}});
       }
       auto response = send(Call{"DELETE", "/people/2/tags/" + percentEncode(tag) + "/persons",
                                 sdk::Value(sdk::Object{{"people", std::move(people)}}).toJson(),
@@ -387,7 +406,8 @@ void PeopleConnector::linkCompanies(const std::vector<sdk::WriteOp>& ops,
   // (selector, value) -> ops to link / unlink
   std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> links;
   std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> unlinks;
-  const auto selectorOf = [](const sdk::Object& record) -> std::optional<std::pair<std::string, std::string>> {
+  const auto selectorOf =
+      [](const sdk::Object& record) -> std::optional<std::pair<std::string, std::string>> {
     for (const char* key : {"externalId", "name"}) {
       const auto values = texts(sdk::findPath(record, std::string("company.") + key));
       if (!values.empty()) return std::make_pair(std::string(key), values.front());
@@ -403,7 +423,8 @@ void PeopleConnector::linkCompanies(const std::vector<sdk::WriteOp>& ops,
     if (desired && (created || desired != before)) links[*desired].push_back(i);
     if (before && before != desired) unlinks[*before].push_back(i);
   }
-  const auto run = [&](const char* method, const auto& groups, const char* bucketName, const char* verb) {
+  const auto run = [&](const char* method, const auto& groups, const char* bucketName,
+                       const char* verb) {
     for (const auto& [selector, members] : groups) {
       for (std::size_t start = 0; start < members.size(); start += 1000) {
         const std::size_t end = std::min(members.size(), start + 1000);
@@ -412,25 +433,28 @@ void PeopleConnector::linkCompanies(const std::vector<sdk::WriteOp>& ops,
           people.emplace_back(sdk::Object{
               {"query", sdk::Object{{"type", "ID"}, {"identifier", results[members[k]]->id}}}});
         }
-        const std::string what = std::string(verb) + " company " + selector.first + "=" + selector.second;
-        auto response = send(Call{method,
-                                  "/people/2/companies/persons?" + selector.first + "=" +
-                                      percentEncode(selector.second),
-                                  sdk::Value(sdk::Object{{"people", std::move(people)}}).toJson(),
-                                  bucketName, what, true});
+        const std::string what =
+            std::string(verb) + " company " + selector.first + "=" + selector.second;
+        auto response = send(Call{
+            method,
+            "/people/2/companies/persons?" + selector.first + "=" + percentEncode(selector.second),
+            sdk::Value(sdk::Object{{"people", std::move(people)}}).toJson(), bucketName, what,
+            true});
         std::optional<sdk::Error> error;
         if (!response) {
           error = response.takeError();
         } else if (response->status == 404 && std::string(method) == "PATCH") {
           // The company may not be synced yet: retriable, the companies flow can create it.
           error = sdk::Error::make(ErrorCode::kNotFound,
-                                   what + ": no such company (sync companies first)", true, "NOT_FOUND");
+                                   what + ": no such company (sync companies first)", true,
+                                   "NOT_FOUND");
         } else if (response->status >= 300 && response->status != 404) {
           error = errorFromResponse(what, response->status, response->body);
         }
         if (!error) continue;
         for (std::size_t k = start; k < end; ++k) {
-          if (succeeded(results[members[k]])) results[members[k]] = rejected(*error, "company." + selector.first);
+          if (succeeded(results[members[k]]))
+            results[members[k]] = rejected(*error, "company." + selector.first);
         }
       }
     }
@@ -446,7 +470,8 @@ sdk::Status PeopleConnector::deletePersons(const std::vector<sdk::WriteOp>& ops,
     const std::size_t end = std::min(which.size(), start + 1000);
     sdk::List people;
     for (std::size_t k = start; k < end; ++k) {
-      people.emplace_back(sdk::Object{{"query", sdk::Object{{"type", "ID"}, {"identifier", ops[which[k]].id}}}});
+      people.emplace_back(
+          sdk::Object{{"query", sdk::Object{{"type", "ID"}, {"identifier", ops[which[k]].id}}}});
     }
     auto answer = sendJson(Call{"DELETE", "/people/2/persons/batch",
                                 sdk::Value(sdk::Object{{"people", std::move(people)}}).toJson(),
@@ -457,9 +482,10 @@ sdk::Status PeopleConnector::deletePersons(const std::vector<sdk::WriteOp>& ops,
       for (const auto& r : list->asList()) {
         if (!r.isObject() || statusOf(r.asObject()) == 200) continue;
         const sdk::Value* q = r.asObject().find("query");
-        const sdk::Value* identifier = q != nullptr && q->isObject() ? q->asObject().find("identifier") : nullptr;
+        const sdk::Value* identifier =
+            q != nullptr && q->isObject() ? q->asObject().find("identifier") : nullptr;
         if (identifier == nullptr) continue;
-        const std::string id = identifier->isString() ? identifier->asString()
+        const std::string id = identifier->isString()    ? identifier->asString()
                                : identifier->isInteger() ? std::to_string(identifier->asInteger())
                                                          : std::string();
         failures[id] = firstError(r.asObject());
@@ -481,7 +507,8 @@ sdk::Status PeopleConnector::deletePersons(const std::vector<sdk::WriteOp>& ops,
   return {};
 }
 
-sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const std::vector<sdk::WriteOp>& ops) {
+sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(
+    const std::vector<sdk::WriteOp>& ops) {
   std::vector<std::optional<sdk::WriteResult>> results(ops.size());
   std::vector<std::size_t> keyedCreates;  // creates with an externalId: PATCH first (replay-safe)
   std::vector<std::size_t> creates;
@@ -504,8 +531,9 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
       if (numericId(op.id)) {
         updates.push_back(i);
       } else {
-        results[i] = rejected(sdk::Error::make(ErrorCode::kInvalidArgument,
-                                               "update needs a People company id, not \"" + op.id + "\""));
+        results[i] =
+            rejected(sdk::Error::make(ErrorCode::kInvalidArgument,
+                                      "update needs a People company id, not \"" + op.id + "\""));
       }
     } else if (hasText(op.fields, "externalId")) {
       keyedCreates.push_back(i);
@@ -515,15 +543,17 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
   }
 
   // One batch call; calls `onEntry(i, status, id, message)` per entry, in order.
-  const auto batchCall = [&](const char* method, const std::vector<std::size_t>& which, auto makeEntry,
-                             const char* bucketName, const std::string& what, auto onEntry) -> sdk::Status {
+  const auto batchCall = [&](const char* method, const std::vector<std::size_t>& which,
+                             auto makeEntry, const char* bucketName, const std::string& what,
+                             auto onEntry) -> sdk::Status {
     for (std::size_t start = 0; start < which.size(); start += 1000) {
       const std::size_t end = std::min(which.size(), start + 1000);
       sdk::List companies;
       for (std::size_t k = start; k < end; ++k) companies.emplace_back(makeEntry(which[k]));
-      auto answer = sendJson(Call{method, "/people/2/companies/batch",
-                                  sdk::Value(sdk::Object{{"companies", std::move(companies)}}).toJson(),
-                                  bucketName, what, std::string(method) != "POST"});
+      auto answer =
+          sendJson(Call{method, "/people/2/companies/batch",
+                        sdk::Value(sdk::Object{{"companies", std::move(companies)}}).toJson(),
+                        bucketName, what, std::string(method) != "POST"});
       if (!answer) return answer.takeError();
       const sdk::Value* list = answer->find("results");
       if (list == nullptr || !list->isList() || list->asList().size() != end - start) {
@@ -533,7 +563,8 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
       for (std::size_t k = start; k < end; ++k) {
         const sdk::Value& entry = list->asList()[k - start];
         if (!entry.isObject()) {
-          return sdk::Error::make(ErrorCode::kMalformedResponse, what + ": a result is not an object", true);
+          return sdk::Error::make(ErrorCode::kMalformedResponse,
+                                  what + ": a result is not an object", true);
         }
         onEntry(which[k], statusOf(entry.asObject()), idOf(entry.asObject()).value_or(""),
                 firstError(entry.asObject()));
@@ -554,8 +585,10 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
   auto s = batchCall(
       "PATCH", keyedCreates,
       [&](std::size_t i) {
-        return sdk::Object{{"query", sdk::Object{{"externalId", texts(sdk::findPath(ops[i].fields, "externalId")).front()}}},
-                           {"update", bodies[i]}};
+        return sdk::Object{
+            {"query", sdk::Object{{"externalId",
+                                   texts(sdk::findPath(ops[i].fields, "externalId")).front()}}},
+            {"update", bodies[i]}};
       },
       bucket::kCompaniesUpdate, "update companies by externalId",
       [&](std::size_t i, int status, const std::string& id, const std::string& message) {
@@ -569,7 +602,8 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
       });
   if (!s) return s.takeError();
   s = batchCall(
-      "POST", creates, [&](std::size_t i) { return bodies[i]; }, bucket::kCompaniesCreate, "create companies",
+      "POST", creates, [&](std::size_t i) { return bodies[i]; }, bucket::kCompaniesCreate,
+      "create companies",
       [&](std::size_t i, int status, const std::string& id, const std::string& message) {
         results[i] = status == 200 ? ok(Outcome::kCreated, id) : failure(status, message);
         if (status == 409) results[i]->field = "name";
@@ -578,14 +612,14 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
   s = batchCall(
       "PATCH", updates,
       [&](std::size_t i) {
-        return sdk::Object{{"query", sdk::Object{{"id", *numericId(ops[i].id)}}}, {"update", bodies[i]}};
+        return sdk::Object{{"query", sdk::Object{{"id", *numericId(ops[i].id)}}},
+                           {"update", bodies[i]}};
       },
       bucket::kCompaniesUpdate, "update companies",
       [&](std::size_t i, int status, const std::string& id, const std::string& message) {
-        results[i] = status == 200 ? ok(Outcome::kUpdated, id.empty() ? ops[i].id : id)
-                     : noMatch(message)
-                         ? rejected(sdk::Error::make(ErrorCode::kNotFound, message))
-                         : failure(status, message);
+        results[i] = status == 200      ? ok(Outcome::kUpdated, id.empty() ? ops[i].id : id)
+                     : noMatch(message) ? rejected(sdk::Error::make(ErrorCode::kNotFound, message))
+                                        : failure(status, message);
       });
   if (!s) return s.takeError();
   // Batch PATCH appends tags and domains: where the desired lists dropped items, replace them.
@@ -593,34 +627,39 @@ sdk::Result<std::vector<sdk::WriteResult>> PeopleConnector::writeCompanies(const
     if (!succeeded(results[i])) continue;
     sdk::Object lists;
     for (const char* key : {"tags", "domains"}) {
-      if (!dropped(ops[i], key, identityText).empty()) lists.set(key, bodies[i].find(key) ? *bodies[i].find(key) : sdk::List{});
+      if (!dropped(ops[i], key, identityText).empty())
+        lists.set(key, bodies[i].find(key) ? *bodies[i].find(key) : sdk::List{});
     }
     if (lists.empty()) continue;
-    auto response = send(Call{"PATCH",
-                              "/people/2/companies?id=" + ops[i].id + "&replaceTags=true&replaceDomains=true",
-                              sdk::Value(std::move(lists)).toJson(), bucket::kCompaniesUpdate,
-                              "replace company tags and domains", true});
+    auto response = send(Call{
+        "PATCH", "/people/2/companies?id=" + ops[i].id + "&replaceTags=true&replaceDomains=true",
+        sdk::Value(std::move(lists)).toJson(), bucket::kCompaniesUpdate,
+        "replace company tags and domains", true});
     if (!response) {
       results[i] = rejected(response.takeError());
     } else if (response->status >= 300) {
-      results[i] = rejected(errorFromResponse("replace company tags and domains", response->status, response->body));
+      results[i] = rejected(
+          errorFromResponse("replace company tags and domains", response->status, response->body));
     }
   }
   s = batchCall(
       "DELETE", deletes,
       [&](std::size_t i) {
         const auto id = numericId(ops[i].id);
-        return sdk::Object{{"query", id ? sdk::Object{{"id", *id}} : sdk::Object{{"externalId", ops[i].id}}}};
+        return sdk::Object{
+            {"query", id ? sdk::Object{{"id", *id}} : sdk::Object{{"externalId", ops[i].id}}}};
       },
       bucket::kCompaniesDelete, "delete companies",
       [&](std::size_t i, int status, const std::string&, const std::string& message) {
-        results[i] = status == 200 || noMatch(message) ? ok(Outcome::kDeleted, ops[i].id) : failure(status, message);
+        results[i] = status == 200 || noMatch(message) ? ok(Outcome::kDeleted, ops[i].id)
+                                                       : failure(status, message);
       });
   if (!s) return s.takeError();
 
   std::vector<sdk::WriteResult> out;
   for (auto& r : results) {
-    out.push_back(r ? std::move(*r) : rejected(sdk::Error::make(ErrorCode::kInternal, "no outcome recorded")));
+    out.push_back(r ? std::move(*r)
+                    : rejected(sdk::Error::make(ErrorCode::kInternal, "no outcome recorded")));
   }
   return out;
 }

@@ -73,18 +73,23 @@ TEST_F(PeopleFakeTest, DamagedUpsertAnswersAreRetriableBatchErrors) {
 TEST_F(PeopleFakeTest, RequestLevelErrorsKeepPeoplesWords) {
   auto& c = connect();
   host_.http.expect("PATCH", "*/people/3/persons/upsert")
-      .respond(400, R"({"code":"400100","message":"Batch size","details":[{"property":"persons","message":"size must be between 1 and 1000"}]})");
+      .respond(
+          400,
+          R"({"code":"400100","message":"Batch size","details":[{"property":"persons","message":"size must be between 1 and 1000"}]})");
   auto r = c.write("Customer", oneCreate());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, sdk::ErrorCode::kInvalidArgument);
   EXPECT_FALSE(r.error().retriable);
-  EXPECT_EQ(r.error().message,
-            "upsert persons: HTTP 400 400100: Batch size (persons: size must be between 1 and 1000)");
+  EXPECT_EQ(
+      r.error().message,
+      "upsert persons: HTTP 400 400100: Batch size (persons: size must be between 1 and 1000)");
 }
 
 TEST_F(PeopleFakeTest, DamagedListsAndMatchesAreErrors) {
   auto& c = connect();
-  host_.http.expect("GET", "*/people/2/customAttributes*").respond(200, R"({"customAttributes":[]})").repeatedly();
+  host_.http.expect("GET", "*/people/2/customAttributes*")
+      .respond(200, R"({"customAttributes":[]})")
+      .repeatedly();
   host_.http.expect("GET", "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc")
       .respond(200, R"({"persons":"nope"})");
   host_.http.expect("GET", "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc")
@@ -108,7 +113,8 @@ TEST_F(PeopleFakeTest, DamagedListsAndMatchesAreErrors) {
 
 TEST_F(PeopleFakeTest, PushesAreRefusedWithoutAConfiguredToken) {
   auto& c = connect();
-  sdk::InboundRequest in{"POST", "/?token=", {}, R"({"type":"PERSON_CREATED","payload":{"person":{"id":"1"}}})"};
+  sdk::InboundRequest in{
+      "POST", "/?token=", {}, R"({"type":"PERSON_CREATED","payload":{"person":{"id":"1"}}})"};
   auto r = c.handlePush(in);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);

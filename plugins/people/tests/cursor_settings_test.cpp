@@ -24,8 +24,9 @@ TEST(PeopleCursor, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(back->alreadySeen("43", 0xFEDCBA9876543210ULL));
 
   EXPECT_TRUE(ReadCursor::decode(""));
-  for (const char* bad : {"{", "[]", R"({"v":2,"w":1})", R"({"v":1})", R"({"v":1,"w":1,"seen":{"1":5}})",
-                          R"({"v":1,"w":1,"scanPage":0,"scanTop":1})"}) {
+  for (const char* bad :
+       {"{", "[]", R"({"v":2,"w":1})", R"({"v":1})", R"({"v":1,"w":1,"seen":{"1":5}})",
+        R"({"v":1,"w":1,"scanPage":0,"scanTop":1})"}) {
     auto r = ReadCursor::decode(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, sdk::ErrorCode::kInvalidArgument);
@@ -40,7 +41,8 @@ TEST(PeopleCursor, PruneKeepsTheOverlapWindowAndABound) {
   c.prune(10'000);
   EXPECT_FALSE(c.seen.contains("old"));
   EXPECT_TRUE(c.seen.contains("in"));
-  for (std::size_t i = 0; i < ReadCursor::kMaxSeen + 50; ++i) c.remember(std::to_string(i), 90'000 + static_cast<std::int64_t>(i), i);
+  for (std::size_t i = 0; i < ReadCursor::kMaxSeen + 50; ++i)
+    c.remember(std::to_string(i), 90'000 + static_cast<std::int64_t>(i), i);
   c.prune(1'000'000);
   EXPECT_EQ(c.seen.size(), ReadCursor::kMaxSeen);
   EXPECT_TRUE(c.seen.contains(std::to_string(ReadCursor::kMaxSeen + 49)));  // the newest stay
@@ -49,7 +51,8 @@ TEST(PeopleCursor, PruneKeepsTheOverlapWindowAndABound) {
 TEST(PeopleSettings, DefaultsAndOverrides) {
   auto s = parseSettings(sdk::Object{{"base_url", "https://xyz12.api.infobip.com/"},
                                      {"rate_limits", sdk::Object{{"upsert", 4}}},
-                                     {"write_key", "email"}, {"overlap", 60'000}});
+                                     {"write_key", "email"},
+                                     {"overlap", 60'000}});
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->baseUrl, "https://xyz12.api.infobip.com");
   EXPECT_EQ(s->writeKey, WriteKey::kEmail);
@@ -66,7 +69,9 @@ TEST(PeopleSettings, DefaultsAndOverrides) {
 }
 
 TEST(PeopleSettings, EveryProblemAtOnce) {
-  auto s = parseSettings(sdk::Object{{"base_url", "ftp://x"}, {"page_size", 5000}, {"write_key", "name"},
+  auto s = parseSettings(sdk::Object{{"base_url", "ftp://x"},
+                                     {"page_size", 5000},
+                                     {"write_key", "name"},
                                      {"rate_limits", sdk::Object{{"uploads", 3}, {"match", -1}}}});
   ASSERT_FALSE(s);
   const auto& m = s.error().message;
@@ -101,7 +106,8 @@ TEST(PeopleSettings, SchemaAndCatalogueLoad) {
   ASSERT_NE(live[1].field("customAttributes.Contract End"), nullptr);
   EXPECT_EQ(live[1].field("customAttributes.Contract End")->type, sdk::FieldType::kDate);
   EXPECT_EQ(live[2].field("customAttributes.Tier"), nullptr);  // companies: no person attributes
-  EXPECT_EQ(liveEntitySchemas({{"Tier", "STRING"}}, true)[0].field("customAttributes.Tier"), nullptr);
+  EXPECT_EQ(liveEntitySchemas({{"Tier", "STRING"}}, true)[0].field("customAttributes.Tier"),
+            nullptr);
   EXPECT_EQ(attributeTypeOfValue(sdk::Value(true)), "BOOLEAN");
   EXPECT_EQ(attributeTypeOfValue(sdk::Value(sdk::Date{2024, 1, 1})), "DATE");
   EXPECT_FALSE(attributeTypeOfValue(sdk::Value()));

@@ -43,7 +43,8 @@ class TestSchemas final : public host::SchemaProvider {
     return nullptr;
   }
   std::vector<std::string> pluginNames() const override { return {"jsonl", "people"}; }
-  const std::vector<sdk::EntitySchema>* entities(const host::ConnectionDef& connection) const override {
+  const std::vector<sdk::EntitySchema>* entities(
+      const host::ConnectionDef& connection) const override {
     if (connection.plugin != "jsonl") return SchemaProvider::entities(connection);
     auto config = jsonl::parseConfig(connection.settings);
     if (!config) return nullptr;
@@ -91,13 +92,15 @@ class PeopleEndToEndTest : public PeopleSandboxTest {
         {"directory", (dir_ / "data").string()},
         {"entities",
          sdk::Object{
-             {"Person", sdk::Object{{"id", "id"},
-                                    {"fields", sdk::Object{{"id", type("string")},
-                                                           {"firstName", type("string")},
-                                                           {"lastName", sdk::Object{{"type", "string"}, {"required", true}}},
-                                                           {"email", type("email")},
-                                                           {"phone", type("phone")},
-                                                           {"city", type("string")}}}}},
+             {"Person",
+              sdk::Object{{"id", "id"},
+                          {"fields", sdk::Object{{"id", type("string")},
+                                                 {"firstName", type("string")},
+                                                 {"lastName", sdk::Object{{"type", "string"},
+                                                                          {"required", true}}},
+                                                 {"email", type("email")},
+                                                 {"phone", type("phone")},
+                                                 {"city", type("string")}}}}},
              {"Customer", sdk::Object{{"id", "id"},
                                       {"fields", sdk::Object{{"id", type("string")},
                                                              {"peopleId", type("string")},
@@ -168,34 +171,42 @@ TEST_F(PeopleEndToEndTest, JsonlToPeopleCustomers) {
     std::ofstream out(dir_ / "data" / "Person.jsonl");
     for (int i = 0; i < 2999; ++i) {
       out << R"({"id":"p)" << i << R"(","firstName":"First)" << i << R"(","lastName":"Last)" << i
-          << R"(","email":" Person)" << i << R"(@Example.com ","phone":"+3859100)" << 10000 + i << R"("})" << "\n";
+          << R"(","email":" Person)" << i << R"(@Example.com ","phone":"+3859100)" << 10000 + i
+          << R"("})"
+          << "\n";
     }
-    out << R"({"id":"bad","lastName":"Broken","phone":"+12"})" << "\n";
+    out << R"({"id":"bad","lastName":"Broken","phone":"+12"})"
+        << "\n";
   }
   // Someone who already is in People with one of the emails is matched, not duplicated.
-  admin("POST", "persons", R"({"lastName":"Existing","contactInformation":{"email":[{"address":"person7@example.com"}]}})");
+  admin(
+      "POST", "persons",
+      R"({"lastName":"Existing","contactInformation":{"email":[{"address":"person7@example.com"}]}})");
   auto def = flow("jsonl-to-customers.yaml");
   ASSERT_FALSE(def.name.empty());
-  host::engine::FlowRunner runner(def, {files_.get(), nullptr, "Person"}, {nullptr, people_, "Customer"},
-                                  *store_, host_.clock, &host_.logger);
+  host::engine::FlowRunner runner(def, {files_.get(), nullptr, "Person"},
+                                  {nullptr, people_, "Customer"}, *store_, host_.clock,
+                                  &host_.logger);
   const auto before = apiCalls();
   auto run = runner.run();
   const auto used = apiCalls() - before;
   ASSERT_EQ(run.status, host::RunStatus::kSucceeded) << run.error;
   EXPECT_EQ(run.counts.created, 2998);
-  EXPECT_EQ(run.counts.updated, 1);  // the person found by email, not duplicated
+  EXPECT_EQ(run.counts.updated, 1);   // the person found by email, not duplicated
   EXPECT_EQ(run.counts.rejected, 1);  // kept as a dead letter with People's reason
   EXPECT_EQ(throttled(), 0u);
-  std::cout << "engine run jsonl -> People Customers: 3,000 records (2,999 written, 1 rejected) with "
-            << used << " API calls" << std::endl;
+  std::cout
+      << "engine run jsonl -> People Customers: 3,000 records (2,999 written, 1 rejected) with "
+      << used << " API calls" << std::endl;
   EXPECT_LE(used, 12u);
 
   const auto dump = admin("GET", "dump");
   const auto& persons = at(dump, "persons")->asList();
   EXPECT_EQ(persons.size(), 2999u);
   const std::string text = dump.toJson();
-  EXPECT_NE(text.find(R"("address":"person42@example.com")"), std::string::npos);  // trimmed and lowered
-  EXPECT_NE(text.find(R"("number":"385910010042")"), std::string::npos);           // stored without '+'
+  EXPECT_NE(text.find(R"("address":"person42@example.com")"),
+            std::string::npos);                                           // trimmed and lowered
+  EXPECT_NE(text.find(R"("number":"385910010042")"), std::string::npos);  // stored without '+'
 
   const auto again = apiCalls();
   auto rerun = runner.run();
@@ -207,8 +218,9 @@ TEST_F(PeopleEndToEndTest, JsonlToPeopleCustomers) {
 TEST_F(PeopleEndToEndTest, PeopleCustomersToJsonl) {
   auto def = flow("customers-to-jsonl.yaml");
   ASSERT_FALSE(def.name.empty());
-  host::engine::FlowRunner runner(def, {people_, nullptr, "Customer"}, {nullptr, files_.get(), "Customer"},
-                                  *store_, host_.clock, &host_.logger);
+  host::engine::FlowRunner runner(def, {people_, nullptr, "Customer"},
+                                  {nullptr, files_.get(), "Customer"}, *store_, host_.clock,
+                                  &host_.logger);
   admin("POST", "seed", R"({"count":2500,"seed":11})");
   admin("POST", "seed", R"({"count":40,"seed":12,"type":"LEAD"})");
   const auto before = apiCalls();

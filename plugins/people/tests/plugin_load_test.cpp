@@ -22,8 +22,10 @@ TEST(PeoplePluginLoad, LoadsThroughTheHostLoader) {
   EXPECT_TRUE(plugin->entity("Customer")->field("contactInformation.email")->identity);
 
   auto validated = host::validateSettings(
-      plugin->descriptor(), sdk::Object{{"base_url", "https://xyz12.api.infobip.com"}, {"overlap", "5m"}});
-  ASSERT_TRUE(validated.ok()) << validated.issues.front().key << ": " << validated.issues.front().message;
+      plugin->descriptor(),
+      sdk::Object{{"base_url", "https://xyz12.api.infobip.com"}, {"overlap", "5m"}});
+  ASSERT_TRUE(validated.ok()) << validated.issues.front().key << ": "
+                              << validated.issues.front().message;
   sdk::testing::FakeHost fake;
   auto connector = plugin->create(fake.context(validated.settings));
   ASSERT_TRUE(connector) << connector.error().message;
@@ -32,8 +34,10 @@ TEST(PeoplePluginLoad, LoadsThroughTheHostLoader) {
   EXPECT_NE((*connector)->push(), nullptr);
   EXPECT_EQ((*connector)->sink()->maxBatch("Customer"), 1000u);
 
-  EXPECT_FALSE(host::validateSettings(plugin->descriptor(), sdk::Object{{"write_key", "name"}}).ok());
-  auto refused = plugin->create(fake.context(sdk::Object{{"base_url", "https://x.example"}, {"page_size", 0}}));
+  EXPECT_FALSE(
+      host::validateSettings(plugin->descriptor(), sdk::Object{{"write_key", "name"}}).ok());
+  auto refused = plugin->create(
+      fake.context(sdk::Object{{"base_url", "https://x.example"}, {"page_size", 0}}));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, sdk::ErrorCode::kInvalidArgument);
 }

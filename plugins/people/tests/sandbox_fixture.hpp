@@ -92,7 +92,8 @@ class PeopleSandboxTest : public ::testing::Test {
   }
 
   // Sandbox admin call; returns the parsed JSON answer (fails the test on a non-2xx status).
-  sdk::Value admin(const std::string& method, const std::string& path, const std::string& body = {}) {
+  sdk::Value admin(const std::string& method, const std::string& path,
+                   const std::string& body = {}) {
     sdk::HttpRequest request;
     request.method = method;
     request.url = baseUrl() + "/__sandbox/people/" + path;
@@ -131,7 +132,8 @@ class PeopleSandboxTest : public ::testing::Test {
     op.id = std::move(id);
     return op;
   }
-  static sdk::WriteOp update(std::string id, sdk::Object fields, std::optional<sdk::Object> previous = {}) {
+  static sdk::WriteOp update(std::string id, sdk::Object fields,
+                             std::optional<sdk::Object> previous = {}) {
     sdk::WriteOp op;
     op.kind = sdk::WriteOp::Kind::kUpdate;
     op.id = std::move(id);
@@ -145,7 +147,8 @@ class PeopleSandboxTest : public ::testing::Test {
     std::string cursor;
     int reads = 0;
   };
-  Pass readAll(PeopleConnector& c, const std::string& entity, std::string cursor, std::size_t limit = 2000) {
+  Pass readAll(PeopleConnector& c, const std::string& entity, std::string cursor,
+               std::size_t limit = 2000) {
     Pass pass;
     for (int guard = 0; guard < 1000; ++guard) {
       auto batch = c.read(sdk::ReadRequest{entity, cursor, limit, {}, {}});

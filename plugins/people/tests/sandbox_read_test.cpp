@@ -34,8 +34,9 @@ TEST_F(PeopleSandboxTest, PollEmitsOldestFirstThenOnlyNewVersions) {
   auto first = readAll(c, "Customer", "");
   EXPECT_EQ(idsOf(first.changes), seeded);  // leads are not customers
   EXPECT_EQ(first.changes.size(), seeded.size());
-  EXPECT_TRUE(std::is_sorted(first.changes.begin(), first.changes.end(),
-                             [](const auto& a, const auto& b) { return a.modifiedAtMs < b.modifiedAtMs; }));
+  EXPECT_TRUE(
+      std::is_sorted(first.changes.begin(), first.changes.end(),
+                     [](const auto& a, const auto& b) { return a.modifiedAtMs < b.modifiedAtMs; }));
   const auto& sample = first.changes.front().fields;
   EXPECT_TRUE(sdk::findPath(sample, "contactInformation.email")->isList());
   EXPECT_TRUE(sample.find("modifiedAt")->isDateTime());
@@ -82,7 +83,8 @@ TEST_F(PeopleSandboxTest, PagesShiftingDuringAScanLoseNothing) {
       admin("PATCH", "persons?type=ID&identifier=" + id, R"({"city":")" + city + "\"}");
       editedTo[id] = city;
     }
-    if (reads == 1) std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // next edits: a later second
+    if (reads == 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // next edits: a later second
   }
   EXPECT_GE(reads, 3);
   // Records moved above the scan are caught by the next poll, with their latest values.
@@ -121,7 +123,8 @@ TEST_F(PeopleSandboxTest, WebhookEventsWakeFlowsAndReportDeletions) {
   auto* receiver = receiverOwned.get();
   receiverServer.addService(std::move(receiverOwned));
   receiverServer.start();
-  admin("PUT", "webhook", R"({"url":")" + receiverServer.baseUrl() + R"(/hooks/people?token=hook-secret"})");
+  admin("PUT", "webhook",
+        R"({"url":")" + receiverServer.baseUrl() + R"(/hooks/people?token=hook-secret"})");
   auto& c = connect();
   admin("POST", "persons", R"({"externalId":"w1","lastName":"Hook","type":"LEAD"})");
   sdk::HttpRequest del;
@@ -167,8 +170,10 @@ std::vector<sdk::WriteOp> batchOf(int start, int count) {
   std::vector<sdk::WriteOp> ops;
   for (int i = start; i < start + count; ++i) {
     sdk::WriteOp op;
-    op.fields = Object{{"externalId", "bulk-" + std::to_string(i)}, {"lastName", "Person " + std::to_string(i)},
-                       {"contactInformation", Object{{"email", List{"p" + std::to_string(i) + "@example.com"}}}}};
+    op.fields = Object{
+        {"externalId", "bulk-" + std::to_string(i)},
+        {"lastName", "Person " + std::to_string(i)},
+        {"contactInformation", Object{{"email", List{"p" + std::to_string(i) + "@example.com"}}}}};
     ops.push_back(std::move(op));
   }
   return ops;
@@ -184,7 +189,8 @@ TEST_F(PeopleSandboxTest, FullSpeedWritesStayUnderTheLimitsWithZero429s) {
     ASSERT_EQ(results->size(), 1000u);
     for (const auto& r : *results) ASSERT_EQ(r.outcome, Outcome::kCreated);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(throttled(), 0u);
   // 5 upserts/s with a burst of 1: eight calls cannot take less than 7 intervals.
   EXPECT_GE(seconds, 1.35);

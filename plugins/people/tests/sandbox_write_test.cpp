@@ -18,10 +18,12 @@ Object contacts(List emails, List phones = {}) {
 TEST_F(PeopleSandboxTest, UpsertCreatesUpdatesAndReplaysAsNotModified) {
   auto& c = connect();
   const std::vector<sdk::WriteOp> ops = {
-      create({{"firstName", "Ana"}, {"lastName", "Horvat"},
+      create({{"firstName", "Ana"},
+              {"lastName", "Horvat"},
               {"contactInformation", contacts({"ana@example.com"}, {"+385911234567"})}},
              "sf-003A"),
-      create({{"externalId", "sf-003B"}, {"lastName", "Kovač"}, {"tags", List{"VIP"}}}, "ignored-key")};
+      create({{"externalId", "sf-003B"}, {"lastName", "Kovač"}, {"tags", List{"VIP"}}},
+             "ignored-key")};
   auto first = c.write("Customer", ops);
   ASSERT_TRUE(first) << first.error().message;
   ASSERT_EQ(first->size(), 2u);
@@ -30,7 +32,8 @@ TEST_F(PeopleSandboxTest, UpsertCreatesUpdatesAndReplaysAsNotModified) {
   const std::string ana = (*first)[0].id;
 
   const auto stored = person(ana);
-  EXPECT_EQ(*at(stored, "externalId"), sdk::Value("sf-003A"));  // the source key, as no externalId was mapped
+  EXPECT_EQ(*at(stored, "externalId"),
+            sdk::Value("sf-003A"));  // the source key, as no externalId was mapped
   EXPECT_EQ(*at(stored, "type"), sdk::Value("CUSTOMER"));
   EXPECT_EQ(at(stored, "contactInformation")->toJson(),
             R"({"email":[{"address":"ana@example.com"}],"phone":[{"number":"385911234567"}]})");
@@ -43,7 +46,8 @@ TEST_F(PeopleSandboxTest, UpsertCreatesUpdatesAndReplaysAsNotModified) {
   EXPECT_EQ((*replay)[0].id, ana);
   EXPECT_EQ((*replay)[1].outcome, Outcome::kUnchanged);
 
-  auto changed = c.write("Customer", {update(ana, {{"externalId", "sf-003A"}, {"city", "Zagreb"}})});
+  auto changed =
+      c.write("Customer", {update(ana, {{"externalId", "sf-003A"}, {"city", "Zagreb"}})});
   ASSERT_TRUE(changed);
   EXPECT_EQ((*changed)[0].outcome, Outcome::kUpdated);
   EXPECT_EQ(*at(person(ana), "city"), sdk::Value("Zagreb"));
@@ -52,9 +56,10 @@ TEST_F(PeopleSandboxTest, UpsertCreatesUpdatesAndReplaysAsNotModified) {
 
 TEST_F(PeopleSandboxTest, InvalidContactsAreRejectedWithTheirFieldOthersWritten) {
   auto& c = connect();
-  auto results = c.write("Customer", {create({{"externalId", "e1"}, {"contactInformation", contacts({"joe@@bad"})}}),
-                                      create({{"externalId", "e2"}, {"contactInformation", contacts({}, {"+12"})}}),
-                                      create({{"externalId", "e3"}, {"lastName", "Fine"}})});
+  auto results = c.write(
+      "Customer", {create({{"externalId", "e1"}, {"contactInformation", contacts({"joe@@bad"})}}),
+                   create({{"externalId", "e2"}, {"contactInformation", contacts({}, {"+12"})}}),
+                   create({{"externalId", "e3"}, {"lastName", "Fine"}})});
   ASSERT_TRUE(results) << results.error().message;
   ASSERT_EQ((*results)[0].outcome, Outcome::kRejected);
   EXPECT_EQ((*results)[0].field, "contactInformation.email");
@@ -68,13 +73,17 @@ TEST_F(PeopleSandboxTest, InvalidContactsAreRejectedWithTheirFieldOthersWritten)
 
 TEST_F(PeopleSandboxTest, UniquenessConflictNamesTheOtherPerson) {
   auto& c = connect();
-  auto made = c.write("Customer", {create({{"externalId", "a"}, {"contactInformation", contacts({"ana@example.com"})}}),
-                                   create({{"externalId", "b"}, {"contactInformation", contacts({"bo@example.com"})}})});
+  auto made = c.write(
+      "Customer",
+      {create({{"externalId", "a"}, {"contactInformation", contacts({"ana@example.com"})}}),
+       create({{"externalId", "b"}, {"contactInformation", contacts({"bo@example.com"})}})});
   ASSERT_TRUE(made);
   const std::string anaId = (*made)[0].id;
   const std::string boId = (*made)[1].id;
   // Bo takes Ana's email: the identifiers point at two persons.
-  auto clash = c.write("Customer", {update(boId, {{"externalId", "b"}, {"contactInformation", contacts({"ANA@example.com"})}})});
+  auto clash = c.write(
+      "Customer",
+      {update(boId, {{"externalId", "b"}, {"contactInformation", contacts({"ANA@example.com"})}})});
   ASSERT_TRUE(clash);
   const auto& r = (*clash)[0];
   ASSERT_EQ(r.outcome, Outcome::kRejected);
@@ -86,30 +95,37 @@ TEST_F(PeopleSandboxTest, UniquenessConflictNamesTheOtherPerson) {
 
 TEST_F(PeopleSandboxTest, ReplacedEmailRemovedPhoneAndDroppedTagAreRemoved) {
   auto& c = connect();
-  const Object before{{"externalId", "x1"}, {"tags", List{"A", "B"}},
+  const Object before{{"externalId", "x1"},
+                      {"tags", List{"A", "B"}},
                       {"contactInformation", contacts({"old@example.com"}, {"+385911111111"})}};
   auto made = c.write("Customer", {create(before)});
   ASSERT_TRUE(made);
   const std::string id = (*made)[0].id;
-  const Object after{{"externalId", "x1"}, {"tags", List{"B"}},
-                     {"contactInformation", Object{{"email", List{"new@example.com"}}, {"phone", List{}}}}};
+  const Object after{
+      {"externalId", "x1"},
+      {"tags", List{"B"}},
+      {"contactInformation", Object{{"email", List{"new@example.com"}}, {"phone", List{}}}}};
   auto written = c.write("Customer", {update(id, after, before)});
   ASSERT_TRUE(written);
   ASSERT_EQ((*written)[0].outcome, Outcome::kUpdated) << (*written)[0].error->message;
   const auto stored = person(id);
   EXPECT_EQ(at(stored, "contactInformation.email")->toJson(), R"([{"address":"new@example.com"}])");
   const auto* phones = at(stored, "contactInformation.phone");
-  EXPECT_TRUE(phones == nullptr || (phones->isList() && phones->asList().empty())) << phones->toJson();
+  EXPECT_TRUE(phones == nullptr || (phones->isList() && phones->asList().empty()))
+      << phones->toJson();
   EXPECT_EQ(at(stored, "tags")->toJson(), R"(["B"])");
   // The old email is free again.
-  auto reuse = c.write("Customer", {create({{"externalId", "x2"}, {"contactInformation", contacts({"old@example.com"})}})});
+  auto reuse = c.write(
+      "Customer",
+      {create({{"externalId", "x2"}, {"contactInformation", contacts({"old@example.com"})}})});
   ASSERT_TRUE(reuse);
   EXPECT_EQ((*reuse)[0].outcome, Outcome::kCreated);
 }
 
 TEST_F(PeopleSandboxTest, LeadConversionTurnsTheSamePersonIntoACustomer) {
   auto& c = connect({{"reconcile_interval", 1000}});
-  auto lead = c.write("Lead", {create({{"externalId", "sf-00Q1"}, {"lastName", "Novak"},
+  auto lead = c.write("Lead", {create({{"externalId", "sf-00Q1"},
+                                       {"lastName", "Novak"},
                                        {"contactInformation", contacts({"novak@example.com"})}})});
   ASSERT_TRUE(lead);
   const std::string id = (*lead)[0].id;
@@ -117,8 +133,10 @@ TEST_F(PeopleSandboxTest, LeadConversionTurnsTheSamePersonIntoACustomer) {
   ASSERT_EQ(baseline.changes.size(), 1u);
 
   // The converted Contact arrives under its own Salesforce id, matched by the email.
-  auto converted = c.write("Customer", {create({{"externalId", "sf-00Q1"}, {"lastName", "Novak"},
-                                                {"contactInformation", contacts({"novak@example.com"})}})});
+  auto converted =
+      c.write("Customer", {create({{"externalId", "sf-00Q1"},
+                                   {"lastName", "Novak"},
+                                   {"contactInformation", contacts({"novak@example.com"})}})});
   ASSERT_TRUE(converted);
   EXPECT_EQ((*converted)[0].outcome, Outcome::kUpdated);
   EXPECT_EQ((*converted)[0].id, id);
@@ -143,8 +161,9 @@ TEST_F(PeopleSandboxTest, CustomAttributesMustBeDefinedUnlessProvisioned) {
   ASSERT_NE(tier, nullptr);
   EXPECT_EQ(tier->type, sdk::FieldType::kString);
 
-  auto refused = strict.write("Customer", {create({{"externalId", "c1"},
-                                                   {"customAttributes", Object{{"Since", sdk::Date{2020, 5, 1}}}}})});
+  auto refused = strict.write(
+      "Customer", {create({{"externalId", "c1"},
+                           {"customAttributes", Object{{"Since", sdk::Date{2020, 5, 1}}}}})});
   ASSERT_TRUE(refused);
   ASSERT_EQ((*refused)[0].outcome, Outcome::kRejected);
   EXPECT_EQ((*refused)[0].field, "customAttributes.Since");
@@ -152,7 +171,8 @@ TEST_F(PeopleSandboxTest, CustomAttributesMustBeDefinedUnlessProvisioned) {
   auto& provisioning = connect({{"provision_custom_attributes", true}});
   auto written = provisioning.write(
       "Customer", {create({{"externalId", "c1"},
-                           {"customAttributes", Object{{"Since", sdk::Date{2020, 5, 1}}, {"Loyalty Tier", "Gold"}}}})});
+                           {"customAttributes",
+                            Object{{"Since", sdk::Date{2020, 5, 1}}, {"Loyalty Tier", "Gold"}}}})});
   ASSERT_TRUE(written);
   ASSERT_EQ((*written)[0].outcome, Outcome::kCreated) << (*written)[0].error->message;
   EXPECT_EQ(at(person((*written)[0].id), "customAttributes")->toJson(),
@@ -165,7 +185,8 @@ TEST_F(PeopleSandboxTest, CustomAttributesMustBeDefinedUnlessProvisioned) {
 
 TEST_F(PeopleSandboxTest, CompaniesAreCreatedOnceAndPersonsLinked) {
   auto& c = connect();
-  const auto op = create({{"externalId", "sf-001A"}, {"name", "Northwind"}, {"domains", "northwind.example"}});
+  const auto op =
+      create({{"externalId", "sf-001A"}, {"name", "Northwind"}, {"domains", "northwind.example"}});
   auto first = c.write("Company", {op});
   ASSERT_TRUE(first) << first.error().message;
   ASSERT_EQ((*first)[0].outcome, Outcome::kCreated) << (*first)[0].error->message;
@@ -178,15 +199,17 @@ TEST_F(PeopleSandboxTest, CompaniesAreCreatedOnceAndPersonsLinked) {
   EXPECT_EQ((*duplicate)[0].outcome, Outcome::kRejected);
   EXPECT_EQ((*duplicate)[0].error->code, sdk::ErrorCode::kConflict);
 
-  auto linked = c.write("Customer", {create({{"externalId", "p1"}, {"company", Object{{"externalId", "sf-001A"}}}}),
-                                     create({{"externalId", "p2"}, {"company", Object{{"externalId", "sf-404"}}}})});
+  auto linked = c.write(
+      "Customer", {create({{"externalId", "p1"}, {"company", Object{{"externalId", "sf-001A"}}}}),
+                   create({{"externalId", "p2"}, {"company", Object{{"externalId", "sf-404"}}}})});
   ASSERT_TRUE(linked);
   EXPECT_EQ((*linked)[0].outcome, Outcome::kCreated);
   ASSERT_EQ((*linked)[1].outcome, Outcome::kRejected);
   EXPECT_TRUE((*linked)[1].error->retriable);  // the company may be synced later
   EXPECT_EQ((*linked)[1].field, "company.externalId");
   const auto dump = admin("GET", "dump");
-  EXPECT_NE(at(dump, "companyLinks")->toJson().find((*linked)[0].id), std::string::npos) << at(dump, "companyLinks")->toJson();
+  EXPECT_NE(at(dump, "companyLinks")->toJson().find((*linked)[0].id), std::string::npos)
+      << at(dump, "companyLinks")->toJson();
 
   auto companies = c.lookup("Company", {sdk::LookupQuery{{{"externalId", "sf-001A"}}}}, {});
   ASSERT_TRUE(companies) << companies.error().message;
@@ -200,8 +223,11 @@ TEST_F(PeopleSandboxTest, CompaniesAreCreatedOnceAndPersonsLinked) {
 
 TEST_F(PeopleSandboxTest, LookupsMatchOnAnyIdentifier) {
   auto& c = connect();
-  auto made = c.write("Customer", {create({{"externalId", "sf-1"}, {"lastName", "Horvat"},
-                                           {"contactInformation", contacts({"ana@example.com"}, {"+385911234567"})}})});
+  auto made =
+      c.write("Customer",
+              {create({{"externalId", "sf-1"},
+                       {"lastName", "Horvat"},
+                       {"contactInformation", contacts({"ana@example.com"}, {"+385911234567"})}})});
   ASSERT_TRUE(made);
   const std::string id = (*made)[0].id;
   const std::vector<sdk::LookupQuery> queries = {

@@ -56,7 +56,7 @@ std::optional<std::string> idOf(const sdk::Object& object);
 
 // What a v3 upsert entry was built from, kept to map errors back to fields.
 struct UpsertEntry {
-  sdk::Object person;                  // the v3 person sent
+  sdk::Object person;                     // the v3 person sent
   std::vector<std::string> contactPaths;  // field of each contactInformation item, in order
 };
 
@@ -71,11 +71,11 @@ sdk::Result<sdk::Object> buildCompany(const sdk::Object& fields);
 // A per-record outcome of an upsert answer.
 struct UpsertOutcome {
   std::optional<std::string> id;
-  std::string status;      // CREATED, UPDATED, NOT_MODIFIED; empty on error
-  std::string code;        // v3 error code, e.g. "400100"
-  std::string message;     // error message with the details
-  std::string property;    // first detail's property path, without "persons[i]."
-  std::string conflictingId;  // the person holding a clashing identifier
+  std::string status;                // CREATED, UPDATED, NOT_MODIFIED; empty on error
+  std::string code;                  // v3 error code, e.g. "400100"
+  std::string message;               // error message with the details
+  std::string property;              // first detail's property path, without "persons[i]."
+  std::string conflictingId;         // the person holding a clashing identifier
   std::vector<std::string> holders;  // every person the details name
 };
 // Parses a 200/207 upsert answer into one outcome per index (0..count-1); entries the answer
@@ -95,7 +95,7 @@ sdk::WriteResult toWriteResult(const UpsertOutcome& outcome);
 // ---- Webhook ----------------------------------------------------------------------------------
 
 struct PeopleEvent {
-  std::string type;        // PERSON_CREATED, PERSON_DELETED, ...
+  std::string type;  // PERSON_CREATED, PERSON_DELETED, ...
   std::string personId;
   std::string personType;  // LEAD / CUSTOMER when the event says
 };

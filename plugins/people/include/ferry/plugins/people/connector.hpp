@@ -54,7 +54,7 @@ class PeopleConnector final : public sdk::Connector,
     std::string pathAndQuery;  // below the base URL, query already encoded
     std::string body;          // JSON, empty for none
     const char* bucket = nullptr;
-    std::string what;          // for error messages: "list persons"
+    std::string what;  // for error messages: "list persons"
     bool idempotent = true;
   };
   // Sends with authentication; a refused OAuth token is renewed once. Any status comes back.
@@ -86,12 +86,14 @@ class PeopleConnector final : public sdk::Connector,
   sdk::Result<std::vector<sdk::WriteResult>> writePersons(EntityKind kind,
                                                           const std::vector<sdk::WriteOp>& ops);
   sdk::Result<std::vector<sdk::WriteResult>> writeCompanies(const std::vector<sdk::WriteOp>& ops);
-  sdk::Status deletePersons(const std::vector<sdk::WriteOp>& ops, const std::vector<std::size_t>& which,
+  sdk::Status deletePersons(const std::vector<sdk::WriteOp>& ops,
+                            const std::vector<std::size_t>& which,
                             std::vector<std::optional<sdk::WriteResult>>& results);
   sdk::Status upsertPersons(EntityKind kind, const std::vector<sdk::WriteOp>& ops,
                             const std::vector<std::size_t>& which,
                             std::vector<std::optional<sdk::WriteResult>>& results);
-  void removeDroppedValues(const std::vector<sdk::WriteOp>& ops, const std::vector<std::size_t>& which,
+  void removeDroppedValues(const std::vector<sdk::WriteOp>& ops,
+                           const std::vector<std::size_t>& which,
                            std::vector<std::optional<sdk::WriteResult>>& results);
   void linkCompanies(const std::vector<sdk::WriteOp>& ops, const std::vector<std::size_t>& which,
                      std::vector<std::optional<sdk::WriteResult>>& results);

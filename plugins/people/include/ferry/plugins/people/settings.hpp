@@ -39,12 +39,12 @@ struct Settings {
 // One client-side bucket per People endpoint the connector calls, at the rate the account
 // enforces for that endpoint (reference §3). Names are what `rate_limits` overrides use.
 namespace bucket {
-inline constexpr const char* kPersonsGet = "persons_get";        // GET /people/2/persons
-inline constexpr const char* kUpsert = "upsert";                 // PATCH /people/3/persons/upsert
-inline constexpr const char* kMatch = "match";                   // POST /people/2/persons/match
+inline constexpr const char* kPersonsGet = "persons_get";  // GET /people/2/persons
+inline constexpr const char* kUpsert = "upsert";           // PATCH /people/3/persons/upsert
+inline constexpr const char* kMatch = "match";             // POST /people/2/persons/match
 inline constexpr const char* kBatchDelete = "persons_batch_delete";
 inline constexpr const char* kContactsDelete = "contacts_delete";  // DELETE .../contactInformation
-inline constexpr const char* kTagsRemove = "tags_remove";          // DELETE /people/2/tags/{n}/persons
+inline constexpr const char* kTagsRemove = "tags_remove";  // DELETE /people/2/tags/{n}/persons
 inline constexpr const char* kAttributesGet = "attributes_get";
 inline constexpr const char* kAttributesCreate = "attributes_create";
 inline constexpr const char* kCompaniesGet = "companies_get";

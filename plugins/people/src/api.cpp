@@ -543,19 +543,19 @@ sdk::WriteResult toWriteResult(const UpsertOutcome& o) {
     return r;
   }
   r.outcome = sdk::WriteResult::Outcome::kRejected;
+  // 409100: identifiers held by other persons; 5xxxxx: People failed; a status outside the
+  // documented three is reported, not guessed at; the rest (400xxx) is the record's own fault.
   ErrorCode code = ErrorCode::kInvalidArgument;
   bool retriable = false;
-  if (o.code.starts_with("409")) {
+  if (!o.status.empty()) {
+    code = ErrorCode::kMalformedResponse;
+  } else if (o.code.starts_with("409")) {
     code = ErrorCode::kConflict;
   } else if (o.code.starts_with("5")) {
     code = ErrorCode::kUnavailable;
     retriable = true;
   } else if (o.code.starts_with("404")) {
     code = ErrorCode::kNotFound;
-  } else if (o.status.empty() && o.code.empty()) {
-    code = ErrorCode::kMalformedResponse;
-  } else if (!o.status.empty()) {
-    code = ErrorCode::kMalformedResponse;  // a status People does not document
   }
   std::string message = o.status.empty() ? o.message : "unknown upsert status " + o.status;
   if (!o.conflictingId.empty()) message += " (conflicts with person " + o.conflictingId + ")";

@@ -103,6 +103,12 @@ TEST(PeopleUpsert, ConflictsNameTheHolderAndMissingOutcomesAreMalformed) {
   unchanged.status = "NOT_MODIFIED";
   EXPECT_EQ(toWriteResult(unchanged).outcome, sdk::WriteResult::Outcome::kUnchanged);
   EXPECT_EQ(toWriteResult(unchanged).id, "5");
+  UpsertOutcome failed;
+  failed.code = "500100";
+  failed.message = "Internal error";
+  const auto transient = toWriteResult(failed);
+  EXPECT_EQ(transient.error->code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(transient.error->retriable);
 }
 
 TEST(PeopleRecords, BuildsAPartialV3Person) {

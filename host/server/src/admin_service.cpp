@@ -1038,7 +1038,12 @@ class AdminService::Impl {
 
   ApiResponse runFlow(const ApiRequest& request) {
     const std::string& name = request.param("flow");
-    if (auto missing = requireFlow(name)) return *missing;
+    FlowState state;
+    if (auto missing = requireFlow(name, &state)) return *missing;
+    if (!state.active) {
+      return ApiResponse::error(409, "", "flow " + name + " is paused; activate it (its first run "
+                                         "starts right away)");
+    }
     if (auto run = scheduler_->runNow(name); !run) return errorResponse(run.error());
     return ApiResponse::json(202, sdk::Object{{"name", name}, {"queued", true}});
   }
@@ -1102,10 +1107,13 @@ class AdminService::Impl {
     return ApiResponse::json(200, conflictJson(std::get<Conflict>(found)));
   }
 
-  // Resolving writes the chosen values where they are missing, records them as the link's new
-  // base (so the next run sees both sides agree) and marks the conflict resolved.
-  //   {"choose": "source"} | {"choose": "sink"} | {"values": {...}}  (field conflicts)
-  //   {"sinkId": "..."}                                               (ambiguous matches)
+  // Resolution, serialised with the flow's runs:
+  //   {"choose": "source"} | {"choose": "sink"}  field conflicts: the engine gives both sides
+  //                                              that side's values and records them as agreed
+  //   {"sinkId": "..."}                          ambiguous matches: linked to that candidate,
+  //                                              which gets the record's mapped values
+  //   {"values": {...}}                          field conflicts: values of the operator's own,
+  //                                              written where they differ and recorded as agreed
   ApiResponse resolveConflict(const ApiRequest& request) {
     auto body = jsonObjectBody(request, false);
     if (auto* r = std::get_if<ApiResponse>(&body)) return *r;
@@ -1114,8 +1122,8 @@ class AdminService::Impl {
     if (auto* r = std::get_if<ApiResponse>(&found)) return *r;
     const Conflict& c = std::get<Conflict>(found);
     if (c.status != ConflictStatus::kOpen) {
-      return ApiResponse::error(409, "", "conflict " + std::to_string(c.id) + " is already resolved (" +
-                                             c.resolution + ")");
+      return ApiResponse::error(409, "", "conflict " + std::to_string(c.id) +
+                                             " is already resolved (" + c.resolution + ")");
     }
     FlowDef flow;
     {
@@ -1126,77 +1134,77 @@ class AdminService::Impl {
       }
       flow = it->second;
     }
-    Link link;
-    link.flow = c.flow;
-    link.sourceId = c.sourceId;
+    const Value* choose = o.find("choose");
+    const Value* values = o.find("values");
+    const Value* sinkId = o.find("sinkId");
     std::string resolution;
     if (c.kind == ConflictKind::kAmbiguousMatch) {
-      const Value* sinkId = o.find("sinkId");
       if (sinkId == nullptr || !sinkId->isString() ||
           std::find(c.candidates.begin(), c.candidates.end(), sinkId->asString()) ==
               c.candidates.end()) {
         return ApiResponse::error(400, "", "send {\"sinkId\": ...} naming one of the candidates");
       }
-      // The record was read already: its mapped values go to the chosen record now.
-      link.sinkId = sinkId->asString();
-      resolution = "sink:" + link.sinkId;
-      if (auto written = writeToSink(flow, link.sinkId, c.sourceValues); !written) {
-        return errorResponse(written.error());
-      }
-      link.base = c.sourceValues;
+      resolution = "link:" + sinkId->asString();
+    } else if (choose != nullptr && values == nullptr && choose->isString() &&
+               (choose->asString() == "source" || choose->asString() == "sink")) {
+      resolution = choose->asString();
+    } else if (values != nullptr && values->isObject() && choose == nullptr) {
+      return resolveWithValues(flow, c, values->asObject());
     } else {
-      sdk::Object chosen;
-      const Value* choose = o.find("choose");
-      const Value* values = o.find("values");
-      if (choose != nullptr && choose->isString() && choose->asString() == "source") {
-        chosen = c.sourceValues;
-        resolution = "source";
-      } else if (choose != nullptr && choose->isString() && choose->asString() == "sink") {
-        chosen = c.sinkValues;
-        resolution = "sink";
-      } else if (values != nullptr && values->isObject() && choose == nullptr) {
-        for (const auto& [field, value] : values->asObject()) {
-          if (std::find(c.fields.begin(), c.fields.end(), field) == c.fields.end()) {
-            return ApiResponse::error(400, "", "field '" + field + "' is not part of this conflict");
-          }
-          chosen.set(field, value);
-        }
-        resolution = "values";
-      } else {
-        return ApiResponse::error(
-            400, "", "send {\"choose\": \"source\"}, {\"choose\": \"sink\"} or {\"values\": {...}}");
-      }
-      if (auto written = applyResolution(flow, c, chosen); !written) {
-        return errorResponse(written.error());
-      }
-      link.sinkId = c.sinkId;
-      link.base = c.base;
-      for (const auto& field : c.fields) {
-        if (const Value* v = chosen.find(field)) link.base.set(field, *v);
-      }
-      if (auto existing = store_->linksBySource(c.flow, {c.sourceId}); existing && !existing->empty()) {
-        link.sourceModifiedAtMs = existing->front().sourceModifiedAtMs;
-        link.sinkModifiedAtMs = existing->front().sinkModifiedAtMs;
-        for (const auto& [field, value] : existing->front().base) {
-          if (!link.base.contains(field)) link.base.set(field, value);
-        }
-      }
+      return ApiResponse::error(
+          400, "", "send {\"choose\": \"source\"}, {\"choose\": \"sink\"} or {\"values\": {...}}");
     }
+    if (auto done = scheduler_->resolveConflict(c.flow, c.id, resolution); !done) {
+      return errorResponse(done.error());
+    }
+    return resolvedResponse(c, resolution);
+  }
+
+  ApiResponse resolvedResponse(const Conflict& c, const std::string& resolution) {
+    logWith(*log_, sdk::LogLevel::kInfo, "conflict resolved: " + resolution,
+            {{log_keys::kFlow, c.flow},
+             {log_keys::kRecord, c.sourceId},
+             {"conflict", std::to_string(c.id)}});
+    auto updated = store_->conflict(c.id);
+    if (!updated) return errorResponse(updated.error());
+    return ApiResponse::json(200, updated->has_value() ? conflictJson(**updated)
+                                                       : Value(sdk::Object{}));
+  }
+
+  // Operator-supplied values for the conflicting fields: written to the sink (and reverse-mapped
+  // to the source in two-way flows) where they differ, then recorded as the link's base.
+  ApiResponse resolveWithValues(const FlowDef& flow, const Conflict& c, const sdk::Object& given) {
+    sdk::Object chosen;
+    for (const auto& [field, value] : given) {
+      if (std::find(c.fields.begin(), c.fields.end(), field) == c.fields.end()) {
+        return ApiResponse::error(400, "", "field '" + field + "' is not part of this conflict");
+      }
+      chosen.set(field, value);
+    }
+    if (chosen.empty()) return ApiResponse::error(400, "", "values names no field");
+    if (auto written = applyResolution(flow, c, chosen); !written) {
+      return errorResponse(written.error());
+    }
+    Link link;
+    link.flow = c.flow;
+    link.sourceId = c.sourceId;
+    link.sinkId = c.sinkId;
+    link.base = c.base;
+    if (auto existing = store_->linksBySource(c.flow, {c.sourceId});
+        existing && !existing->empty()) {
+      link = existing->front();
+    }
+    for (const auto& [field, value] : chosen) link.base.set(field, value);
     BatchCommit batch;
     batch.flow = c.flow;
     batch.upsertLinks.push_back(link);
     if (auto committed = store_->commitBatch(batch); !committed) {
       return errorResponse(committed.error());
     }
-    if (auto done = store_->resolveConflict(c.id, resolution); !done) {
+    if (auto done = store_->resolveConflict(c.id, "values"); !done) {
       return errorResponse(done.error());
     }
-    logWith(*log_, sdk::LogLevel::kInfo, "conflict resolved: " + resolution,
-            {{log_keys::kFlow, c.flow}, {log_keys::kRecord, c.sourceId},
-             {"conflict", std::to_string(c.id)}});
-    auto updated = store_->conflict(c.id);
-    return ApiResponse::json(200, updated && updated->has_value() ? conflictJson(**updated)
-                                                                  : Value(sdk::Object{}));
+    return resolvedResponse(c, "values");
   }
 
   // Updates one record through a freshly opened connector of that side.

@@ -450,6 +450,80 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   expectNoSecrets();
 }
 
+// A two-way flow with manual conflicts: both sides change the same field; the operator picks
+// the Salesforce value, which ferry writes back to the file and records as agreed.
+TEST_F(ServeE2eTest, FieldConflictResolvedByChoosingASide) {
+  startServer();
+  storeCredentials();
+  person("p1", "Ada", "Lovelace", "ada@example.com");
+  const std::string flow = R"(flow: people-both-ways
+source: { connection: files, entity: Person }
+sink: { connection: salesforce, entity: Contact }
+direction: two-way
+schedule: { every: 1h }
+match:
+  - { source: email, sink: Email }
+map:
+  firstName: FirstName
+  lastName: LastName
+  email: Email
+conflicts: manual
+)";
+  ASSERT_EQ(call("POST", "/api/v1/flows", flow, "application/yaml").status, 201);
+  EXPECT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 409);  // paused
+  ASSERT_EQ(call("POST", "/api/v1/flows/people-both-ways/activate").status, 200);  // runs now
+  std::string contactId;
+  ASSERT_TRUE(eventually([&] {
+    auto dump = Value::fromJson(contacts());
+    const Value* list = dump ? at(*dump, {"Contact"}) : nullptr;
+    if (list == nullptr || !list->isList()) return false;
+    for (const auto& c : list->asList()) {
+      const Value* email = at(c, {"Email"});
+      if (email != nullptr && email->isString() && email->asString() == "ada@example.com") {
+        contactId = at(c, {"Id"})->asString();
+        return true;
+      }
+    }
+    return false;
+  })) << readFile(dir_.file("ferry.log"));
+  ASSERT_TRUE(eventually([&] {
+    const Value status = json(call("GET", "/api/v1/flows/people-both-ways/status"));
+    const Value* running = at(status, {"running"});
+    return running != nullptr && running->isBool() && !running->asBool();
+  }));
+
+  // Both sides change the first name.
+  person("p1", "Augusta", "Lovelace", "ada@example.com");
+  sandboxAdmin("PATCH", "records/Contact/" + contactId, R"({"FirstName":"Countess"})");
+  ASSERT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 202);
+  Value conflict;
+  ASSERT_TRUE(eventually([&] {
+    const Value list = json(call("GET", "/api/v1/conflicts?flow=people-both-ways"));
+    const Value* items = at(list, {"conflicts"});
+    if (items == nullptr || !items->isList() || items->asList().empty()) return false;
+    conflict = items->asList().front();
+    return true;
+  })) << readFile(dir_.file("ferry.log"));
+  EXPECT_EQ(at(conflict, {"kind"})->asString(), "field");
+  EXPECT_EQ(at(conflict, {"source", "FirstName"})->asString(), "Augusta");
+  EXPECT_EQ(at(conflict, {"sink", "FirstName"})->asString(), "Countess");
+  EXPECT_EQ(at(conflict, {"base", "FirstName"})->asString(), "Ada");
+  const std::string id = std::to_string(at(conflict, {"id"})->asInteger());
+  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"neither"})").status, 400);
+  const HttpAnswer resolved = call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"sink"})");
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(at(json(resolved), {"resolution"})->asString(), "sink");
+  // The file's latest line for p1 now carries the Salesforce value.
+  const std::string file = readFile(dir_.file("data/Person.jsonl"));
+  const auto last = file.rfind("\"p1\"");
+  ASSERT_NE(last, std::string::npos);
+  EXPECT_NE(file.find("Countess", file.rfind('\n', last) == std::string::npos ? 0 : file.rfind('\n', last)),
+            std::string::npos) << file;
+  EXPECT_NE(contacts().find("Countess"), std::string::npos);
+  EXPECT_EQ(server_->terminate(), 0);
+  expectNoSecrets();
+}
+
 // The curl examples of the operator guide, run as written (in order, in one shell) against a
 // server set up as the guide describes.
 TEST_F(ServeE2eTest, OperatorGuideCurlExamplesWork) {

@@ -443,16 +443,6 @@ int runConflicts(const Args& args, Context& ctx) {
   return kExitOk;
 }
 
-const char* letterStatusName(DeadLetterStatus s) {
-  switch (s) {
-    case DeadLetterStatus::kPending: return "pending";
-    case DeadLetterStatus::kRetrying: return "retrying";
-    case DeadLetterStatus::kResolved: return "resolved";
-    case DeadLetterStatus::kDiscarded: return "discarded";
-  }
-  return "?";
-}
-
 // Retries dead letters through the deployed flow definitions (or the flow files given).
 int retryLetters(const Args& args, Context& ctx) {
   Runtime rt;
@@ -547,9 +537,7 @@ int runDeadLetters(const Args& args, Context& ctx) {
     for (const auto& d : *page) {
       rows.push_back({std::to_string(d.id), d.flow, d.recordId, d.errorCode,
                       d.field.empty() ? "-" : d.field, d.reason, std::to_string(d.attempts),
-                      d.nextRetryAtMs > 0 ? formatTime(d.nextRetryAtMs)
-                                          : (d.retriable ? "after retry request"
-                                                         : letterStatusName(d.status))});
+                      d.nextRetryAtMs > 0 ? formatTime(d.nextRetryAtMs) : "on request"});
     }
     if (page->size() < filter.limit) break;
     filter.afterId = page->back().id;

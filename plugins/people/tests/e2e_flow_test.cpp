@@ -1,6 +1,7 @@
 // End to end through the sync engine: the example flows (examples/*.yaml, validated by the flow
 // module) run "jsonl -> People Customers" and "People Customers -> jsonl" against the sandbox
-// with its real rate limits, with a SQLite state store, and count the API calls they use.
+// with its real rate limits, with a SQLite state store, and count the API calls they use; the
+// shipped flows (flows/*.yaml) validate against this plugin's catalogue.
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include "config.hpp"     // jsonl plugin library
 #include "connector.hpp"  // jsonl plugin library
 #include "ferry/host/engine/flow_runner.hpp"
+#include "ferry/host/flow/files.hpp"
+#include "ferry/host/flow/schema_provider.hpp"
 #include "ferry/host/flow/validator.hpp"
 #include "ferry/host/state/store.hpp"
 #include "ferry/plugins/people/catalogue.hpp"
@@ -247,6 +250,57 @@ TEST_F(PeopleEndToEndTest, PeopleCustomersToJsonl) {
   auto idle = runner.run();
   EXPECT_EQ(idle.counts.created + idle.counts.updated + idle.counts.deleted, 0);
   EXPECT_EQ(throttled(), 0u);
+}
+
+}  // namespace
+}  // namespace ferry::plugins::people::testing
+
+namespace ferry::plugins::people::testing {
+namespace {
+
+// The shipped flows (flows/*.yaml) against this plugin's catalogue, and against a live catalogue
+// where the account lacks some custom attribute definitions.
+class ShippedFlowsTest : public ::testing::Test {
+ protected:
+  host::StaticSchemaProvider provider(const std::vector<sdk::EntitySchema>& peopleEntities) {
+    host::StaticSchemaProvider schemas;
+    auto salesforce = host::pluginSchemaFromJson(
+        readFile(fs::path(FERRY_SOURCE_DIR) / "tests/unit/flow/schemas/salesforce.json"));
+    EXPECT_TRUE(salesforce) << salesforce.error().message;
+    if (salesforce) schemas.add(*salesforce);
+    schemas.add(host::PluginSchema{"people", settingsSchema(), peopleEntities});
+    return schemas;
+  }
+
+  std::string validate(const host::SchemaProvider& schemas, const char* flowFile) {
+    const fs::path flows = fs::path(FERRY_SOURCE_DIR) / "flows";
+    host::Diagnostics diags;
+    const auto connections = host::loadConnectionDirectory(
+        (flows / "connections").string(), schemas,
+        [](const std::string&) -> std::optional<std::string> { return std::nullopt; }, diags);
+    auto def = host::loadFlow(readFile(flows / flowFile), flowFile, connections, schemas, diags);
+    return def ? std::string() : diags.format();
+  }
+};
+
+TEST_F(ShippedFlowsTest, ValidateAgainstTheStaticCatalogue) {
+  const auto schemas = provider(staticEntitySchemas());
+  for (const char* flow :
+       {"contacts-to-customers.yaml", "leads-to-people-leads.yaml", "accounts-to-companies.yaml"}) {
+    EXPECT_EQ(validate(schemas, flow), "") << flow;
+  }
+}
+
+TEST_F(ShippedFlowsTest, UndefinedCustomAttributesFailValidationAgainstALiveCatalogue) {
+  const auto live = provider(liveEntitySchemas({{"EmailOptOut", "BOOLEAN"}}, false));
+  EXPECT_EQ(validate(live, "contacts-to-customers.yaml"), "");
+  const std::string problems = validate(live, "leads-to-people-leads.yaml");
+  EXPECT_NE(problems.find("\"customAttributes.Company\" is not defined"), std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("\"customAttributes.Lead Source\" is not defined"), std::string::npos)
+      << problems;
+  // With provisioning on, the connector defines them on the first write instead.
+  EXPECT_EQ(validate(provider(liveEntitySchemas({}, true)), "leads-to-people-leads.yaml"), "");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ constexpr std::size_t kMaxReadPage = 2000;
 constexpr std::size_t kDeadLetterPage = 200;
 constexpr const char* kMappingFailed = "MAPPING_FAILED";
 constexpr const char* kNoSinkId = "NO_ID_RETURNED";
+constexpr const char* kLinkGone = "LINKED_RECORD_GONE";
 // Payload marker of a dead-lettered delete (a delete has no record to keep).
 constexpr const char* kDeletedMarker = "$deleted";
 // The sink field that carries tags (People persons' `tags`): deletes with the tag policy add the
@@ -527,6 +528,14 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
             sdk::Error::make(sdk::ErrorCode::kInternal, "rejected without a reason"));
         if (op.kind == sdk::WriteOp::Kind::kDelete && error.code == sdk::ErrorCode::kNotFound) {
           result.outcome = Outcome::kDeleted;  // already gone: the delete is done
+        } else if (op.kind == sdk::WriteOp::Kind::kUpdate && !item.isDelete && item.link &&
+                   error.code == sdk::ErrorCode::kNotFound) {
+          // The linked record was deleted on the other side without us hearing of it: the link
+          // goes, and the retry (soon) matches or creates the record again.
+          commit.deleteLinksBySource.push_back(item.link->sourceId);
+          reject(item, "the linked record " + op.id + " no longer exists: " + error.message,
+                 kLinkGone, "", true);
+          continue;
         } else {
           reject(item, error.message,
                  error.remoteCode.empty() ? sdk::toString(error.code) : error.remoteCode,

@@ -200,6 +200,29 @@ TEST_P(FlowRunnerTest, TwoWayDeleteRacingAnEditOnTheOtherSide) {
   }
 }
 
+TEST_P(FlowRunnerTest, OneWayUpdateOfAVanishedRecordCreatesItAgain) {
+  FlowDef flow = makeFlow("vanished", SyncMode::kOneWay);
+  flow.match = {};
+  const auto c = crm_.create(contact("Ann", "ann@x.test"));
+  auto runner = makeRunner(flow);
+  runOnce(*runner);
+  const std::string first = people_.live()[0]->id;
+  people_.remove(first);  // deleted in the sink; nobody told ferry
+  crm_.update(c, {{"LastName", "Again"}});
+  RunSummary s = runOnce(*runner);
+  EXPECT_EQ(s.counts.rejected, 1);
+  EXPECT_TRUE(store_->linksBySource("vanished", {c})->empty());
+  clock_.advance(std::chrono::seconds(2));  // the retry's backoff
+  runOnce(*runner);
+  ASSERT_EQ(people_.live().size(), 1u);
+  EXPECT_NE(people_.live()[0]->id, first);
+  EXPECT_EQ(str(people_.live()[0], "lastName"), "Again");
+  DeadLetterFilter pending;
+  pending.flow = "vanished";
+  pending.status = DeadLetterStatus::kPending;
+  EXPECT_EQ(*store_->countDeadLetters(pending), 0);
+}
+
 TEST_P(FlowRunnerTest, MappingFailureIsDeadLetteredAndRetriedByTheOperator) {
   auto mapping = contactMapping();
   bool broken = true;

@@ -452,7 +452,7 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
 
 // A two-way flow with manual conflicts: both sides change the same field; the operator picks
 // the Salesforce value, which ferry writes back to the file and records as agreed.
-TEST_F(ServeE2eTest, FieldConflictResolvedByChoosingASide) {
+TEST_F(ServeE2eTest, FieldConflictsResolvedByASideOrOwnValues) {
   startServer();
   storeCredentials();
   person("p1", "Ada", "Lovelace", "ada@example.com");
@@ -520,6 +520,48 @@ conflicts: manual
   EXPECT_NE(file.find("Countess", file.rfind('\n', last) == std::string::npos ? 0 : file.rfind('\n', last)),
             std::string::npos) << file;
   EXPECT_NE(contacts().find("Countess"), std::string::npos);
+
+  // Again, and this time the operator supplies a value of their own.
+  ASSERT_TRUE(eventually([&] {
+    const Value status = json(call("GET", "/api/v1/flows/people-both-ways/status"));
+    const Value* running = at(status, {"running"});
+    return running != nullptr && running->isBool() && !running->asBool();
+  }));
+  person("p1", "Augusta Ada", "Lovelace", "ada@example.com");
+  sandboxAdmin("PATCH", "records/Contact/" + contactId, R"({"FirstName":"Lady Ada"})");
+  ASSERT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 202);
+  std::string second;
+  ASSERT_TRUE(eventually([&] {
+    const Value list = json(call("GET", "/api/v1/conflicts?flow=people-both-ways"));
+    const Value* items = at(list, {"conflicts"});
+    if (items == nullptr || !items->isList() || items->asList().empty()) return false;
+    second = std::to_string(at(items->asList().front(), {"id"})->asInteger());
+    return true;
+  })) << readFile(dir_.file("ferry.log"));
+  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + second + "/resolve",
+                 R"({"values":{"Phone":"1"}})").status, 400);  // not a conflicting field
+  const HttpAnswer own = call("POST", "/api/v1/conflicts/" + second + "/resolve",
+                              R"({"values":{"FirstName":"Ada Lovelace"}})");
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(at(json(own), {"resolution"})->asString(), "values");
+  EXPECT_NE(contacts().find("\"FirstName\":\"Ada Lovelace\""), std::string::npos) << contacts();
+  const std::string after = readFile(dir_.file("data/Person.jsonl"));
+  EXPECT_NE(after.rfind("Ada Lovelace"), std::string::npos) << after;
+  // Both sides agree with the recorded base: the next run finds nothing to fix.
+  auto finishedRuns = [&] {
+    const Value status = json(call("GET", "/api/v1/flows/people-both-ways/status"));
+    const Value* runs = at(status, {"runs"});
+    const Value* running = at(status, {"running"});
+    return running != nullptr && running->isBool() && !running->asBool() && runs != nullptr
+               ? runs->asInteger()
+               : std::int64_t{-1};
+  };
+  std::int64_t before = -1;
+  ASSERT_TRUE(eventually([&] { return (before = finishedRuns()) >= 0; }));
+  ASSERT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 202);
+  ASSERT_TRUE(eventually([&] { return finishedRuns() > before; }));
+  const Value open = json(call("GET", "/api/v1/conflicts?flow=people-both-ways"));
+  EXPECT_TRUE(at(open, {"conflicts"})->asList().empty()) << Value(open).toJson();
   EXPECT_EQ(server_->terminate(), 0);
   expectNoSecrets();
 }

@@ -1,6 +1,9 @@
 // The read cursor and the settings (schema and catalogue JSON included).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "ferry/plugins/people/catalogue.hpp"
 #include "ferry/plugins/people/cursor.hpp"
 #include "ferry/plugins/people/settings.hpp"
@@ -111,6 +114,30 @@ TEST(PeopleSettings, SchemaAndCatalogueLoad) {
   EXPECT_EQ(attributeTypeOfValue(sdk::Value(true)), "BOOLEAN");
   EXPECT_EQ(attributeTypeOfValue(sdk::Value(sdk::Date{2024, 1, 1})), "DATE");
   EXPECT_FALSE(attributeTypeOfValue(sdk::Value()));
+}
+
+}  // namespace
+}  // namespace ferry::plugins::people
+
+namespace ferry::plugins::people {
+namespace {
+
+// Every setting of schema/settings.json is documented in the README's settings table.
+TEST(PeopleSettings, ReadmeDocumentsEverySetting) {
+  std::ifstream in(FERRY_PEOPLE_README);
+  ASSERT_TRUE(in) << FERRY_PEOPLE_README;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const auto table = readme.find("## Settings");
+  ASSERT_NE(table, std::string::npos);
+  const std::string section = readme.substr(table, readme.find("\n## ", table + 1) - table);
+  for (const auto& s : settingsSchema()) {
+    EXPECT_NE(section.find("`" + s.name + "`"), std::string::npos) << s.name;
+  }
+  for (const auto& [name, rate] : publishedRates()) {
+    EXPECT_NE(readme.find("`" + name + "`"), std::string::npos) << "bucket " << name;
+  }
 }
 
 }  // namespace

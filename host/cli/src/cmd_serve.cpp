@@ -43,9 +43,11 @@ int runServe(const Args& args, Context& ctx) {
   if (auto logging = configureLogging(config->log); !logging) return fail(logging.error().message);
   auto key = loadMasterKey(config->masterKey);
   if (!key) {
-    return fail("refusing to start without a master key (secrets are never stored in "
-                "plaintext): " + key.error().message + "; or run `" + ctx.program +
-                " keygen --out FILE` and set master_key: { file: FILE } in " + config->file);
+    return fail(
+        "refusing to start without a master key (secrets are never stored in "
+        "plaintext): " +
+        key.error().message + "; or run `" + ctx.program +
+        " keygen --out FILE` and set master_key: { file: FILE } in " + config->file);
   }
   auto tokens = server::loadAdminTokens(*config);
   if (!tokens) return fail(tokens.error().message);
@@ -63,8 +65,7 @@ int runServe(const Args& args, Context& ctx) {
   options.flowDir = config->flowDir;
   options.node = config->node.empty() ? defaultNode() : config->node;
   options.threads = config->threads;
-  server::AdminService service(options, std::move(*store), std::move(plugins), *key,
-                               systemClock());
+  server::AdminService service(options, std::move(*store), std::move(plugins), *key, systemClock());
   if (auto started = service.start(); !started) return fail(started.error().message);
 
   server::HttpServerOptions http;
@@ -87,7 +88,8 @@ int runServe(const Args& args, Context& ctx) {
 
   int signal = 0;
   sigwait(&stopSignals, &signal);
-  log->info("{} received: stopping (current batches finish)", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  log->info("{} received: stopping (current batches finish)",
+            signal == SIGTERM ? "SIGTERM" : "SIGINT");
   listener.stop();
   service.stop();
   log->info("stopped");

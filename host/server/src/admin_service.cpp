@@ -51,20 +51,28 @@ Value timeValue(std::int64_t ms) { return ms > 0 ? Value(sdk::DateTime{ms}.toIso
 
 const char* runStatusWord(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kAbandoned: return "abandoned";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kSucceeded:
+      return "succeeded";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kAbandoned:
+      return "abandoned";
   }
   return "unknown";
 }
 
 const char* letterStatusWord(DeadLetterStatus s) {
   switch (s) {
-    case DeadLetterStatus::kPending: return "pending";
-    case DeadLetterStatus::kRetrying: return "retrying";
-    case DeadLetterStatus::kResolved: return "resolved";
-    case DeadLetterStatus::kDiscarded: return "discarded";
+    case DeadLetterStatus::kPending:
+      return "pending";
+    case DeadLetterStatus::kRetrying:
+      return "retrying";
+    case DeadLetterStatus::kResolved:
+      return "resolved";
+    case DeadLetterStatus::kDiscarded:
+      return "discarded";
   }
   return "unknown";
 }
@@ -157,17 +165,24 @@ Value connectionJson(const ConnectionDef& c, const std::string& origin) {
 
 int httpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
     case ErrorCode::kUnauthenticated:
     case ErrorCode::kPermissionDenied:
-    case ErrorCode::kMalformedResponse: return 502;
+    case ErrorCode::kMalformedResponse:
+      return 502;
     case ErrorCode::kUnavailable:
     case ErrorCode::kRateLimited:
-    case ErrorCode::kBudgetExhausted: return 503;
-    case ErrorCode::kUnsupported: return 409;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kBudgetExhausted:
+      return 503;
+    case ErrorCode::kUnsupported:
+      return 409;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -183,12 +198,13 @@ std::optional<ApiResponse> checkYamlBody(const ApiRequest& request) {
   const std::string type = request.header("Content-Type").value_or("");
   static const std::vector<std::string> kTypes{"application/yaml", "application/x-yaml",
                                                "text/yaml", "application/json", "text/x-yaml"};
-  const bool known = std::any_of(kTypes.begin(), kTypes.end(), [&](const std::string& t) {
-    return type.rfind(t, 0) == 0;
-  });
+  const bool known = std::any_of(kTypes.begin(), kTypes.end(),
+                                 [&](const std::string& t) { return type.rfind(t, 0) == 0; });
   if (!known) {
-    return ApiResponse::error(415, "", "send the definition as application/yaml or "
-                                      "application/json (got '" + type + "')");
+    return ApiResponse::error(415, "",
+                              "send the definition as application/yaml or "
+                              "application/json (got '" +
+                                  type + "')");
   }
   if (request.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return ApiResponse::error(400, "", "the request body is empty");
@@ -229,7 +245,8 @@ std::size_t pageLimit(const ApiRequest& request) {
 
 std::string randomState() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for OAuth state");
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("no randomness for OAuth state");
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned char b : bytes) {
@@ -248,8 +265,8 @@ class OAuthSecrets final : public sdk::SecretStore {
     if (name.starts_with(kEnvSecretPrefix)) {
       const std::string variable(name.substr(kEnvSecretPrefix.size()));
       if (const char* value = std::getenv(variable.c_str())) return std::string(value);
-      return sdk::Error::make(ErrorCode::kNotFound, "environment variable " + variable +
-                                                        " is not set");
+      return sdk::Error::make(ErrorCode::kNotFound,
+                              "environment variable " + variable + " is not set");
     }
     return vault_->get(name);
   }
@@ -290,9 +307,7 @@ class DescribingSchemaProvider final : public SchemaProvider {
   DescribingSchemaProvider(const StaticSchemaProvider& plugins, ConnectionFactory& factory)
       : plugins_(plugins), factory_(factory) {}
 
-  const PluginSchema* plugin(std::string_view name) const override {
-    return plugins_.plugin(name);
-  }
+  const PluginSchema* plugin(std::string_view name) const override { return plugins_.plugin(name); }
   std::vector<std::string> pluginNames() const override { return plugins_.pluginNames(); }
 
   const std::vector<sdk::EntitySchema>* entities(const ConnectionDef& connection) const override {
@@ -441,8 +456,8 @@ class AdminService::Impl {
       if (!text) return text.takeError();
       if (!text->has_value()) continue;
       Diagnostics diags;
-      auto def = loadConnection(**text, "connection " + name, *provider_, processEnvironment(),
-                                diags);
+      auto def =
+          loadConnection(**text, "connection " + name, *provider_, processEnvironment(), diags);
       if (!def) {
         logWith(*log_, sdk::LogLevel::kError,
                 "stored connection no longer validates: " + diags.format(),
@@ -548,8 +563,8 @@ class AdminService::Impl {
     auto version = store_->flowVersion(name, 0);
     if (!version || !version->has_value()) return;
     Diagnostics diags;
-    auto flow = loadFlow((*version)->definition, (*version)->origin, connectionSet(), *provider_,
-                         diags);
+    auto flow =
+        loadFlow((*version)->definition, (*version)->origin, connectionSet(), *provider_, diags);
     // The scheduler is called outside mutex_: its run threads take mutex_ to open flows.
     if (!flow || diags.hasErrors()) {
       {
@@ -584,8 +599,8 @@ class AdminService::Impl {
     sdk::List used;
     for (const auto* side : {&flow->source.connection, &flow->sink.connection}) {
       if (const ConnectionDef* c = connections.find(*side)) {
-        used.push_back(sdk::Object{{"name", c->name}, {"plugin", c->plugin},
-                                   {"settings", c->settings}});
+        used.push_back(
+            sdk::Object{{"name", c->name}, {"plugin", c->plugin}, {"settings", c->settings}});
       }
     }
     FlowVersion version;
@@ -605,7 +620,8 @@ class AdminService::Impl {
     scheduler_->add(*flow, active);
     if (changed) {
       logWith(*log_, sdk::LogLevel::kInfo, "flow deployed",
-              {{log_keys::kFlow, flow->name}, {"version", std::to_string(*number)},
+              {{log_keys::kFlow, flow->name},
+               {"version", std::to_string(*number)},
                {"origin", origin}});
     }
     return std::make_pair(*number, changed);
@@ -699,8 +715,12 @@ class AdminService::Impl {
           const RunCounts& c = r.counts;
           for (const auto& [outcome, n] :
                std::initializer_list<std::pair<const char*, std::int64_t>>{
-                   {"read", c.read},       {"created", c.created},     {"updated", c.updated},
-                   {"unchanged", c.unchanged}, {"deleted", c.deleted}, {"rejected", c.rejected},
+                   {"read", c.read},
+                   {"created", c.created},
+                   {"updated", c.updated},
+                   {"unchanged", c.unchanged},
+                   {"deleted", c.deleted},
+                   {"rejected", c.rejected},
                    {"conflict", c.conflicts}}) {
             records.labels({flow, outcome}).inc(static_cast<double>(n));
           }
@@ -734,13 +754,11 @@ class AdminService::Impl {
   void logRun(const Run& r) {
     const RunCounts& c = r.counts;
     std::ostringstream message;
-    message << "run " << runStatusWord(r.status) << ": read " << c.read << ", created "
-            << c.created << ", updated " << c.updated << ", unchanged " << c.unchanged
-            << ", deleted " << c.deleted << ", rejected " << c.rejected << ", conflicts "
-            << c.conflicts;
+    message << "run " << runStatusWord(r.status) << ": read " << c.read << ", created " << c.created
+            << ", updated " << c.updated << ", unchanged " << c.unchanged << ", deleted "
+            << c.deleted << ", rejected " << c.rejected << ", conflicts " << c.conflicts;
     if (!r.error.empty()) message << "; error: " << r.error;
-    logWith(*log_,
-            r.status == RunStatus::kSucceeded ? sdk::LogLevel::kInfo : sdk::LogLevel::kError,
+    logWith(*log_, r.status == RunStatus::kSucceeded ? sdk::LogLevel::kInfo : sdk::LogLevel::kError,
             message.str(),
             {{log_keys::kFlow, r.flow},
              {log_keys::kRun, std::to_string(r.id)},
@@ -756,12 +774,13 @@ class AdminService::Impl {
     for (const auto& d : *page) {
       lastDeadLetter_ = std::max(lastDeadLetter_, d.id);
       if (firstObservation_) continue;  // letters from before this start were logged then
-      logWith(*log_, sdk::LogLevel::kError,
-              "record rejected: " + d.reason + (d.errorCode.empty() ? "" : " (" + d.errorCode + ")"),
-              {{log_keys::kFlow, d.flow},
-               {log_keys::kRecord, d.recordId},
-               {"dead_letter", std::to_string(d.id)},
-               {"retriable", d.retriable ? "true" : "false"}});
+      logWith(
+          *log_, sdk::LogLevel::kError,
+          "record rejected: " + d.reason + (d.errorCode.empty() ? "" : " (" + d.errorCode + ")"),
+          {{log_keys::kFlow, d.flow},
+           {log_keys::kRecord, d.recordId},
+           {"dead_letter", std::to_string(d.id)},
+           {"retriable", d.retriable ? "true" : "false"}});
     }
     firstObservation_ = false;
   }
@@ -915,7 +934,8 @@ class AdminService::Impl {
           out.set(name, sdk::Object{});
           entry = out.find(name);
         }
-        entry->asObject().set(line.substr(0, space), std::strtod(line.c_str() + space + 1, nullptr));
+        entry->asObject().set(line.substr(0, space),
+                              std::strtod(line.c_str() + space + 1, nullptr));
       }
     }
     return out;
@@ -1041,8 +1061,10 @@ class AdminService::Impl {
     FlowState state;
     if (auto missing = requireFlow(name, &state)) return *missing;
     if (!state.active) {
-      return ApiResponse::error(409, "", "flow " + name + " is paused; activate it (its first run "
-                                         "starts right away)");
+      return ApiResponse::error(409, "",
+                                "flow " + name +
+                                    " is paused; activate it (its first run "
+                                    "starts right away)");
     }
     if (auto run = scheduler_->runNow(name); !run) return errorResponse(run.error());
     return ApiResponse::json(202, sdk::Object{{"name", name}, {"queued", true}});
@@ -1122,15 +1144,17 @@ class AdminService::Impl {
     if (auto* r = std::get_if<ApiResponse>(&found)) return *r;
     const Conflict& c = std::get<Conflict>(found);
     if (c.status != ConflictStatus::kOpen) {
-      return ApiResponse::error(409, "", "conflict " + std::to_string(c.id) +
-                                             " is already resolved (" + c.resolution + ")");
+      return ApiResponse::error(
+          409, "",
+          "conflict " + std::to_string(c.id) + " is already resolved (" + c.resolution + ")");
     }
     FlowDef flow;
     {
       std::lock_guard lock(mutex_);
       auto it = flows_.find(c.flow);
       if (it == flows_.end()) {
-        return ApiResponse::error(409, "", "flow " + c.flow + " is not deployed or does not compile");
+        return ApiResponse::error(409, "",
+                                  "flow " + c.flow + " is not deployed or does not compile");
       }
       flow = it->second;
     }
@@ -1167,8 +1191,8 @@ class AdminService::Impl {
              {"conflict", std::to_string(c.id)}});
     auto updated = store_->conflict(c.id);
     if (!updated) return errorResponse(updated.error());
-    return ApiResponse::json(200, updated->has_value() ? conflictJson(**updated)
-                                                       : Value(sdk::Object{}));
+    return ApiResponse::json(200,
+                             updated->has_value() ? conflictJson(**updated) : Value(sdk::Object{}));
   }
 
   // Operator-supplied values for the conflicting fields: written to the sink (and reverse-mapped
@@ -1214,9 +1238,8 @@ class AdminService::Impl {
     if (fields.empty() || id.empty()) return {};
     auto def = connection(connectionName);
     if (!def) {
-      return sdk::Error::make(ErrorCode::kNotFound, "connection " + connectionName +
-                                                        " of flow " + flow.name +
-                                                        " is not deployed");
+      return sdk::Error::make(ErrorCode::kNotFound, "connection " + connectionName + " of flow " +
+                                                        flow.name + " is not deployed");
     }
     auto live = factory_->open(*def, flow.name);
     if (!live) return live.takeError();
@@ -1231,7 +1254,8 @@ class AdminService::Impl {
     for (const auto& [field, value] : fields) op.changed.push_back(field);
     auto results = sink->write(entity, {op});
     if (!results) return results.takeError();
-    if (results->empty()) return sdk::Error::make(ErrorCode::kInternal, "the sink answered nothing");
+    if (results->empty())
+      return sdk::Error::make(ErrorCode::kInternal, "the sink answered nothing");
     const sdk::WriteResult& r = results->front();
     if (r.outcome == sdk::WriteResult::Outcome::kRejected) {
       return r.error ? *r.error : sdk::Error::make(ErrorCode::kConflict, "the write was rejected");
@@ -1262,8 +1286,7 @@ class AdminService::Impl {
       if (!differs.empty()) {
         auto reversed = flow.mapping->reverse(differs);
         if (!reversed) return reversed.takeError();
-        return writeRecord(flow, flow.source.connection, flow.source.entity, c.sourceId,
-                           *reversed);
+        return writeRecord(flow, flow.source.connection, flow.source.entity, c.sourceId, *reversed);
       }
     }
     return {};
@@ -1278,7 +1301,8 @@ class AdminService::Impl {
     if (status != "all") {
       filter.status = parseLetterStatus(status);
       if (!filter.status) {
-        return ApiResponse::error(400, "", "status must be pending, retrying, resolved, discarded or all");
+        return ApiResponse::error(400, "",
+                                  "status must be pending, retrying, resolved, discarded or all");
       }
     }
     filter.limit = pageLimit(request);
@@ -1314,8 +1338,8 @@ class AdminService::Impl {
     if (auto* r = std::get_if<ApiResponse>(&found)) return *r;
     const DeadLetter& d = std::get<DeadLetter>(found);
     if (!waiting(d)) {
-      return ApiResponse::error(409, "", "dead letter " + std::to_string(d.id) + " is " +
-                                             letterStatusWord(d.status));
+      return ApiResponse::error(
+          409, "", "dead letter " + std::to_string(d.id) + " is " + letterStatusWord(d.status));
     }
     // Ids are unique and ordered: this filter selects exactly this letter.
     DeadLetterFilter one;
@@ -1349,7 +1373,8 @@ class AdminService::Impl {
     filter.status = DeadLetterStatus::kPending;
     filter.limit = 1000;
     if (const Value* retriable = o.find("retriable")) {
-      if (!retriable->isBool()) return ApiResponse::error(400, "", "retriable must be true or false");
+      if (!retriable->isBool())
+        return ApiResponse::error(400, "", "retriable must be true or false");
       filter.retriable = retriable->asBool();
     }
     engine::RetrySummary total;
@@ -1377,18 +1402,19 @@ class AdminService::Impl {
     if (auto* r = std::get_if<ApiResponse>(&found)) return *r;
     const DeadLetter& d = std::get<DeadLetter>(found);
     if (!waiting(d)) {
-      return ApiResponse::error(409, "", "dead letter " + std::to_string(d.id) + " is " +
-                                             letterStatusWord(d.status));
+      return ApiResponse::error(
+          409, "", "dead letter " + std::to_string(d.id) + " is " + letterStatusWord(d.status));
     }
     if (auto done = store_->setDeadLetterStatus(d.id, DeadLetterStatus::kDiscarded, 0); !done) {
       return errorResponse(done.error());
     }
     logWith(*log_, sdk::LogLevel::kInfo, "dead letter discarded",
-            {{log_keys::kFlow, d.flow}, {log_keys::kRecord, d.recordId},
+            {{log_keys::kFlow, d.flow},
+             {log_keys::kRecord, d.recordId},
              {"dead_letter", std::to_string(d.id)}});
     auto after = store_->deadLetter(d.id);
-    return ApiResponse::json(200, after && after->has_value() ? deadLetterJson(**after, false)
-                                                              : Value(sdk::Object{}));
+    return ApiResponse::json(
+        200, after && after->has_value() ? deadLetterJson(**after, false) : Value(sdk::Object{}));
   }
 
   // ---- Connections ----
@@ -1403,7 +1429,8 @@ class AdminService::Impl {
   ApiResponse getConnection(const ApiRequest& request) {
     std::lock_guard lock(mutex_);
     auto it = connections_.find(request.param("name"));
-    if (it == connections_.end()) return notFound("no connection named '" + request.param("name") + "'");
+    if (it == connections_.end())
+      return notFound("no connection named '" + request.param("name") + "'");
     return ApiResponse::json(200, connectionJson(it->second.def, it->second.origin));
   }
 
@@ -1414,9 +1441,10 @@ class AdminService::Impl {
       Diagnostics probe;
       if (auto spec = parseConnectionSpec(request.body, "api", probe);
           spec && connection(spec->name.value)) {
-        return ApiResponse::error(409, "", "connection '" + spec->name.value +
-                                               "' exists; PUT /api/v1/connections/" +
-                                               spec->name.value + " replaces it");
+        return ApiResponse::error(409, "",
+                                  "connection '" + spec->name.value +
+                                      "' exists; PUT /api/v1/connections/" + spec->name.value +
+                                      " replaces it");
       }
     }
     const bool existed = name && connection(*name).has_value();
@@ -1425,10 +1453,10 @@ class AdminService::Impl {
     if (!def) {
       std::string ignored;
       auto details = Value::fromJson(diags.toJson(), &ignored);
-      return ApiResponse::error(422, "invalid-connection",
-                                std::to_string(diags.errorCount()) +
-                                    " error(s) in the connection definition",
-                                details ? *details : Value());
+      return ApiResponse::error(
+          422, "invalid-connection",
+          std::to_string(diags.errorCount()) + " error(s) in the connection definition",
+          details ? *details : Value());
     }
     logWith(*log_, sdk::LogLevel::kInfo, existed ? "connection updated" : "connection created",
             {{log_keys::kConnection, def->name}, {log_keys::kPlugin, def->plugin}});
@@ -1452,7 +1480,8 @@ class AdminService::Impl {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-    sdk::Object out{{"name", def->name}, {"ok", checked.ok()}, {"ms", static_cast<std::int64_t>(ms)}};
+    sdk::Object out{
+        {"name", def->name}, {"ok", checked.ok()}, {"ms", static_cast<std::int64_t>(ms)}};
     if (!checked) {
       out.set("error", sdk::Object{{"code", sdk::toString(checked.error().code)},
                                    {"message", checked.error().message}});
@@ -1484,8 +1513,8 @@ class AdminService::Impl {
     sdk::List out;
     for (const auto& set : *sets) {
       auto fields = vault_.credentialFields(set);
-      out.push_back(sdk::Object{{"name", set},
-                                {"fields", fields ? listJson(*fields) : Value(sdk::List{})}});
+      out.push_back(
+          sdk::Object{{"name", set}, {"fields", fields ? listJson(*fields) : Value(sdk::List{})}});
     }
     return ApiResponse::json(200, sdk::Object{{"credentials", std::move(out)}});
   }
@@ -1515,7 +1544,8 @@ class AdminService::Impl {
         return ApiResponse::error(400, "", "field names are 1-128 characters of A-Z a-z 0-9 . _ -");
       }
       // The value itself is never echoed, not even in an error.
-      if (!value.isString()) return ApiResponse::error(400, "", "field '" + field + "' must be a string");
+      if (!value.isString())
+        return ApiResponse::error(400, "", "field '" + field + "' must be a string");
       out[field] = value.asString();
       processRedactor()->add(value.asString());
     }
@@ -1542,13 +1572,15 @@ class AdminService::Impl {
     }
     logWith(*log_, sdk::LogLevel::kInfo, *existed ? "credentials updated" : "credentials created",
             {{"credentials", set}});
-    return ApiResponse::json(*existed ? 200 : 201,
-                             sdk::Object{{"name", set},
-                                         {"fields", fields ? listJson(*fields) : Value()}});
+    return ApiResponse::json(
+        *existed ? 200 : 201,
+        sdk::Object{{"name", set}, {"fields", fields ? listJson(*fields) : Value()}});
   }
 
   ApiResponse putCredentials(const ApiRequest& request) { return storeCredentials(request, true); }
-  ApiResponse patchCredentials(const ApiRequest& request) { return storeCredentials(request, false); }
+  ApiResponse patchCredentials(const ApiRequest& request) {
+    return storeCredentials(request, false);
+  }
 
   ApiResponse deleteCredentials(const ApiRequest& request) {
     const std::string& set = request.param("set");
@@ -1571,8 +1603,8 @@ class AdminService::Impl {
     }
     sdk::List errors;
     for (const auto& e : plugins_->errors()) errors.emplace_back(e.describe());
-    return ApiResponse::json(200, sdk::Object{{"plugins", std::move(out)},
-                                              {"loadErrors", std::move(errors)}});
+    return ApiResponse::json(
+        200, sdk::Object{{"plugins", std::move(out)}, {"loadErrors", std::move(errors)}});
   }
 
   ApiResponse getPlugin(const ApiRequest& request) {
@@ -1601,14 +1633,16 @@ class AdminService::Impl {
     auto def = connection(name);
     if (!def) return notFound("no connection named '" + name + "'");
     const LoadedPlugin* plugin = plugins_->find(def->plugin);
-    if (plugin == nullptr) return ApiResponse::error(409, "", "plugin " + def->plugin + " is not installed");
+    if (plugin == nullptr)
+      return ApiResponse::error(409, "", "plugin " + def->plugin + " is not installed");
     auto out = std::make_unique<OAuthContext>();
     try {
-      out->library = std::make_shared<boost::dll::shared_library>(
-          plugin->file().string(), boost::dll::load_mode::rtld_lazy);
+      out->library = std::make_shared<boost::dll::shared_library>(plugin->file().string(),
+                                                                  boost::dll::load_mode::rtld_lazy);
       if (!out->library->has(plugins::salesforce::kOAuthHelperSymbol)) {
-        return ApiResponse::error(409, "", "connection " + name + " (plugin " + def->plugin +
-                                               ") has no OAuth web-server flow");
+        return ApiResponse::error(
+            409, "",
+            "connection " + name + " (plugin " + def->plugin + ") has no OAuth web-server flow");
       }
       auto fn = out->library->get_alias<plugins::salesforce::OAuthHelperFn>(
           plugins::salesforce::kOAuthHelperSymbol);
@@ -1620,16 +1654,16 @@ class AdminService::Impl {
       return ApiResponse::error(409, "", "plugin " + def->plugin + " was built for another SDK");
     }
     ValidatedSettings settings = validateSettings(plugin->settings(), def->settings);
-    if (!settings.ok()) return ApiResponse::error(409, "", "connection " + name + " has invalid settings");
+    if (!settings.ok())
+      return ApiResponse::error(409, "", "connection " + name + " has invalid settings");
     HttpClientOptions http;
     http.connection = def->name;
     http.clock = &clock_;
     http.metrics = &metrics_;
     out->http = std::make_unique<PocoHttpClient>(http);
-    out->logger = std::make_unique<ConnectorLogger>(getLogger("ferry.connector"), def->plugin,
-                                                    def->name);
-    out->secrets =
-        std::make_unique<OAuthSecrets>(vault_.secretStore(def->name, def->credentials));
+    out->logger =
+        std::make_unique<ConnectorLogger>(getLogger("ferry.connector"), def->plugin, def->name);
+    out->secrets = std::make_unique<OAuthSecrets>(vault_.secretStore(def->name, def->credentials));
     out->state = std::make_unique<KvState>(*store_, def->name);
     out->metrics = std::make_unique<ConnectionMetrics>(metrics_, def->name);
     sdk::HostContext& ctx = out->context;
@@ -1658,13 +1692,14 @@ class AdminService::Impl {
     auto& oauth = *std::get<std::unique_ptr<OAuthContext>>(ctx);
     const std::string state = randomState();
     const std::int64_t expires = clock_.nowMs() + options_.oauthStateTtlMs;
-    if (auto put = store_->kvPut(kOAuthScope, state, std::to_string(expires) + "\n" + *name); !put) {
+    if (auto put = store_->kvPut(kOAuthScope, state, std::to_string(expires) + "\n" + *name);
+        !put) {
       return errorResponse(put.error());
     }
     auto url = oauth.helper->authorizeUrl(oauth.context, redirectUri(), state);
     if (!url) return errorResponse(url.error());
-    ApiResponse r = ApiResponse::json(302, sdk::Object{{"location", *url},
-                                                       {"redirectUri", redirectUri()}});
+    ApiResponse r =
+        ApiResponse::json(302, sdk::Object{{"location", *url}, {"redirectUri", redirectUri()}});
     r.headers.emplace_back("Location", *url);
     return r;
   }
@@ -1680,8 +1715,9 @@ class AdminService::Impl {
     if (!stored) return errorResponse(stored.error());
     if (!stored->has_value()) {
       logWith(*log_, sdk::LogLevel::kError, "OAuth callback with an unknown state refused", {});
-      return ApiResponse::error(400, "invalid-state", "unknown or already used state; start again "
-                                                      "from /api/v1/oauth/salesforce/authorize");
+      return ApiResponse::error(400, "invalid-state",
+                                "unknown or already used state; start again "
+                                "from /api/v1/oauth/salesforce/authorize");
     }
     (void)store_->kvErase(kOAuthScope, state);  // single use, whatever happens next
     const std::string& record = **stored;
@@ -1689,7 +1725,8 @@ class AdminService::Impl {
     const std::int64_t expires = std::strtoll(record.substr(0, newline).c_str(), nullptr, 10);
     const std::string name = newline == std::string::npos ? "" : record.substr(newline + 1);
     if (clock_.nowMs() > expires) {
-      return ApiResponse::error(400, "invalid-state", "the authorisation took too long; start again");
+      return ApiResponse::error(400, "invalid-state",
+                                "the authorisation took too long; start again");
     }
     if (auto error = request.queryValue("error")) {
       return ApiResponse::error(400, "authorization-denied",
@@ -1793,7 +1830,7 @@ class AdminService::Impl {
 
   std::mutex mutex_;  // connections_, flows_, flowErrors_, options_.publicUrl
   std::map<std::string, StoredConnection> connections_;
-  std::map<std::string, FlowDef> flows_;          // compiled current versions
+  std::map<std::string, FlowDef> flows_;           // compiled current versions
   std::map<std::string, std::string> flowErrors_;  // deployed flows that do not compile
 
   std::mutex liveMutex_;

@@ -39,7 +39,8 @@ class Reader {
       if (allowed.count(key) == 0) {
         std::string known;
         for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
-        error(entry.first.Mark(), "unknown key '" + key + "' in " + what + " (known: " + known + ")");
+        error(entry.first.Mark(),
+              "unknown key '" + key + "' in " + what + " (known: " + known + ")");
       }
     }
     return true;
@@ -103,9 +104,9 @@ sdk::Result<ServeConfig> parseServeConfig(const std::string& text, const std::st
     return sdk::Error::make(ErrorCode::kInvalidArgument, r.errors().front());
   }
   if (root.IsNull()) return config;  // an empty file: every default
-  static const std::set<std::string> kTop{"listen",      "tls",     "public_url", "state",
-                                          "plugin_dirs", "flow_dir", "log",       "tokens",
-                                          "token_file",  "master_key", "limits",  "scheduler"};
+  static const std::set<std::string> kTop{"listen",      "tls",        "public_url", "state",
+                                          "plugin_dirs", "flow_dir",   "log",        "tokens",
+                                          "token_file",  "master_key", "limits",     "scheduler"};
   if (r.mapping(root, "the configuration", kTop)) {
     for (const auto& entry : root) {
       const std::string key = entry.first.Scalar();
@@ -194,9 +195,9 @@ sdk::Result<std::vector<std::string>> loadAdminTokens(const ServeConfig& config)
       return sdk::Error::make(ErrorCode::kNotFound, "cannot read token file " + config.tokenFile);
     }
     if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      return sdk::Error::make(ErrorCode::kPermissionDenied,
-                              "token file " + config.tokenFile +
-                                  " is readable by group or others; chmod 600 it");
+      return sdk::Error::make(
+          ErrorCode::kPermissionDenied,
+          "token file " + config.tokenFile + " is readable by group or others; chmod 600 it");
     }
     std::ifstream in(config.tokenFile);
     std::string line;

@@ -67,8 +67,8 @@ class HttpServer::Impl {
   }
 
   ApiResponse tooLarge() const {
-    return ApiResponse::error(413, "", "request body larger than " +
-                                           std::to_string(options_.maxBodyBytes) + " bytes");
+    return ApiResponse::error(
+        413, "", "request body larger than " + std::to_string(options_.maxBodyBytes) + " bytes");
   }
 
   bool authorised(const ApiRequest& request) const {
@@ -171,14 +171,13 @@ class HttpServer::Impl {
                                              static_cast<Poco::UInt16>(options_.port));
       Poco::Net::ServerSocket socket;
       if (!options_.tlsCertificate.empty()) {
-        Poco::Net::Context::Ptr context = new Poco::Net::Context(
-            Poco::Net::Context::TLS_SERVER_USE, options_.tlsKey, options_.tlsCertificate, "",
-            Poco::Net::Context::VERIFY_NONE, 9, false,
-            "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!RC4");
-        context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 |
-                                  Poco::Net::Context::PROTO_SSLV3 |
-                                  Poco::Net::Context::PROTO_TLSV1 |
-                                  Poco::Net::Context::PROTO_TLSV1_1);
+        Poco::Net::Context::Ptr context =
+            new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options_.tlsKey,
+                                   options_.tlsCertificate, "", Poco::Net::Context::VERIFY_NONE, 9,
+                                   false, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!RC4");
+        context->disableProtocols(
+            Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+            Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
         socket = Poco::Net::SecureServerSocket(address, 64, context);
         tls_ = true;
       } else {

@@ -32,18 +32,30 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 const char* codeWord(int status) {
   switch (status) {
-    case 400: return "bad-request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not-found";
-    case 405: return "method-not-allowed";
-    case 409: return "conflict";
-    case 413: return "payload-too-large";
-    case 415: return "unsupported-media-type";
-    case 422: return "invalid";
-    case 502: return "bad-gateway";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal" : "error";
+    case 400:
+      return "bad-request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not-found";
+    case 405:
+      return "method-not-allowed";
+    case 409:
+      return "conflict";
+    case 413:
+      return "payload-too-large";
+    case 415:
+      return "unsupported-media-type";
+    case 422:
+      return "invalid";
+    case 502:
+      return "bad-gateway";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "error";
   }
 }
 

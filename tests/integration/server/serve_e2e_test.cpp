@@ -101,14 +101,24 @@ settings:
 )");
     // A flow file in the flow directory is deployed at start-up (inactive until activated).
     dir_.write("flows/dir-flow.yaml", std::string(kFlow).replace(6, 18, "dir-flow"));
-    dir_.write("ferry.yaml", "listen: { address: 127.0.0.1, port: 0 }\n"
-                             "state: sqlite://" + dir_.file("state.db") + "\n"
-                             "plugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\n"
-                             "flow_dir: " + dir_.file("flows") + "\n"
-                             "log: { format: json, level: debug, file: " + dir_.file("ferry.log") + " }\n"
-                             "token_file: " + dir_.file("tokens") + "\n"
-                             "limits: { max_body_bytes: 65536 }\n"
-                             "scheduler: { threads: 2, node: e2e }\n");
+    dir_.write("ferry.yaml",
+               "listen: { address: 127.0.0.1, port: 0 }\n"
+               "state: sqlite://" +
+                   dir_.file("state.db") +
+                   "\n"
+                   "plugin_dirs: [" FERRY_TEST_PLUGIN_DIR
+                   "]\n"
+                   "flow_dir: " +
+                   dir_.file("flows") +
+                   "\n"
+                   "log: { format: json, level: debug, file: " +
+                   dir_.file("ferry.log") +
+                   " }\n"
+                   "token_file: " +
+                   dir_.file("tokens") +
+                   "\n"
+                   "limits: { max_body_bytes: 65536 }\n"
+                   "scheduler: { threads: 2, node: e2e }\n");
   }
 
   void TearDown() override {
@@ -210,8 +220,8 @@ TEST_F(ServeE2eTest, RefusesToStartWithoutAMasterKeyAndSaysHow) {
   EXPECT_NE(output.find("keygen --out"), std::string::npos) << output;
 
   // With a key file made by `ferry keygen` it starts.
-  const std::string keygen = std::string(FERRY_TEST_BINARY) + " keygen --out " +
-                             dir_.file("master.key") + " > /dev/null";
+  const std::string keygen =
+      std::string(FERRY_TEST_BINARY) + " keygen --out " + dir_.file("master.key") + " > /dev/null";
   ASSERT_EQ(std::system(keygen.c_str()), 0);
   dir_.write("ferry.yaml", "master_key: { env: \"\", file: " + dir_.file("master.key") + " }\n",
              true);
@@ -229,14 +239,16 @@ TEST_F(ServeE2eTest, AuthenticationBodyLimitsAndMalformedInput) {
   const HttpAnswer anonymous = httpCall(server_->base(), "GET", "/api/v1/flows");
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_EQ(anonymous.header("WWW-Authenticate"), "Bearer realm=\"ferry\"");
-  EXPECT_EQ(httpCall(server_->base(), "GET", "/api/v1/flows", "wrong-token-0123456789").status, 401);
+  EXPECT_EQ(httpCall(server_->base(), "GET", "/api/v1/flows", "wrong-token-0123456789").status,
+            401);
   EXPECT_EQ(httpCall(server_->base(), "GET", "/metrics").status, 401);
   EXPECT_EQ(httpCall(server_->base(), "GET", "/api/v1/nothing-here").status, 401);
   EXPECT_EQ(call("GET", "/api/v1/nothing-here").status, 404);
   EXPECT_EQ(call("GET", "/api/v1/flows").status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/flows").status, 405);
 
-  const HttpAnswer big = call("POST", "/api/v1/flows", std::string(70'000, 'x'), "application/yaml");
+  const HttpAnswer big =
+      call("POST", "/api/v1/flows", std::string(70'000, 'x'), "application/yaml");
   EXPECT_EQ(big.status, 413) << big.body;
   const HttpAnswer malformed = call("PUT", "/api/v1/credentials/x", "{\"client_id\": ");
   EXPECT_EQ(malformed.status, 400);
@@ -290,9 +302,10 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   // A record Salesforce refuses (no LastName) becomes a dead letter.
   person("p3", "Nameless", "", "nameless@example.com");
   // Two Contacts share an email: an ambiguous match, i.e. a conflict.
-  const std::string dupA = at(sandboxAdmin("POST", "records/Contact",
-                                           R"({"LastName":"A","Email":"dup@example.com"})"),
-                              {"id"})->asString();
+  const std::string dupA =
+      at(sandboxAdmin("POST", "records/Contact", R"({"LastName":"A","Email":"dup@example.com"})"),
+         {"id"})
+          ->asString();
   sandboxAdmin("POST", "records/Contact", R"({"LastName":"B","Email":"dup@example.com"})");
   person("p4", "Dup", "Licate", "dup@example.com");
 
@@ -311,7 +324,8 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(at(json(retried), {"attempted"})->asInteger(), 1);
   EXPECT_EQ(at(json(retried), {"failed"})->asInteger(), 1);  // still no LastName
-  const HttpAnswer all = call("POST", "/api/v1/dead-letters/retry", R"({"flow":"people-to-contacts"})");
+  const HttpAnswer all =
+      call("POST", "/api/v1/dead-letters/retry", R"({"flow":"people-to-contacts"})");
   ASSERT_EQ(all.status, 200) << all.body;
   EXPECT_GE(at(json(all), {"attempted"})->asInteger(), 1);
   const HttpAnswer discarded = call("POST", "/api/v1/dead-letters/" + letterId + "/discard");
@@ -329,14 +343,17 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   EXPECT_EQ(at(conflict, {"kind"})->asString(), "ambiguous-match");
   EXPECT_EQ(at(conflict, {"candidates"})->asList().size(), 2U);
   const std::string conflictId = std::to_string(at(conflict, {"id"})->asInteger());
-  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + conflictId + "/resolve", R"({"sinkId":"nope"})").status,
-            400);
+  EXPECT_EQ(
+      call("POST", "/api/v1/conflicts/" + conflictId + "/resolve", R"({"sinkId":"nope"})").status,
+      400);
   const HttpAnswer resolved = call("POST", "/api/v1/conflicts/" + conflictId + "/resolve",
                                    Value(sdk::Object{{"sinkId", dupA}}).toJson());
   ASSERT_EQ(resolved.status, 200) << resolved.body;
   EXPECT_EQ(at(json(resolved), {"status"})->asString(), "resolved");
   EXPECT_EQ(call("POST", "/api/v1/conflicts/" + conflictId + "/resolve",
-                 Value(sdk::Object{{"sinkId", dupA}}).toJson()).status, 409);
+                 Value(sdk::Object{{"sinkId", dupA}}).toJson())
+                .status,
+            409);
   // The chosen Contact receives the person's values on the next run.
   EXPECT_TRUE(eventually([&] { return contacts().find("Licate") != std::string::npos; }));
 
@@ -375,21 +392,25 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
     if (line[0] != '#') ++samples;
   }
   EXPECT_GT(samples, 0);
-  for (const char* name : {"ferry_flow_records_total{flow=\"people-to-contacts\",outcome=\"created\"}",
-                           "ferry_flow_runs_total", "ferry_flow_run_duration_seconds_bucket",
-                           "ferry_flow_lag_seconds", "ferry_http_requests_total"}) {
+  for (const char* name :
+       {"ferry_flow_records_total{flow=\"people-to-contacts\",outcome=\"created\"}",
+        "ferry_flow_runs_total", "ferry_flow_run_duration_seconds_bucket", "ferry_flow_lag_seconds",
+        "ferry_http_requests_total"}) {
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
   }
 
   // Push events: the inbound endpoint wants the connection's shared secret.
   const std::string message = readFile(FERRY_TEST_OUTBOUND_MESSAGE);
-  EXPECT_EQ(httpCall(server_->base(), "POST", "/api/v1/inbound/salesforce", "", message, "text/xml").status,
+  EXPECT_EQ(httpCall(server_->base(), "POST", "/api/v1/inbound/salesforce", "", message, "text/xml")
+                .status,
             401);
   EXPECT_EQ(httpCall(server_->base(), "POST", "/api/v1/inbound/salesforce?token=wrong", "", message,
-                     "text/xml").status, 401);
-  const HttpAnswer pushed = httpCall(server_->base(), "POST",
-                                     std::string("/api/v1/inbound/salesforce?token=") + kInboundSecret,
-                                     "", message, "text/xml");
+                     "text/xml")
+                .status,
+            401);
+  const HttpAnswer pushed = httpCall(
+      server_->base(), "POST", std::string("/api/v1/inbound/salesforce?token=") + kInboundSecret,
+      "", message, "text/xml");
   EXPECT_EQ(pushed.status, 200) << pushed.body;
   EXPECT_NE(pushed.body.find("Ack"), std::string::npos) << pushed.body;
 
@@ -397,13 +418,16 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   const HttpAnswer created = call("POST", "/api/v1/connections",
                                   "connection: salesforce-web\nplugin: salesforce\n"
                                   "credentials: salesforce\nsettings:\n"
-                                  "  login_url: " + sandbox_->baseUrl() + "\n"
-                                  "  auth_method: web_server\n"
-                                  "  client_id: { secret: client_id }\n"
-                                  "  client_secret: { secret: client_secret }\n",
+                                  "  login_url: " +
+                                      sandbox_->baseUrl() +
+                                      "\n"
+                                      "  auth_method: web_server\n"
+                                      "  client_id: { secret: client_id }\n"
+                                      "  client_secret: { secret: client_secret }\n",
                                   "application/yaml");
   ASSERT_EQ(created.status, 201) << created.body;
-  const HttpAnswer authorize = call("GET", "/api/v1/oauth/salesforce/authorize?connection=salesforce-web");
+  const HttpAnswer authorize =
+      call("GET", "/api/v1/oauth/salesforce/authorize?connection=salesforce-web");
   ASSERT_EQ(authorize.status, 302) << authorize.body;
   const std::string location = authorize.header("Location");
   ASSERT_EQ(location.rfind(sandbox_->baseUrl() + "/services/oauth2/authorize?", 0), 0U) << location;
@@ -420,7 +444,8 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   forged.replace(stateAt + 6, 64, std::string(64, 'a'));
   const HttpAnswer refused = httpCall(server_->base(), "GET", forged);
   EXPECT_EQ(refused.status, 400) << refused.body;
-  EXPECT_EQ(httpCall(server_->base(), "GET", "/api/v1/oauth/salesforce/callback?code=x").status, 400);
+  EXPECT_EQ(httpCall(server_->base(), "GET", "/api/v1/oauth/salesforce/callback?code=x").status,
+            400);
   const HttpAnswer accepted = httpCall(server_->base(), "GET", callback);
   answers_.push_back(accepted);
   EXPECT_EQ(accepted.status, 200) << accepted.body;
@@ -430,12 +455,14 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
 
   // Restart: an active flow resumes without being told.
   EXPECT_EQ(call("POST", "/api/v1/flows/people-to-contacts/activate").status, 200);
-  ASSERT_TRUE(eventually([&] { return contacts().find("grace@example.com") != std::string::npos; }));
+  ASSERT_TRUE(
+      eventually([&] { return contacts().find("grace@example.com") != std::string::npos; }));
   EXPECT_EQ(server_->terminate(), 0);
   person("p6", "Barbara", "Liskov", "barbara@example.com");
   startServer();
-  EXPECT_TRUE(eventually([&] { return contacts().find("barbara@example.com") != std::string::npos; }))
-      << readFile(dir_.file("ferry.log"));
+  EXPECT_TRUE(eventually([&] {
+    return contacts().find("barbara@example.com") != std::string::npos;
+  })) << readFile(dir_.file("ferry.log"));
   const Value flow = json(call("GET", "/api/v1/flows/people-to-contacts"));
   EXPECT_EQ(at(flow, {"active"})->asBool(), true);
   EXPECT_EQ(at(flow, {"version"})->asInteger(), 1);
@@ -470,7 +497,7 @@ map:
 conflicts: manual
 )";
   ASSERT_EQ(call("POST", "/api/v1/flows", flow, "application/yaml").status, 201);
-  EXPECT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 409);  // paused
+  EXPECT_EQ(call("POST", "/api/v1/flows/people-both-ways/run").status, 409);       // paused
   ASSERT_EQ(call("POST", "/api/v1/flows/people-both-ways/activate").status, 200);  // runs now
   std::string contactId;
   ASSERT_TRUE(eventually([&] {
@@ -509,16 +536,20 @@ conflicts: manual
   EXPECT_EQ(at(conflict, {"sink", "FirstName"})->asString(), "Countess");
   EXPECT_EQ(at(conflict, {"base", "FirstName"})->asString(), "Ada");
   const std::string id = std::to_string(at(conflict, {"id"})->asInteger());
-  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"neither"})").status, 400);
-  const HttpAnswer resolved = call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"sink"})");
+  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"neither"})").status,
+            400);
+  const HttpAnswer resolved =
+      call("POST", "/api/v1/conflicts/" + id + "/resolve", R"({"choose":"sink"})");
   ASSERT_EQ(resolved.status, 200) << resolved.body;
   EXPECT_EQ(at(json(resolved), {"resolution"})->asString(), "sink");
   // The file's latest line for p1 now carries the Salesforce value.
   const std::string file = readFile(dir_.file("data/Person.jsonl"));
   const auto last = file.rfind("\"p1\"");
   ASSERT_NE(last, std::string::npos);
-  EXPECT_NE(file.find("Countess", file.rfind('\n', last) == std::string::npos ? 0 : file.rfind('\n', last)),
-            std::string::npos) << file;
+  EXPECT_NE(file.find("Countess",
+                      file.rfind('\n', last) == std::string::npos ? 0 : file.rfind('\n', last)),
+            std::string::npos)
+      << file;
   EXPECT_NE(contacts().find("Countess"), std::string::npos);
 
   // Again, and this time the operator supplies a value of their own.
@@ -538,8 +569,9 @@ conflicts: manual
     second = std::to_string(at(items->asList().front(), {"id"})->asInteger());
     return true;
   })) << readFile(dir_.file("ferry.log"));
-  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + second + "/resolve",
-                 R"({"values":{"Phone":"1"}})").status, 400);  // not a conflicting field
+  EXPECT_EQ(call("POST", "/api/v1/conflicts/" + second + "/resolve", R"({"values":{"Phone":"1"}})")
+                .status,
+            400);  // not a conflicting field
   const HttpAnswer own = call("POST", "/api/v1/conflicts/" + second + "/resolve",
                               R"({"values":{"FirstName":"Ada Lovelace"}})");
   ASSERT_EQ(own.status, 200) << own.body;
@@ -586,18 +618,22 @@ TEST_F(ServeE2eTest, OperatorGuideCurlExamplesWork) {
   }
   ASSERT_GE(commands, 12);
   dir_.write("work/people-to-contacts.yaml", kFlow);
-  dir_.write("work/salesforce-web.yaml", "connection: salesforce-web\nplugin: salesforce\n"
-                                          "credentials: salesforce\nsettings:\n"
-                                          "  login_url: " + sandbox_->baseUrl() + "\n"
-                                          "  auth_method: web_server\n"
-                                          "  client_id: { secret: client_id }\n"
-                                          "  client_secret: { secret: client_secret }\n");
+  dir_.write("work/salesforce-web.yaml",
+             "connection: salesforce-web\nplugin: salesforce\n"
+             "credentials: salesforce\nsettings:\n"
+             "  login_url: " +
+                 sandbox_->baseUrl() +
+                 "\n"
+                 "  auth_method: web_server\n"
+                 "  client_id: { secret: client_id }\n"
+                 "  client_secret: { secret: client_secret }\n");
   dir_.write("work/examples.sh", script);
   startServer();
   person("p1", "Ada", "Lovelace", "ada@example.com");
   const std::string command = "cd " + dir_.file("work") + " && FERRY=" + server_->base() +
                               " TOKEN=" + kAdminToken + " SF_CLIENT_ID=" + clientId_ +
-                              " SF_CLIENT_SECRET=" + kClientSecret + " sh examples.sh > out.txt 2>&1";
+                              " SF_CLIENT_SECRET=" + kClientSecret +
+                              " sh examples.sh > out.txt 2>&1";
   const int status = std::system(command.c_str());
   const std::string output = readFile(dir_.file("work/out.txt"));
   EXPECT_EQ(status, 0) << output;

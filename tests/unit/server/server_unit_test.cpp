@@ -28,8 +28,9 @@ namespace fs = std::filesystem;
 
 TEST(ServerRouterTest, MatchesPatternsAndDecodesParameters) {
   Router router;
-  router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin,
-             [](const ApiRequest& r) { return ApiResponse::text(200, r.param("flow"), "text/plain"); });
+  router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin, [](const ApiRequest& r) {
+    return ApiResponse::text(200, r.param("flow"), "text/plain");
+  });
   router.add("POST", "/api/v1/flows/{flow}/run", Access::kAdmin,
              [](const ApiRequest&) { return ApiResponse::text(202, "", "text/plain"); });
   auto m = router.match("GET", "/api/v1/flows/a%20b");
@@ -43,7 +44,8 @@ TEST(ServerRouterTest, MatchesPatternsAndDecodesParameters) {
   EXPECT_EQ(unknown.route, nullptr);
   EXPECT_FALSE(unknown.pathKnown);
   EXPECT_EQ(router.match("GET", "/api/v1/flows/%zz").route, nullptr);  // bad escape
-  EXPECT_THROW(router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin, nullptr), std::logic_error);
+  EXPECT_THROW(router.add("GET", "/api/v1/flows/{flow}", Access::kAdmin, nullptr),
+               std::logic_error);
 }
 
 TEST(ServerRouterTest, QueryParsingAndEncoding) {
@@ -73,7 +75,8 @@ token_file: /etc/ferry/tokens
 master_key: { env: "", file: /etc/ferry/master.key }
 limits: { max_body_bytes: 2048 }
 scheduler: { threads: 3, node: n1 }
-)", "ferry.yaml");
+)",
+                            "ferry.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->address, "0.0.0.0");
   EXPECT_EQ(c->port, 9443);
@@ -95,14 +98,16 @@ TEST(ServeConfigTest, ShippedExampleParses) {
 }
 
 TEST(ServeConfigTest, ReportsEveryProblemWithItsPosition) {
-  auto c = parseServeConfig("listen: { adress: x, port: 70000 }\nstat: sqlite://x\n"
-                            "tls: { certificate: /c.pem }\nlog: { level: loud }\n",
-                            "ferry.yaml");
+  auto c = parseServeConfig(
+      "listen: { adress: x, port: 70000 }\nstat: sqlite://x\n"
+      "tls: { certificate: /c.pem }\nlog: { level: loud }\n",
+      "ferry.yaml");
   ASSERT_FALSE(c);
   const std::string& m = c.error().message;
   EXPECT_NE(m.find("ferry.yaml:1:11: unknown key 'adress' in listen"), std::string::npos) << m;
   EXPECT_NE(m.find("ferry.yaml:1:28: listen.port must be a whole number from 0 to 65535"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("ferry.yaml:2:1: unknown key 'stat'"), std::string::npos) << m;
   EXPECT_NE(m.find("tls needs both certificate and key"), std::string::npos) << m;
   EXPECT_NE(m.find("ferry.yaml:4:15:"), std::string::npos) << m;
@@ -162,7 +167,8 @@ TEST_F(ServerListenerTest, TokensBodyLimitAndErrors) {
   EXPECT_EQ(send("POST", "/api/v1/echo", "").status, 401);
   EXPECT_EQ(send("POST", "/api/v1/echo", "first-token-012345678").status, 401);
   EXPECT_EQ(send("POST", "/api/v1/echo", "second-token-0123456789", "hi").body, "hi");
-  EXPECT_EQ(send("POST", "/api/v1/echo", "first-token-0123456789", std::string(17, 'x')).status, 413);
+  EXPECT_EQ(send("POST", "/api/v1/echo", "first-token-0123456789", std::string(17, 'x')).status,
+            413);
   EXPECT_EQ(send("GET", "/api/v1/missing", "").status, 401);
   EXPECT_EQ(send("GET", "/api/v1/missing", "first-token-0123456789").status, 404);
   EXPECT_EQ(send("GET", "/api/v1/echo", "first-token-0123456789").status, 405);
@@ -177,8 +183,10 @@ TEST(ServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   fs::create_directories(dir);
   const std::string cert = (dir / "cert.pem").string();
   const std::string key = (dir / "key.pem").string();
-  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                           "-keyout " + key + " -out " + cert + " > /dev/null 2>&1";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-keyout " +
+      key + " -out " + cert + " > /dev/null 2>&1";
   if (std::system(make.c_str()) != 0) {
     fs::remove_all(dir);
     GTEST_SKIP() << "no openssl tool to make a test certificate";
@@ -194,8 +202,8 @@ TEST(ServerTlsTest, ServesHttpsWithTheConfiguredCertificate) {
   ASSERT_TRUE(server.start());
   EXPECT_TRUE(server.tls());
 
-  Poco::Net::Context::Ptr client = new Poco::Net::Context(
-      Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_NONE);
+  Poco::Net::Context::Ptr client = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "",
+                                                          Poco::Net::Context::VERIFY_NONE);
   Poco::Net::HTTPSClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()),
                                         client);
   Poco::Net::HTTPRequest request("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
@@ -241,7 +249,8 @@ TEST(ServerOpenApiTest, DocumentMatchesTheRoutes) {
     }
   }
   for (const auto& r : routes) EXPECT_TRUE(documented.count(r)) << "undocumented route " << r;
-  for (const auto& d : documented) EXPECT_TRUE(routes.count(d)) << "documented but not served: " << d;
+  for (const auto& d : documented)
+    EXPECT_TRUE(routes.count(d)) << "documented but not served: " << d;
   fs::remove_all(dir);
 }
 

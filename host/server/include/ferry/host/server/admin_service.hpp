@@ -23,8 +23,8 @@
 namespace ferry::host::server {
 
 struct AdminServiceOptions {
-  std::string flowDir;       // empty: nothing deployed from disk
-  std::string publicUrl;     // base of the OAuth redirect URI
+  std::string flowDir;    // empty: nothing deployed from disk
+  std::string publicUrl;  // base of the OAuth redirect URI
   std::string node = "local";
   std::size_t threads = 4;
   std::int64_t oauthStateTtlMs = 10 * 60 * 1000;
@@ -34,8 +34,7 @@ struct AdminServiceOptions {
 class AdminService {
  public:
   AdminService(AdminServiceOptions options, std::unique_ptr<StateStore> store,
-               std::unique_ptr<PluginRegistry> plugins, const MasterKey& key,
-               sdk::Clock& clock);
+               std::unique_ptr<PluginRegistry> plugins, const MasterKey& key, sdk::Clock& clock);
   ~AdminService();  // stop()
   AdminService(const AdminService&) = delete;
   AdminService& operator=(const AdminService&) = delete;

@@ -15,7 +15,7 @@ namespace ferry::host::server {
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
-  int port = 0;  // 0: a free port (see port())
+  int port = 0;                // 0: a free port (see port())
   std::string tlsCertificate;  // both set: HTTPS
   std::string tlsKey;
   std::size_t maxBodyBytes = 1024 * 1024;

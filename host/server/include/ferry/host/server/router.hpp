@@ -16,7 +16,7 @@ namespace ferry::host::server {
 
 struct ApiRequest {
   std::string method;
-  std::string path;  // decoded, without the query string
+  std::string path;                                        // decoded, without the query string
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

@@ -136,6 +136,8 @@ class FlowRunner::Impl {
     return std::max<std::size_t>(size, 1);
   }
 
+  Status applyReportedDeletes(Direction d, const std::vector<std::string>& ids,
+                              RunSummary& summary);
   Status runPass(Direction d, const RunOptions& options, RunSummary& summary,
                  const std::chrono::steady_clock::time_point& started, std::int64_t& done);
   Result<RunCounts> processBatch(Direction d, std::vector<Item>& items,
@@ -223,6 +225,10 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
   if (status) status = loadPendingLetters();
   if (status && twoWay()) status = loadIntents();
   std::int64_t done = 0;
+  if (status) status = applyReportedDeletes(Direction::kForward, options.deletedSourceIds, summary);
+  if (status && twoWay()) {
+    status = applyReportedDeletes(Direction::kReverse, options.deletedSinkIds, summary);
+  }
   if (status) status = runPass(Direction::kForward, options, summary, started, done);
   if (status && twoWay() && summary.status == RunStatus::kSucceeded) {
     status = runPass(Direction::kReverse, options, summary, started, done);
@@ -254,6 +260,23 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
     log(sdk::LogLevel::kWarn, "cannot record the end of run: " + finished.error().describe());
   }
   return summary;
+}
+
+Status FlowRunner::Impl::applyReportedDeletes(Direction d, const std::vector<std::string>& ids,
+                                              RunSummary& summary) {
+  if (ids.empty()) return {};
+  std::vector<Item> items;
+  for (const auto& id : ids) {
+    Item item;
+    item.id = id;
+    item.isDelete = true;
+    items.push_back(std::move(item));
+  }
+  const auto count = static_cast<std::int64_t>(items.size());
+  auto counts = processBatch(d, items, std::nullopt, summary.runId, count);
+  if (!counts) return counts.takeError();
+  addCounts(summary.counts, *counts);
+  return {};
 }
 
 std::vector<std::string> FlowRunner::Impl::readFields(Direction d) const {

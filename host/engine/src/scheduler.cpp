@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace ferry::host::engine {
 namespace {
@@ -22,6 +23,8 @@ struct FlowEntry {
   int failures = 0;
   std::shared_ptr<FlowRunner> runner;
   FlowStatus status;
+  std::vector<std::string> deletedSourceIds;  // reported by push events, for the next run
+  std::vector<std::string> deletedSinkIds;
 };
 
 }  // namespace
@@ -67,7 +70,8 @@ class Scheduler::Impl {
     return update(flow, [&](FlowEntry& e) { wakeEntry(e); });
   }
 
-  std::size_t wake(const std::string& connection, const std::vector<std::string>& entities) {
+  std::size_t wake(const std::string& connection, const std::vector<std::string>& entities,
+                   const std::vector<std::string>& deletedIds) {
     std::lock_guard lock(mutex_);
     std::size_t woken = 0;
     for (auto& [name, e] : flows_) {
@@ -77,8 +81,18 @@ class Scheduler::Impl {
                (entities.empty() ||
                 std::find(entities.begin(), entities.end(), ref.entity) != entities.end());
       };
+      const auto deletesFrom = [&](const EndpointRef& ref) {
+        return !deletedIds.empty() && ref.connection == connection &&
+               (entities.empty() || entities.front() == ref.entity);
+      };
       const bool twoWay = e.def.mode == SyncMode::kTwoWay;
       if (reads(e.def.source) || (twoWay && reads(e.def.sink))) {
+        if (deletesFrom(e.def.source)) {
+          e.deletedSourceIds.insert(e.deletedSourceIds.end(), deletedIds.begin(), deletedIds.end());
+        }
+        if (twoWay && deletesFrom(e.def.sink)) {
+          e.deletedSinkIds.insert(e.deletedSinkIds.end(), deletedIds.begin(), deletedIds.end());
+        }
         wakeEntry(e);
         ++woken;
       }
@@ -275,6 +289,7 @@ class Scheduler::Impl {
     std::optional<RunSummary> summary;
     std::string error;
     bool elsewhere = false;
+    std::pair<std::vector<std::string>, std::vector<std::string>> deletes;
     if (!held) {
       error = "cannot take the flow's lease: " + held.error().describe();
     } else if (!*held) {
@@ -283,6 +298,13 @@ class Scheduler::Impl {
       error = runner.error().describe();
     } else {
       RunOptions options;
+      {
+        std::lock_guard lock(mutex_);
+        FlowEntry& e = flows_.at(name);
+        options.deletedSourceIds = std::exchange(e.deletedSourceIds, {});
+        options.deletedSinkIds = std::exchange(e.deletedSinkIds, {});
+      }
+      deletes = std::make_pair(options.deletedSourceIds, options.deletedSinkIds);
       options.shouldStop = [this, name] {
         std::lock_guard lock(mutex_);
         auto it = flows_.find(name);
@@ -318,6 +340,13 @@ class Scheduler::Impl {
       if (summary->status == RunStatus::kSucceeded) {
         caughtUpAtMs_[name] = summary->startedAtMs;
       }
+    }
+    if (summary && summary->status == RunStatus::kFailed) {
+      // Reported deletes the failed run may not have committed wait for the next one.
+      e.deletedSourceIds.insert(e.deletedSourceIds.end(), deletes.first.begin(),
+                                deletes.first.end());
+      e.deletedSinkIds.insert(e.deletedSinkIds.end(), deletes.second.begin(),
+                              deletes.second.end());
     }
     if (!error.empty()) {
       e.status.lastError = error;
@@ -366,8 +395,9 @@ Status Scheduler::activate(const std::string& flow) { return impl_->activate(flo
 Status Scheduler::pause(const std::string& flow) { return impl_->pause(flow); }
 Status Scheduler::runNow(const std::string& flow) { return impl_->runNow(flow); }
 std::size_t Scheduler::wake(const std::string& connection,
-                            const std::vector<std::string>& entities) {
-  return impl_->wake(connection, entities);
+                            const std::vector<std::string>& entities,
+                            const std::vector<std::string>& deletedIds) {
+  return impl_->wake(connection, entities, deletedIds);
 }
 std::optional<FlowStatus> Scheduler::status(const std::string& flow) const {
   return impl_->status(flow);

@@ -200,6 +200,26 @@ TEST_P(FlowRunnerTest, TwoWayDeleteRacingAnEditOnTheOtherSide) {
   }
 }
 
+TEST_P(FlowRunnerTest, DeletesReportedByAPushEventPropagate) {
+  people_.feedHasDeletes = false;  // like People: deletions come only from webhooks
+  FlowDef flow = makeFlow("pushed", SyncMode::kTwoWay);
+  flow.deletes = DeletePolicy::kPropagate;
+  const auto c = crm_.create(contact("Ann", "ann@x.test"));
+  auto runner = makeRunner(flow);
+  runUntilQuiet(*runner);
+  const std::string p = people_.live()[0]->id;
+  people_.remove(p);
+  runOnce(*runner);
+  EXPECT_FALSE(crm_.find(c)->deleted);  // the feed never says
+  RunOptions options;
+  options.deletedSinkIds = {p, "P-unknown"};
+  RunSummary s = runner->run(options);
+  EXPECT_EQ(s.status, RunStatus::kSucceeded) << s.error;
+  EXPECT_EQ(s.counts.deleted, 1);
+  EXPECT_TRUE(crm_.find(c)->deleted);
+  EXPECT_TRUE(store_->linksBySource("pushed", {c})->empty());
+}
+
 TEST_P(FlowRunnerTest, OneWayUpdateOfAVanishedRecordCreatesItAgain) {
   FlowDef flow = makeFlow("vanished", SyncMode::kOneWay);
   flow.match = {};

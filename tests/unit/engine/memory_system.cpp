@@ -124,6 +124,7 @@ void MemorySystem::reset() {
   nextId_ = 1;
   batchLimit = 50;
   overlapMs = 0;
+  feedHasDeletes = true;
   failWriteCalls = 0;
   failLookupCalls = 0;
   rejectOp = nullptr;
@@ -136,7 +137,7 @@ sdk::Result<sdk::ReadBatch> MemorySystem::read(const sdk::ReadRequest& request) 
   const auto [afterMs, afterId] = parseCursor(request.cursor);
   std::vector<const Record*> visible;
   for (const auto& [id, r] : records_) {
-    if (r.hidden) continue;
+    if (r.hidden || (r.deleted && !feedHasDeletes)) continue;
     if (r.modifiedAtMs < afterMs || (r.modifiedAtMs == afterMs && r.id <= afterId)) continue;
     visible.push_back(&r);
   }

@@ -47,6 +47,7 @@ class MemorySystem final : public sdk::Source, public sdk::Sink {
   // ---- Knobs ----
   std::size_t batchLimit = 50;
   std::int64_t overlapMs = 0;  // the next run re-reads this much before the last change
+  bool feedHasDeletes = true;  // false: reads never report deletes (like People)
   int failWriteCalls = 0;      // whole write calls that fail (transient) before one succeeds
   int failLookupCalls = 0;
   // Per-op rejection: returns an error to reject the op.

@@ -98,6 +98,24 @@ TEST_P(SchedulerTest, PausedFlowsWaitAndWakeUpsRunEarly) {
   EXPECT_FALSE(scheduler.runNow("missing").ok());
 }
 
+TEST_P(SchedulerTest, WakeUpsCarryReportedDeletesToTheFlowsReadingThatEntity) {
+  people_.feedHasDeletes = false;
+  FlowDef flow = makeFlow("push-deletes", SyncMode::kTwoWay);
+  flow.deletes = DeletePolicy::kPropagate;
+  flow.every = std::chrono::hours(1);
+  const auto c = crm_.create(contact("a@x.test"));
+  Scheduler scheduler(*store_, systemClock(), opener(crm_, people_), {2, "node-a"});
+  scheduler.add(flow, true);
+  scheduler.start();
+  ASSERT_TRUE(eventually([&] { return people_.live().size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return !scheduler.status("push-deletes")->running; }));
+  const std::string p = people_.live()[0]->id;
+  people_.remove(p);
+  EXPECT_EQ(scheduler.wake("people", {"Person"}, {p}), 1u);
+  ASSERT_TRUE(eventually([&] { return crm_.find(c)->deleted; }));
+  scheduler.stop();
+}
+
 TEST_P(SchedulerTest, TwoNodesNeverRunTheSameFlow) {
   for (int i = 0; i < 20; ++i) crm_.create(contact("p" + std::to_string(i) + "@x.test"));
   FlowDef flow = makeFlow("leased", SyncMode::kOneWay);

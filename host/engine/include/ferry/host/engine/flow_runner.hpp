@@ -51,6 +51,11 @@ struct RunOptions {
   std::function<bool()> beforeBatch;
   std::function<void(const Progress&)> onProgress;
   bool retryDueDeadLetters = true;  // also retry transient dead letters whose backoff ran out
+  // Deletions a push event reported (for connectors whose reads do not report deletes, such as
+  // People): handled as deletes under the flow's policy before the passes. Sink-side ones only
+  // matter to two-way flows.
+  std::vector<std::string> deletedSourceIds;
+  std::vector<std::string> deletedSinkIds;
 };
 
 struct RunSummary {

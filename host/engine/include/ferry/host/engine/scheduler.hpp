@@ -66,8 +66,10 @@ class Scheduler {
   Status pause(const std::string& flow);  // a run in progress ends after its current batch
   Status runNow(const std::string& flow);
   // A push event: flows reading `entities` (empty = any) of `connection` run early. Returns how
-  // many flows were woken.
-  std::size_t wake(const std::string& connection, const std::vector<std::string>& entities);
+  // many flows were woken. `deletedIds` are records of the first entity the event reports
+  // deleted (PushResult::deletedIds); the woken flows handle them under their delete policy.
+  std::size_t wake(const std::string& connection, const std::vector<std::string>& entities,
+                   const std::vector<std::string>& deletedIds = {});
 
   std::optional<FlowStatus> status(const std::string& flow) const;
   std::vector<FlowStatus> statuses() const;

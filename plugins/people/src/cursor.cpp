@@ -14,6 +14,11 @@ std::string ReadCursor::encode() const {
     seenObject.set(id, sdk::List{entry.modifiedAtMs, static_cast<std::int64_t>(entry.hash)});
   }
   sdk::Object o{{"v", 1}, {"w", watermarkMs}, {"seen", std::move(seenObject)}};
+  if (!reconcileToken.empty()) {
+    o.set("rk", reconcileToken);
+    o.set("rg", reconcileGeneration);
+    o.set("ra", reconciledAtMs);
+  }
   if (scanPage > 0) {
     o.set("scanPage", scanPage);
     o.set("scanTop", scanTopMs);
@@ -50,6 +55,17 @@ sdk::Result<ReadCursor> ReadCursor::decode(std::string_view text) {
                                    static_cast<std::uint64_t>(entry.asList()[1].asInteger())});
     }
   }
+  if (const auto* token = o.find("rk")) {
+    const auto* generation = o.find("rg");
+    const auto* at = o.find("ra");
+    if (!token->isString() || token->asString().empty() || generation == nullptr ||
+        !generation->isInteger() || at == nullptr || !at->isInteger()) {
+      return bad("reconciliation state must be a token with integer \"rg\" and \"ra\"");
+    }
+    cursor.reconcileToken = token->asString();
+    cursor.reconcileGeneration = generation->asInteger();
+    cursor.reconciledAtMs = at->asInteger();
+  }
   if (const auto* page = o.find("scanPage")) {
     const auto* top = o.find("scanTop");
     if (!page->isInteger() || page->asInteger() < 1 || top == nullptr || !top->isInteger()) {
@@ -59,6 +75,10 @@ sdk::Result<ReadCursor> ReadCursor::decode(std::string_view text) {
     cursor.scanTopMs = top->asInteger();
   }
   return cursor;
+}
+
+std::string ReadCursor::reconcileKey(const std::string& entity, std::int64_t generation) const {
+  return "reconcile/" + entity + "/" + reconcileToken + "/" + std::to_string(generation);
 }
 
 bool ReadCursor::alreadySeen(const std::string& id, std::uint64_t hash) const {

@@ -2,6 +2,8 @@
 // deduplicated by id and content, emitted oldest first; deletions and Lead -> Customer
 // conversions from a periodic id reconciliation.
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <set>
 
 #include "ferry/plugins/people/connector.hpp"
@@ -78,7 +80,7 @@ sdk::Result<sdk::ReadBatch> PeopleConnector::read(const sdk::ReadRequest& reques
 
   sdk::ReadBatch batch;
   if (cursor.scanPage == 0) {
-    auto removed = reconcile(*kind, request.entity);
+    auto removed = reconcile(*kind, request.entity, cursor);
     if (!removed) return removed.takeError();
     batch.changes = std::move(removed).value();
   }
@@ -144,22 +146,31 @@ sdk::Result<sdk::ReadBatch> PeopleConnector::read(const sdk::ReadRequest& reques
 }
 
 sdk::Result<std::vector<sdk::Change>> PeopleConnector::reconcile(EntityKind kind,
-                                                                 const std::string& entity) {
+                                                                 const std::string& entity,
+                                                                 ReadCursor& cursor) {
   std::vector<sdk::Change> out;
   if (settings_.reconcileInterval.count() <= 0 || context_.state == nullptr) return out;
-  const std::string key = "reconcile/" + entity;
-  auto stored = context_.state->get(key);
-  if (!stored) return stored.takeError();
   const std::int64_t now = context_.clock->nowMs();
+  if (!cursor.reconcileToken.empty() &&
+      now - cursor.reconciledAtMs < settings_.reconcileInterval.count()) {
+    return out;
+  }
+  if (cursor.reconcileToken.empty()) {
+    // Per cursor, not per connection: two flows reading one entity each get every deletion.
+    std::random_device random;
+    char token[17];
+    std::snprintf(token, sizeof token, "%08x%08x", random(), random());
+    cursor.reconcileToken = token;
+    cursor.reconcileGeneration = 0;
+  }
   std::set<std::string> known;
   bool baseline = false;
-  if (stored->has_value()) {
-    const auto json = sdk::Value::fromJson(**stored);
-    const sdk::Value* at = json && json->isObject() ? json->asObject().find("at") : nullptr;
-    const sdk::Value* ids = json && json->isObject() ? json->asObject().find("ids") : nullptr;
-    if (at != nullptr && at->isInteger() && ids != nullptr && ids->isList()) {
-      if (now - at->asInteger() < settings_.reconcileInterval.count()) return out;
-      for (const auto& id : ids->asList()) {
+  if (cursor.reconcileGeneration > 0) {
+    auto stored = context_.state->get(cursor.reconcileKey(entity, cursor.reconcileGeneration));
+    if (!stored) return stored.takeError();
+    const auto json = stored->has_value() ? sdk::Value::fromJson(**stored) : std::nullopt;
+    if (json && json->isList()) {
+      for (const auto& id : json->asList()) {
         if (id.isString()) known.insert(id.asString());
       }
       baseline = true;
@@ -226,8 +237,20 @@ sdk::Result<std::vector<sdk::Change>> PeopleConnector::reconcile(EntityKind kind
   sdk::List ids;
   ids.reserve(current.size());
   for (const auto& id : current) ids.emplace_back(id);
-  const std::string value = sdk::Value(sdk::Object{{"at", now}, {"ids", std::move(ids)}}).toJson();
-  if (auto s = context_.state->put(key, value); !s) return s.takeError();
+  // The set this cursor points at stays until a cursor of the next generation was read (and so
+  // committed); older ones are dropped.
+  if (cursor.reconcileGeneration > 1) {
+    auto erased =
+        context_.state->erase(cursor.reconcileKey(entity, cursor.reconcileGeneration - 1));
+    if (!erased && erased.error().code != sdk::ErrorCode::kNotFound) return erased.takeError();
+  }
+  ++cursor.reconcileGeneration;
+  cursor.reconciledAtMs = now;
+  if (auto s = context_.state->put(cursor.reconcileKey(entity, cursor.reconcileGeneration),
+                                   sdk::Value(std::move(ids)).toJson());
+      !s) {
+    return s.takeError();
+  }
   if (!out.empty()) {
     context_.logger->info("people: reconciliation of " + entity + " found " +
                           std::to_string(out.size()) + " removed record(s)");

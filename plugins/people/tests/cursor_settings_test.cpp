@@ -17,11 +17,17 @@ TEST(PeopleCursor, RoundTripsAndRefusesGarbage) {
   c.remember("42", 1'700'000'000'000, 0xFEDCBA9876543210ULL);
   c.scanPage = 3;
   c.scanTopMs = 1'700'000'100'000;
+  c.reconcileToken = "0123abcd0123abcd";
+  c.reconcileGeneration = 4;
+  c.reconciledAtMs = 1'700'000'200'000;
   auto back = ReadCursor::decode(c.encode());
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->watermarkMs, c.watermarkMs);
   EXPECT_EQ(back->scanPage, 3);
   EXPECT_EQ(back->scanTopMs, c.scanTopMs);
+  EXPECT_EQ(back->reconcileKey("Lead", back->reconcileGeneration),
+            "reconcile/Lead/0123abcd0123abcd/4");
+  EXPECT_EQ(back->reconciledAtMs, c.reconciledAtMs);
   EXPECT_TRUE(back->alreadySeen("42", 0xFEDCBA9876543210ULL));
   EXPECT_FALSE(back->alreadySeen("42", 1));  // same stamp, other content: a new version
   EXPECT_FALSE(back->alreadySeen("43", 0xFEDCBA9876543210ULL));

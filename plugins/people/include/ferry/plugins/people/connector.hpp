@@ -73,7 +73,8 @@ class PeopleConnector final : public sdk::Connector,
     bool lastPage = false;
   };
   sdk::Result<Listed> listPage(EntityKind kind, int page, int limit, const char* orderBy);
-  sdk::Result<std::vector<sdk::Change>> reconcile(EntityKind kind, const std::string& entity);
+  sdk::Result<std::vector<sdk::Change>> reconcile(EntityKind kind, const std::string& entity,
+                                                  ReadCursor& cursor);
 
   // lookup.cpp
   sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> lookupPersons(

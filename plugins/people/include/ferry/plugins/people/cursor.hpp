@@ -27,6 +27,14 @@ struct ReadCursor {
   int scanPage = 0;
   // Highest modifiedAt met by the scan in progress; becomes the watermark when it ends.
   std::int64_t scanTopMs = 0;
+  // Id reconciliation of this cursor's lineage: the id set of the last listing lives in the
+  // connection's key-value state under reconcileKey(); the generation advances with the cursor,
+  // so a batch whose commit was lost replays its deletions from the previous set.
+  std::string reconcileToken;  // random, made with the cursor; empty until the first listing
+  std::int64_t reconcileGeneration = 0;
+  std::int64_t reconciledAtMs = 0;  // when the last listing ran (host clock)
+
+  std::string reconcileKey(const std::string& entity, std::int64_t generation) const;
 
   static constexpr std::size_t kMaxSeen = 20'000;
 

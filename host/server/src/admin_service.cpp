@@ -1690,6 +1690,7 @@ class AdminService::Impl {
     auto ctx = oauthContext(*name);
     if (auto* r = std::get_if<ApiResponse>(&ctx)) return *r;
     auto& oauth = *std::get<std::unique_ptr<OAuthContext>>(ctx);
+    purgeExpiredStates();
     const std::string state = randomState();
     const std::int64_t expires = clock_.nowMs() + options_.oauthStateTtlMs;
     if (auto put = store_->kvPut(kOAuthScope, state, std::to_string(expires) + "\n" + *name);
@@ -1702,6 +1703,21 @@ class AdminService::Impl {
         ApiResponse::json(302, sdk::Object{{"location", *url}, {"redirectUri", redirectUri()}});
     r.headers.emplace_back("Location", *url);
     return r;
+  }
+
+  // States nobody came back with are dropped once expired (authorisations are rare, so a scan
+  // per authorize call costs nothing).
+  void purgeExpiredStates() {
+    auto keys = store_->kvKeys(kOAuthScope);
+    if (!keys) return;
+    const std::int64_t now = clock_.nowMs();
+    for (const auto& key : *keys) {
+      auto record = store_->kvGet(kOAuthScope, key);
+      if (!record || !record->has_value()) continue;
+      if (std::strtoll((*record)->c_str(), nullptr, 10) < now) {
+        (void)store_->kvErase(kOAuthScope, key);
+      }
+    }
   }
 
   // The browser comes back with ?code=&state= (or ?error=): the state must be one we issued,

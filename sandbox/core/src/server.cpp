@@ -379,7 +379,7 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
   }
 
   static void send(Poco::Net::HTTPServerResponse& out, const Response& response) {
-    out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
     for (const auto& [name, value] : response.headers) out.add(name, value);
     bool noBody = response.status == 204 || response.status == 304;
     if (!noBody && !response.contentType.empty()) out.setContentType(response.contentType);

@@ -52,7 +52,7 @@ map:
 
 sdk::Object jsonlSettings(const fs::path& dir, const std::string& entity) {
   sdk::Object fields{{"externalId", "string"}, {"email", "email"}, {"firstName", "string"},
-                     {"lastName", "string"},   {"city", "string"},  {"company", "string"}};
+                     {"lastName", "string"},   {"city", "string"}, {"company", "string"}};
   if (entity == "Contact") fields.erase("externalId");
   return sdk::Object{
       {"directory", dir.string()},
@@ -83,12 +83,12 @@ void writeInput(const fs::path& file, std::size_t n) {
   std::ofstream out(file);
   char line[256];
   for (std::size_t i = 0; i < n; ++i) {
-    const int len = std::snprintf(
-        line, sizeof line,
-        R"({"id":"c%09zu","email":" Person%zu@Example.test ","firstName":"First%zu",)"
-        R"("lastName":"Last%zu","city":"City %zu","company":"Company %zu"})"
-        "\n",
-        i, i, i, i % 1000, i % 5000, i % 700);
+    const int len =
+        std::snprintf(line, sizeof line,
+                      R"({"id":"c%09zu","email":" Person%zu@Example.test ","firstName":"First%zu",)"
+                      R"("lastName":"Last%zu","city":"City %zu","company":"Company %zu"})"
+                      "\n",
+                      i, i, i, i % 1000, i % 5000, i % 700);
     out.write(line, len);
   }
 }
@@ -159,8 +159,8 @@ int runChild(const fs::path& work, bool nullSink, const std::string& pluginDir) 
     std::cerr << diags.format();
     return 2;
   }
-  auto instance = engine::FlowInstance::open(*flow, src, dst, factory, **store, systemClock(),
-                                             "bench");
+  auto instance =
+      engine::FlowInstance::open(*flow, src, dst, factory, **store, systemClock(), "bench");
   if (!instance) {
     std::cerr << instance.error().describe() << "\n";
     return 2;
@@ -169,35 +169,33 @@ int runChild(const fs::path& work, bool nullSink, const std::string& pluginDir) 
   std::unique_ptr<engine::FlowRunner> nullRunner;
   engine::FlowRunner* runner = &(*instance)->runner();
   if (nullSink) {
-    engine::Endpoint from{(*instance)->sourceConnection().connector().source(), nullptr,
-                          "Contact", "id"};
-    nullRunner = std::make_unique<engine::FlowRunner>(*flow, from,
-                                                      engine::Endpoint{nullptr, &null, "Person", "id"},
-                                                      **store, systemClock());
+    engine::Endpoint from{(*instance)->sourceConnection().connector().source(), nullptr, "Contact",
+                          "id"};
+    nullRunner = std::make_unique<engine::FlowRunner>(
+        *flow, from, engine::Endpoint{nullptr, &null, "Person", "id"}, **store, systemClock());
     runner = nullRunner.get();
   }
   const long baseline = peakRssKb();
   const double cpu0 = cpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   const engine::RunSummary summary = runner->run();
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpuSeconds() - cpu0;
   if (summary.status != RunStatus::kSucceeded) {
     std::cerr << "run failed: " << summary.error << "\n";
     return 3;
   }
-  std::printf("%lld %.3f %.3f %ld %ld\n", static_cast<long long>(summary.counts.created), wall,
-              cpu, peakRssKb(), baseline);
+  std::printf("%lld %.3f %.3f %ld %ld\n", static_cast<long long>(summary.counts.created), wall, cpu,
+              peakRssKb(), baseline);
   return 0;
 }
 
-Figures measure(const std::string& self, std::size_t n, bool nullSink,
-                const std::string& pluginDir, bool keep) {
+Figures measure(const std::string& self, std::size_t n, bool nullSink, const std::string& pluginDir,
+                bool keep) {
   Figures f;
-  const fs::path work = fs::temp_directory_path() /
-                        ("ferry-bench-engine-" + std::to_string(::getpid()) + "-" +
-                         std::to_string(n) + (nullSink ? "-null" : "-jsonl"));
+  const fs::path work =
+      fs::temp_directory_path() / ("ferry-bench-engine-" + std::to_string(::getpid()) + "-" +
+                                   std::to_string(n) + (nullSink ? "-null" : "-jsonl"));
   fs::remove_all(work);
   fs::create_directories(work / "in");
   fs::create_directories(work / "out");

@@ -66,8 +66,8 @@ std::unique_ptr<StateStore> openStore(const Args& args, Context& ctx) {
 std::string formatCounts(const RunCounts& c) {
   std::ostringstream out;
   out << "read " << c.read << ", created " << c.created << ", updated " << c.updated
-      << ", unchanged " << c.unchanged << ", deleted " << c.deleted << ", rejected "
-      << c.rejected << ", conflicts " << c.conflicts;
+      << ", unchanged " << c.unchanged << ", deleted " << c.deleted << ", rejected " << c.rejected
+      << ", conflicts " << c.conflicts;
   return out.str();
 }
 
@@ -77,10 +77,14 @@ std::string formatTime(std::int64_t ms) {
 
 const char* runStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kAbandoned: return "abandoned";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kSucceeded:
+      return "succeeded";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kAbandoned:
+      return "abandoned";
   }
   return "?";
 }
@@ -242,8 +246,8 @@ class ProgressPrinter {
 
 void printSummary(Context& ctx, const std::string& flow, const engine::RunSummary& s) {
   const double seconds = static_cast<double>(s.endedAtMs - s.startedAtMs) / 1000.0;
-  ctx.out << flow << ": " << runStatusName(s.status) << " in " << std::fixed
-          << std::setprecision(2) << seconds << "s: " << formatCounts(s.counts);
+  ctx.out << flow << ": " << runStatusName(s.status) << " in " << std::fixed << std::setprecision(2)
+          << seconds << "s: " << formatCounts(s.counts);
   if (seconds > 0 && s.counts.read > 0) {
     ctx.out << " (" << std::setprecision(0) << static_cast<double>(s.counts.read) / seconds
             << " records/s)";
@@ -256,8 +260,8 @@ int runOnce(Runtime& rt, Context& ctx) {
   int status = kExitOk;
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   for (const auto& l : rt.flows) {
-    auto instance = FlowInstance::open(l.flow, l.source, l.sink, *rt.factory, *rt.store,
-                                       systemClock(), "cli");
+    auto instance =
+        FlowInstance::open(l.flow, l.source, l.sink, *rt.factory, *rt.store, systemClock(), "cli");
     if (!instance) {
       ctx.err << ctx.program << ": " << l.file << ": " << instance.error().message << "\n";
       status = kExitFailure;
@@ -280,8 +284,7 @@ int runOnce(Runtime& rt, Context& ctx) {
 int runScheduled(Runtime& rt, Context& ctx) {
   engine::Scheduler scheduler(
       *rt.store, systemClock(),
-      [&rt](const FlowDef& flow, const std::string& node)
-          -> Result<std::shared_ptr<FlowRunner>> {
+      [&rt](const FlowDef& flow, const std::string& node) -> Result<std::shared_ptr<FlowRunner>> {
         for (const auto& l : rt.flows) {
           if (l.flow.name != flow.name) continue;
           auto instance = FlowInstance::open(flow, l.source, l.sink, *rt.factory, *rt.store,
@@ -494,8 +497,8 @@ int retryLetters(const Args& args, Context& ctx) {
   int status = kExitOk;
   for (const auto& l : rt.flows) {
     if (std::find(names.begin(), names.end(), l.flow.name) == names.end()) continue;
-    auto instance = FlowInstance::open(l.flow, l.source, l.sink, *rt.factory, *rt.store,
-                                       systemClock(), "cli");
+    auto instance =
+        FlowInstance::open(l.flow, l.source, l.sink, *rt.factory, *rt.store, systemClock(), "cli");
     if (!instance) {
       ctx.err << ctx.program << ": " << instance.error().message << "\n";
       status = kExitFailure;
@@ -563,7 +566,9 @@ void registerRunCommands(CommandTable& table) {
       "(cursors, links, conflicts, dead letters, runs) lives in the --state store; a run that "
       "is killed resumes from the last committed batch.",
       {{"flow", "Flow files", true, true}},
-      {stateOption(), connectionsOption(), pluginDirOption(),
+      {stateOption(),
+       connectionsOption(),
+       pluginDirOption(),
        {"--once", "", "Run each flow once and exit", false}},
       runRun});
   table.add(Command{"status",
@@ -578,7 +583,8 @@ void registerRunCommands(CommandTable& table) {
                     "Field conflicts parked by the manual policy and ambiguous matches, with the "
                     "values on each side.",
                     {},
-                    {stateOption(), {"--flow", "NAME", "Only this flow", false},
+                    {stateOption(),
+                     {"--flow", "NAME", "Only this flow", false},
                      {"--all", "", "Resolved conflicts too", false}},
                     runConflicts});
   table.add(Command{
@@ -588,7 +594,9 @@ void registerRunCommands(CommandTable& table) {
       "field. --retry ID (or --all, optionally with --flow) maps and writes them again now, "
       "using the deployed flow definitions or the flow files given; a success resolves them.",
       {{"flow", "Flow files to use for retries (default: the deployed definitions)", false, true}},
-      {stateOption(), connectionsOption(), pluginDirOption(),
+      {stateOption(),
+       connectionsOption(),
+       pluginDirOption(),
        {"--flow", "NAME", "Only this flow", false},
        {"--retry", "ID", "Retry this dead letter now", false},
        {"--all", "", "Retry every pending dead letter (of --flow, or of every flow)", false}},

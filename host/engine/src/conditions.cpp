@@ -19,7 +19,8 @@ std::optional<int> compareValues(const sdk::Value& a, const sdk::Value& b) {
   if (a.isDate() && b.isDate()) return sign(a.asDate().toDays(), b.asDate().toDays());
   if (a.isDateTime() && b.isDateTime()) return sign(a.asDateTime().epochMs, b.asDateTime().epochMs);
   if (a.isDateTime() && b.isString()) {
-    if (auto t = sdk::DateTime::parseIso(b.asString())) return sign(a.asDateTime().epochMs, t->epochMs);
+    if (auto t = sdk::DateTime::parseIso(b.asString()))
+      return sign(a.asDateTime().epochMs, t->epochMs);
   }
   if (a.isDate() && b.isString()) {
     if (auto d = sdk::Date::parseIso(b.asString())) return sign(a.asDate().toDays(), d->toDays());
@@ -50,16 +51,26 @@ bool matchesCondition(const sdk::Object& record, const sdk::Condition& condition
     return c.has_value() && accept(*c);
   };
   switch (condition.op) {
-    case Op::kEq: return !condition.values.empty() && equalValues(value, condition.values.front());
-    case Op::kNe: return condition.values.empty() || !equalValues(value, condition.values.front());
-    case Op::kIn: return anyEqual();
-    case Op::kNotIn: return !anyEqual();
-    case Op::kIsNull: return value.isNull();
-    case Op::kNotNull: return !value.isNull();
-    case Op::kGt: return ordered([](int c) { return c > 0; });
-    case Op::kGe: return ordered([](int c) { return c >= 0; });
-    case Op::kLt: return ordered([](int c) { return c < 0; });
-    case Op::kLe: return ordered([](int c) { return c <= 0; });
+    case Op::kEq:
+      return !condition.values.empty() && equalValues(value, condition.values.front());
+    case Op::kNe:
+      return condition.values.empty() || !equalValues(value, condition.values.front());
+    case Op::kIn:
+      return anyEqual();
+    case Op::kNotIn:
+      return !anyEqual();
+    case Op::kIsNull:
+      return value.isNull();
+    case Op::kNotNull:
+      return !value.isNull();
+    case Op::kGt:
+      return ordered([](int c) { return c > 0; });
+    case Op::kGe:
+      return ordered([](int c) { return c >= 0; });
+    case Op::kLt:
+      return ordered([](int c) { return c < 0; });
+    case Op::kLe:
+      return ordered([](int c) { return c <= 0; });
   }
   return false;
 }

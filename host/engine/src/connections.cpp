@@ -47,9 +47,8 @@ class ConnectionSecrets final : public sdk::SecretStore {
 
  private:
   sdk::Error notFound(std::string_view name) const {
-    return sdk::Error::make(sdk::ErrorCode::kNotFound, "connection " + connection_ +
-                                                           ": secret '" + std::string(name) +
-                                                           "' is not set");
+    return sdk::Error::make(sdk::ErrorCode::kNotFound, "connection " + connection_ + ": secret '" +
+                                                           std::string(name) + "' is not set");
   }
 
   std::string connection_;
@@ -148,7 +147,8 @@ Result<std::unique_ptr<LiveConnection>> ConnectionFactory::open(const Connection
   ValidatedSettings settings = validateSettings(plugin->settings(), def.settings);
   if (!settings.ok()) {
     std::string message = where + ": invalid settings:";
-    for (const auto& issue : settings.issues) message += " " + issue.key + ": " + issue.message + ";";
+    for (const auto& issue : settings.issues)
+      message += " " + issue.key + ": " + issue.message + ";";
     message.pop_back();
     return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, message);
   }
@@ -161,12 +161,11 @@ Result<std::unique_ptr<LiveConnection>> ConnectionFactory::open(const Connection
   http.clock = services_.clock;
   http.metrics = services_.metrics;
   live->http_ = std::make_unique<PocoHttpClient>(http);
-  live->logger_ = std::make_unique<ConnectorLogger>(getLogger("ferry.connector"), def.plugin,
-                                                    def.name, flow);
+  live->logger_ =
+      std::make_unique<ConnectorLogger>(getLogger("ferry.connector"), def.plugin, def.name, flow);
   live->secrets_ = std::make_unique<ConnectionSecrets>(
-      def.name, services_.vault != nullptr
-                    ? services_.vault->secretStore(def.name, def.credentials)
-                    : nullptr);
+      def.name, services_.vault != nullptr ? services_.vault->secretStore(def.name, def.credentials)
+                                           : nullptr);
   if (services_.store != nullptr) {
     live->state_ = std::make_unique<StoreKeyValueState>(*services_.store, def.name);
   }
@@ -208,12 +207,9 @@ FlowInstance::~FlowInstance() {
   runner_.reset();  // the runner borrows both connectors
 }
 
-Result<std::unique_ptr<FlowInstance>> FlowInstance::open(const FlowDef& flow,
-                                                         const ConnectionDef& source,
-                                                         const ConnectionDef& sink,
-                                                         ConnectionFactory& factory,
-                                                         StateStore& store, sdk::Clock& clock,
-                                                         const std::string& node) {
+Result<std::unique_ptr<FlowInstance>> FlowInstance::open(
+    const FlowDef& flow, const ConnectionDef& source, const ConnectionDef& sink,
+    ConnectionFactory& factory, StateStore& store, sdk::Clock& clock, const std::string& node) {
   std::unique_ptr<FlowInstance> instance(new FlowInstance());
   auto from = factory.open(source, flow.name);
   if (!from) return from.takeError();
@@ -248,9 +244,9 @@ Result<std::unique_ptr<FlowInstance>> FlowInstance::open(const FlowDef& flow,
   auto sinkSide = side(*instance->sink_, flow.sink, twoWay, true);
   if (!sinkSide) return sinkSide.takeError();
   instance->logger_ = makeEngineLogger(flow.name);
-  instance->runner_ = std::make_unique<FlowRunner>(flow, std::move(*sourceSide),
-                                                   std::move(*sinkSide), store, clock,
-                                                   instance->logger_.get(), node);
+  instance->runner_ =
+      std::make_unique<FlowRunner>(flow, std::move(*sourceSide), std::move(*sinkSide), store, clock,
+                                   instance->logger_.get(), node);
   return instance;
 }
 

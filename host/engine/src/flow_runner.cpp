@@ -13,7 +13,7 @@
 namespace ferry::host::engine {
 namespace {
 
-constexpr int kCallAttempts = 3;               // whole-call lookup/write failures, per batch
+constexpr int kCallAttempts = 3;  // whole-call lookup/write failures, per batch
 constexpr std::chrono::milliseconds kCallRetryDelay{1000};
 constexpr std::size_t kMaxReadPage = 2000;
 constexpr std::size_t kDeadLetterPage = 200;
@@ -40,12 +40,12 @@ struct Item {
   std::optional<sdk::Successor> successor;
   const DeadLetter* deadLetter = nullptr;  // set when replaying a dead letter
 
-  sdk::Object mapped;        // the record in sink field names (forward: mapped; reverse: as read)
-  FieldValues values;        // mapped fields only
+  sdk::Object mapped;  // the record in sink field names (forward: mapped; reverse: as read)
+  FieldValues values;  // mapped fields only
   std::optional<sdk::Object> sourceRecord;  // reverse pass: reverse-mapped (matching, creates)
   std::optional<Link> link;
-  bool needsFetch = false;   // two-way: fetch the other side's current values by id
-  bool needsMatch = false;   // unlinked: look up candidates on the match keys
+  bool needsFetch = false;  // two-way: fetch the other side's current values by id
+  bool needsMatch = false;  // unlinked: look up candidates on the match keys
 
   Fate fate = Fate::kPending;
   sdk::WriteOp op;
@@ -107,9 +107,8 @@ class FlowRunner::Impl {
     auto letter = store_.deadLetter(id);
     if (!letter) return letter.takeError();
     if (!letter->has_value() || (*letter)->flow != flow_.name) {
-      return sdk::Error::make(sdk::ErrorCode::kNotFound, "flow " + flow_.name +
-                                                             " has no dead letter " +
-                                                             std::to_string(id));
+      return sdk::Error::make(sdk::ErrorCode::kNotFound,
+                              "flow " + flow_.name + " has no dead letter " + std::to_string(id));
     }
     if (auto s = loadPendingLetters(); !s) return s.takeError();
     std::vector<DeadLetter> one{std::move(**letter)};
@@ -254,8 +253,8 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
     log(sdk::LogLevel::kError, "run failed: " + summary.error);
   }
   summary.endedAtMs = clock_.nowMs();
-  if (auto finished = store_.finishRun(summary.runId, summary.status, summary.endedAtMs,
-                                       summary.error);
+  if (auto finished =
+          store_.finishRun(summary.runId, summary.status, summary.endedAtMs, summary.error);
       !finished) {
     log(sdk::LogLevel::kWarn, "cannot record the end of run: " + finished.error().describe());
   }
@@ -280,8 +279,8 @@ Status FlowRunner::Impl::applyReportedDeletes(Direction d, const std::vector<std
 }
 
 std::vector<std::string> FlowRunner::Impl::readFields(Direction d) const {
-  std::vector<std::string> fields = d == Direction::kForward ? mapping().sourceFields()
-                                                             : mapping().sinkFields();
+  std::vector<std::string> fields =
+      d == Direction::kForward ? mapping().sourceFields() : mapping().sinkFields();
   const auto& filter = d == Direction::kForward ? flow_.filter : flow_.sinkFilter;
   for (const auto& c : filter) appendUnique(fields, {c.field});
   for (const auto& key : flow_.match) {
@@ -476,8 +475,8 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     for (const auto& item : items) {
       if (item.fate == Fate::kPending) ids.push_back(item.id);
     }
-    auto links = forward ? store_.linksBySource(flow_.name, ids)
-                         : store_.linksBySink(flow_.name, ids);
+    auto links =
+        forward ? store_.linksBySource(flow_.name, ids) : store_.linksBySink(flow_.name, ids);
     if (!links) return links.takeError();
     std::unordered_map<std::string, Link*> byId;
     for (auto& link : *links) byId.emplace(forward ? link.sourceId : link.sinkId, &link);
@@ -516,7 +515,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     const char* side = forward ? "snk" : "src";
     if (item.op.kind == sdk::WriteOp::Kind::kCreate) {
       writeNote.set(std::string(side) + (forward ? "-from-src:" : "-from-snk:") + item.id,
-                     item.newBase);
+                    item.newBase);
     } else if (item.op.kind == sdk::WriteOp::Kind::kUpdate && !item.written.empty()) {
       writeNote.set(std::string(side) + ":" + item.otherId, item.written);
     }
@@ -538,8 +537,8 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     if (!results) return results.takeError();
     if (results->size() != ops.size()) {
       return sdk::Error::make(sdk::ErrorCode::kMalformedResponse,
-                              "sink returned " + std::to_string(results->size()) +
-                                  " results for " + std::to_string(ops.size()) + " writes");
+                              "sink returned " + std::to_string(results->size()) + " results for " +
+                                  std::to_string(ops.size()) + " writes");
     }
     for (std::size_t i = start; i < end; ++i) {
       Item& item = *writes[i];
@@ -623,7 +622,8 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
       letter.direction = d;
       letter.recordId = item.id;
       letter.payload = item.isDelete ? sdk::Object{{kDeletedMarker, true}} : item.raw;
-      if (item.modifiedAtMs > 0) letter.payload.set(std::string(kModifiedMarker), item.modifiedAtMs);
+      if (item.modifiedAtMs > 0)
+        letter.payload.set(std::string(kModifiedMarker), item.modifiedAtMs);
       letter.reason = item.reason;
       letter.errorCode = item.errorCode;
       letter.field = item.field;
@@ -823,7 +823,8 @@ void FlowRunner::Impl::planUpdate(Direction d, Item& item, const FieldValues& ta
     item.op.fields = std::move(*fields);
     for (const auto& path : changed) appendUnique(item.op.changed, mapping().sourceFieldsFor(path));
     if (!base.empty()) {
-      if (auto previous = mapping().reverse(unproject(base))) item.op.previous = std::move(*previous);
+      if (auto previous = mapping().reverse(unproject(base)))
+        item.op.previous = std::move(*previous);
     }
   }
   if (item.newBase.empty()) {
@@ -846,8 +847,7 @@ std::optional<FieldValues> FlowRunner::Impl::otherValues(Direction d, const sdk:
 }
 
 FieldValues FlowRunner::Impl::withNotes(FieldValues base, const std::string& sourceId,
-                                        const std::string& sinkId,
-                                        const FieldValues& sourceValues,
+                                        const std::string& sinkId, const FieldValues& sourceValues,
                                         const FieldValues& sinkValues) const {
   const auto apply = [&](const std::string& key, const FieldValues& holder) {
     auto it = intents_.find(key);
@@ -871,9 +871,12 @@ ConflictWinner FlowRunner::Impl::winnerFor(Direction d, std::int64_t readerMs,
   const auto sourceSide = readerIsSource ? ConflictWinner::kReader : ConflictWinner::kOther;
   const auto sinkSide = readerIsSource ? ConflictWinner::kOther : ConflictWinner::kReader;
   switch (flow_.conflicts) {
-    case ConflictPolicy::kSourceWins: return sourceSide;
-    case ConflictPolicy::kSinkWins: return sinkSide;
-    case ConflictPolicy::kManual: return ConflictWinner::kPark;
+    case ConflictPolicy::kSourceWins:
+      return sourceSide;
+    case ConflictPolicy::kSinkWins:
+      return sinkSide;
+    case ConflictPolicy::kManual:
+      return ConflictWinner::kPark;
     case ConflictPolicy::kNewestWins: {
       // Unknown times or a tie fall back to the source, so both passes decide alike.
       if (readerMs <= 0 || otherMs <= 0 || readerMs == otherMs) return sourceSide;
@@ -896,10 +899,10 @@ void FlowRunner::Impl::mergeWithOther(Direction d, Item& item, const FieldValues
   const auto& paths = mapping().sinkFields();
   const bool forward = d == Direction::kForward;
   const FieldValues effective =
-      intents_.empty() ? base
-                       : withNotes(base, forward ? item.id : found.id, forward ? found.id : item.id,
-                                   forward ? item.values : *current,
-                                   forward ? *current : item.values);
+      intents_.empty()
+          ? base
+          : withNotes(base, forward ? item.id : found.id, forward ? found.id : item.id,
+                      forward ? item.values : *current, forward ? *current : item.values);
   const MergeResult merge = mergeFields(effective, item.values, *current, paths,
                                         winnerFor(d, item.modifiedAtMs, found.modifiedAtMs));
   if (!merge.parked.empty()) {
@@ -1138,10 +1141,12 @@ Result<RetrySummary> FlowRunner::Impl::retryMatching(const DeadLetterFilter& fil
     if (!letters->empty()) page.afterId = letters->back().id;
     std::vector<DeadLetter> chosen;
     for (auto& letter : *letters) {
-      if (letter.status != DeadLetterStatus::kPending && letter.status != DeadLetterStatus::kRetrying) {
+      if (letter.status != DeadLetterStatus::kPending &&
+          letter.status != DeadLetterStatus::kRetrying) {
         continue;
       }
-      if (dueOnly && (!letter.retriable || letter.nextRetryAtMs <= 0 || letter.nextRetryAtMs > now)) {
+      if (dueOnly &&
+          (!letter.retriable || letter.nextRetryAtMs <= 0 || letter.nextRetryAtMs > now)) {
         continue;
       }
       chosen.push_back(std::move(letter));
@@ -1244,9 +1249,9 @@ Status FlowRunner::Impl::resolveConflict(std::int64_t id, const std::string& res
     auto links = store_.linksBySource(flow_.name, {c.sourceId});
     if (!links) return links.takeError();
     if (links->empty()) {
-      return sdk::Error::make(sdk::ErrorCode::kNotFound, "the records of conflict " +
-                                                             std::to_string(id) +
-                                                             " are no longer linked");
+      return sdk::Error::make(
+          sdk::ErrorCode::kNotFound,
+          "the records of conflict " + std::to_string(id) + " are no longer linked");
     }
     // Unpark the fields with the losing side's value as their base: the next merge then sees
     // only the chosen side as changed and carries its value across.
@@ -1271,9 +1276,8 @@ Status FlowRunner::Impl::resolveConflict(std::int64_t id, const std::string& res
     const std::string readerId = sourceWins ? link.sourceId : link.sinkId;
     std::vector<sdk::LookupQuery> query(1);
     query[0].keys.emplace_back(from.idField, readerId);
-    auto current = withRetries("lookup", [&] {
-      return from.sink->lookup(from.entity, query, readFields(d));
-    });
+    auto current =
+        withRetries("lookup", [&] { return from.sink->lookup(from.entity, query, readFields(d)); });
     if (!current) return current.takeError();
     if (current->empty() || current->front().empty()) return {};  // gone: nothing to carry
     std::vector<Item> items(1);
@@ -1355,8 +1359,6 @@ Result<RetrySummary> FlowRunner::retryDeadLetters(const DeadLetterFilter& filter
   return impl_->retryMatching(filter, false, std::nullopt);
 }
 
-Result<RetrySummary> FlowRunner::retryDeadLetter(std::int64_t id) {
-  return impl_->retryOne(id);
-}
+Result<RetrySummary> FlowRunner::retryDeadLetter(std::int64_t id) { return impl_->retryOne(id); }
 
 }  // namespace ferry::host::engine

@@ -16,7 +16,7 @@ std::string leaseName(const std::string& flow) { return "flow/" + flow; }
 struct FlowEntry {
   FlowDef def;
   bool active = false;
-  bool running = false;   // queued or running
+  bool running = false;    // queued or running
   bool wakeAgain = false;  // woken while running: run again right after
   bool reopen = true;      // the runner must be (re)opened before the next run
   std::int64_t dueAtMs = 0;
@@ -58,7 +58,9 @@ class Scheduler::Impl {
     return {};
   }
 
-  Status activate(const std::string& flow) { return update(flow, [&](FlowEntry& e) { setActive(e, true); }); }
+  Status activate(const std::string& flow) {
+    return update(flow, [&](FlowEntry& e) { setActive(e, true); });
+  }
 
   Status pause(const std::string& flow) {
     auto s = update(flow, [&](FlowEntry& e) { setActive(e, false); });
@@ -235,10 +237,10 @@ class Scheduler::Impl {
           nextDue = std::min(nextDue, e.dueAtMs);
         }
       }
-      const auto wait = nextDue == INT64_MAX
-                            ? std::chrono::milliseconds(1000)
-                            : std::chrono::milliseconds(std::clamp<std::int64_t>(
-                                  nextDue - now, 1, 1000));
+      const auto wait =
+          nextDue == INT64_MAX
+              ? std::chrono::milliseconds(1000)
+              : std::chrono::milliseconds(std::clamp<std::int64_t>(nextDue - now, 1, 1000));
       cv_.wait_for(lock, wait);
     }
   }
@@ -345,8 +347,7 @@ class Scheduler::Impl {
       // Reported deletes the failed run may not have committed wait for the next one.
       e.deletedSourceIds.insert(e.deletedSourceIds.end(), deletes.first.begin(),
                                 deletes.first.end());
-      e.deletedSinkIds.insert(e.deletedSinkIds.end(), deletes.second.begin(),
-                              deletes.second.end());
+      e.deletedSinkIds.insert(e.deletedSinkIds.end(), deletes.second.begin(), deletes.second.end());
     }
     if (!error.empty()) {
       e.status.lastError = error;
@@ -394,8 +395,7 @@ Status Scheduler::remove(const std::string& flow) { return impl_->remove(flow); 
 Status Scheduler::activate(const std::string& flow) { return impl_->activate(flow); }
 Status Scheduler::pause(const std::string& flow) { return impl_->pause(flow); }
 Status Scheduler::runNow(const std::string& flow) { return impl_->runNow(flow); }
-std::size_t Scheduler::wake(const std::string& connection,
-                            const std::vector<std::string>& entities,
+std::size_t Scheduler::wake(const std::string& connection, const std::vector<std::string>& entities,
                             const std::vector<std::string>& deletedIds) {
   return impl_->wake(connection, entities, deletedIds);
 }

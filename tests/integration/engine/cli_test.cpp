@@ -42,9 +42,12 @@ class CliTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "connections");
     std::ofstream(dir_ / "Contact.jsonl")
-        << R"({"id":"c1","email":"a@x.test","lastName":"Short"})" << "\n"
-        << R"({"id":"c2","email":"b@x.test","lastName":"Tiny"})" << "\n"
-        << R"({"id":"c3","email":"c@x.test","lastName":"MuchTooLong"})" << "\n";
+        << R"({"id":"c1","email":"a@x.test","lastName":"Short"})"
+        << "\n"
+        << R"({"id":"c2","email":"b@x.test","lastName":"Tiny"})"
+        << "\n"
+        << R"({"id":"c3","email":"c@x.test","lastName":"MuchTooLong"})"
+        << "\n";
     std::ofstream(dir_ / "Person.jsonl").close();
     writeConnection("src", "Contact", 50);
     writeConnection("dst", "Person", 5);

@@ -28,16 +28,17 @@ constexpr int kRecords = 20'000;
 class CrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-crash-" + std::to_string(::getpid()) + "-" +
-                                        GetParam());
+    dir_ = fs::temp_directory_path() /
+           ("ferry-crash-" + std::to_string(::getpid()) + "-" + GetParam());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
     fs::create_directories(dir_ / "out");
     fs::create_directories(dir_ / "connections");
     std::ofstream in(dir_ / "in" / "Contact.jsonl");
     for (int i = 0; i < kRecords; ++i) {
-      in << R"({"id":"c)" << i << R"(","email":"P)" << i << R"(@Example.test","firstName":"F)"
-         << i << R"(","lastName":"L"})" << "\n";
+      in << R"({"id":"c)" << i << R"(","email":"P)" << i << R"(@Example.test","firstName":"F)" << i
+         << R"(","lastName":"L"})"
+         << "\n";
     }
     std::ofstream(dir_ / "out" / "Person.jsonl").close();
     writeConnection("src", "in", "Contact");
@@ -61,8 +62,9 @@ map:
   void writeConnection(const std::string& name, const std::string& folder,
                        const std::string& entity) {
     std::ofstream(dir_ / "connections" / (name + ".yaml"))
-        << "connection: " << name << "\nplugin: jsonl\nsettings:\n  directory: "
-        << (dir_ / folder).string() << "\n  maxBatch: 500\n  entities:\n    " << entity
+        << "connection: " << name
+        << "\nplugin: jsonl\nsettings:\n  directory: " << (dir_ / folder).string()
+        << "\n  maxBatch: 500\n  entities:\n    " << entity
         << ":\n      id: id\n      fields:\n        email: email\n        firstName: string\n"
         << "        lastName: string\n";
   }
@@ -104,7 +106,8 @@ map:
 
 TEST_P(CrashTest, KilledRunsResumeWithoutLossOrDuplicates) {
   const std::string url = stateUrl();
-  if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << ::ferry::testing::postgresUnavailableReason();
+  if (url.empty())
+    GTEST_SKIP() << "PostgreSQL unavailable: " << ::ferry::testing::postgresUnavailableReason();
   // Kill points: after some, many and most of the sink lines were written.
   int kills = 0;
   for (std::size_t threshold : {1'500u, 7'000u, 14'000u}) {

@@ -35,12 +35,12 @@ class ConnectionsTest : public ::testing::Test {
     return ConnectionDef{
         name,
         "jsonl",
-        sdk::Object{{"directory", dir_.string()},
-                    {"entities",
-                     sdk::Object{{entity, sdk::Object{{"id", "id"},
-                                                      {"fields", sdk::Object{{"email", "email"},
-                                                                             {"firstName",
-                                                                              "string"}}}}}}}},
+        sdk::Object{
+            {"directory", dir_.string()},
+            {"entities",
+             sdk::Object{{entity, sdk::Object{{"id", "id"},
+                                              {"fields", sdk::Object{{"email", "email"},
+                                                                     {"firstName", "string"}}}}}}}},
         "",
         {}};
   }
@@ -82,9 +82,10 @@ TEST_F(ConnectionsTest, RefusesUnknownPluginsAndBadSettingsPrecisely) {
 }
 
 TEST_F(ConnectionsTest, FlowInstanceRunsAFlowBetweenTwoJsonlConnections) {
-  std::ofstream(dir_ / "Contact.jsonl")
-      << R"({"id":"c1","email":"a@x.test","firstName":"Ann"})" << "\n"
-      << R"({"id":"c2","email":"b@x.test","firstName":"Bob"})" << "\n";
+  std::ofstream(dir_ / "Contact.jsonl") << R"({"id":"c1","email":"a@x.test","firstName":"Ann"})"
+                                        << "\n"
+                                        << R"({"id":"c2","email":"b@x.test","firstName":"Bob"})"
+                                        << "\n";
   ConnectionFactory factory(services_);
   FlowDef flow;
   flow.name = "files";

@@ -13,7 +13,10 @@ class CrashingStore final : public StateStore {
   // The n-th commit from now (1 = the next) fails, and so does every commit after it until
   // disarm(): a dead process commits nothing more.
   void crashAtCommit(int n) { countdown_ = n; }
-  void disarm() { countdown_ = 0; crashed_ = false; }
+  void disarm() {
+    countdown_ = 0;
+    crashed_ = false;
+  }
   bool crashed() const { return crashed_; }
 
   Status commitBatch(const BatchCommit& batch) override {

@@ -1,7 +1,7 @@
 #include "engine_fixture.hpp"
 
-#include <atomic>
 #include <unistd.h>
+#include <atomic>
 
 #ifdef FERRY_ENGINE_TESTS_HAVE_SUPPORT
 #include "ferry/testing/postgres.hpp"
@@ -42,12 +42,11 @@ std::unique_ptr<StateStore> openTestStore(const std::string& backend, std::strin
 }
 
 std::shared_ptr<TestMapping> contactMapping(sdk::Object constants) {
-  return std::make_shared<TestMapping>(
-      std::vector<TestMapping::Pair>{{"FirstName", "firstName"},
-                                     {"LastName", "lastName"},
-                                     {"Email", "email"},
-                                     {"Phone", "phone"}},
-      std::move(constants));
+  return std::make_shared<TestMapping>(std::vector<TestMapping::Pair>{{"FirstName", "firstName"},
+                                                                      {"LastName", "lastName"},
+                                                                      {"Email", "email"},
+                                                                      {"Phone", "phone"}},
+                                       std::move(constants));
 }
 
 void EngineTest::SetUp() {
@@ -82,7 +81,8 @@ std::unique_ptr<FlowRunner> EngineTest::makeRunner(const FlowDef& flow, MemorySy
                                                    MemorySystem& sink) {
   Endpoint from{&source, &source, flow.source.entity, "Id"};
   Endpoint to{&sink, &sink, flow.sink.entity, "id"};
-  return std::make_unique<FlowRunner>(flow, from, to, *store_, clock_, getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
+  return std::make_unique<FlowRunner>(flow, from, to, *store_, clock_,
+                                      getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
 }
 
 RunSummary EngineTest::runOnce(FlowRunner& runner) {

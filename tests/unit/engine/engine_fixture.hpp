@@ -43,7 +43,9 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   sdk::testing::ManualClock clock_;
   // Set ENGINE_DEBUG=1 to see the runner's log lines on stderr.
   struct StderrLogger final : sdk::Logger {
-    void log(sdk::LogLevel, std::string_view m) override { fprintf(stderr, "%.*s\n", int(m.size()), m.data()); }
+    void log(sdk::LogLevel, std::string_view m) override {
+      fprintf(stderr, "%.*s\n", int(m.size()), m.data());
+    }
   } debugLogger_;
   std::int64_t tick_ = 1'700'000'000'000;
   MemorySystem crm_{"C", "Id", [this] { return ++tick_; }};
@@ -51,7 +53,7 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
 };
 
 // Instantiates an EngineTest suite for each backend.
-#define FERRY_ENGINE_BACKENDS(Suite) \
+#define FERRY_ENGINE_BACKENDS(Suite)                                                   \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgresql"), \
                            [](const auto& info) { return info.param; })
 

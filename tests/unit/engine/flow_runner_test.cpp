@@ -425,10 +425,8 @@ struct PolicyCase {
 
 TEST_P(FlowRunnerTest, ConflictPolicies) {
   const std::vector<PolicyCase> cases = {
-      {ConflictPolicy::kSourceWins, false, "Crm"},
-      {ConflictPolicy::kSinkWins, true, "People"},
-      {ConflictPolicy::kNewestWins, true, "Crm"},
-      {ConflictPolicy::kNewestWins, false, "People"},
+      {ConflictPolicy::kSourceWins, false, "Crm"}, {ConflictPolicy::kSinkWins, true, "People"},
+      {ConflictPolicy::kNewestWins, true, "Crm"},  {ConflictPolicy::kNewestWins, false, "People"},
       {ConflictPolicy::kManual, true, ""},
   };
   int n = 0;

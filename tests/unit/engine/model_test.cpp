@@ -28,15 +28,15 @@ struct Field {
   const char* crm;
   const char* people;
 };
-constexpr Field kEditable[] = {{"FirstName", "firstName"}, {"LastName", "lastName"},
-                               {"Phone", "phone"}};
+constexpr Field kEditable[] = {
+    {"FirstName", "firstName"}, {"LastName", "lastName"}, {"Phone", "phone"}};
 
 struct Person {
   std::string email;
   std::map<std::string, std::string> values;  // people field name -> expected value ("" = null)
   bool deleted = false;
-  bool settled = false;  // existed on both sides at the start of the epoch
-  bool enteredTwice = false;  // created on both sides independently (matched, not created)
+  bool settled = false;               // existed on both sides at the start of the epoch
+  bool enteredTwice = false;          // created on both sides independently (matched, not created)
   std::map<std::string, Side> owner;  // field -> side allowed to edit it this epoch
 };
 
@@ -52,7 +52,9 @@ class ModelTest : public EngineTest {
   std::string word() { return "v" + std::to_string(pick(100000)); }
 
   MemorySystem& system(Side s) { return s == Side::kCrm ? crm_ : people_; }
-  static std::string fieldName(Side s, const Field& f) { return s == Side::kCrm ? f.crm : f.people; }
+  static std::string fieldName(Side s, const Field& f) {
+    return s == Side::kCrm ? f.crm : f.people;
+  }
   static std::string emailField(Side s) { return s == Side::kCrm ? "Email" : "email"; }
 
   sdk::Object recordFor(Side s, const Person& p) {
@@ -94,7 +96,8 @@ class ModelTest : public EngineTest {
     const std::string c = crm_.create(crm);
     const std::string pp = people_.create(ppl);
     trace(p, "created on both as " + c + " and " + pp);
-    // This epoch its fields are edited on the CRM side (the source wins a first-match disagreement).
+    // This epoch its fields are edited on the CRM side (the source wins a first-match
+    // disagreement).
     for (const auto& f : kEditable) p.owner[f.people] = Side::kCrm;
     p.enteredTwice = true;
     p.deleted = false;
@@ -114,8 +117,8 @@ class ModelTest : public EngineTest {
     // other side (there is no base to tell a cleared field from one never set).
     const bool mayClear = !(p.enteredTwice && !p.settled);
     const std::string value = mayClear && chance(0.1) ? "" : word();
-    system(side).update(r->id, {{fieldName(side, f), value.empty() ? sdk::Value()
-                                                                    : sdk::Value(value)}});
+    system(side).update(r->id,
+                        {{fieldName(side, f), value.empty() ? sdk::Value() : sdk::Value(value)}});
     trace(p, "edit " + std::string(f.people) + "=" + value + " on " + r->id);
     p.values[f.people] = value;
     p.owner[f.people] = side;
@@ -142,22 +145,25 @@ class ModelTest : public EngineTest {
     if (crash) crashing.crashAtCommit(1 + pick(3));
     const RunSummary summary = runner->run();
     if (std::getenv("MODEL_TRACE") != nullptr) {
-      std::fprintf(stderr, "RUN status=%d crash=%d err=%s\n", int(summary.status), int(crash), summary.error.c_str());
+      std::fprintf(stderr, "RUN status=%d crash=%d err=%s\n", int(summary.status), int(crash),
+                   summary.error.c_str());
     }
     crm_.failWriteCalls = 0;
     people_.failWriteCalls = 0;
     if (crash) {
       crashing.disarm();
       runner = std::make_unique<FlowRunner>(flow, Endpoint{&crm_, &crm_, "Contact", "Id"},
-                                            Endpoint{&people_, &people_, "Person", "id"},
-                                            crashing, clock_, std::getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
+                                            Endpoint{&people_, &people_, "Person", "id"}, crashing,
+                                            clock_,
+                                            std::getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
     }
     clock_.advance(std::chrono::milliseconds(500 + pick(3000)));
   }
 
   void trace(const Person& p, const std::string& what) {
     static const char* watched = std::getenv("MODEL_TRACE");
-    if (watched != nullptr && p.email == watched) std::fprintf(stderr, "MODEL %s: %s\n", p.email.c_str(), what.c_str());
+    if (watched != nullptr && p.email == watched)
+      std::fprintf(stderr, "MODEL %s: %s\n", p.email.c_str(), what.c_str());
   }
 
   void checkAgainstModel(int seed, int epoch) {
@@ -193,8 +199,8 @@ FERRY_ENGINE_BACKENDS(ModelTest);
 TEST_P(ModelTest, RandomEditsFailuresAndCrashesConvergeToTheModel) {
   // MODEL_SEEDS=N runs more seeds (a soak run); MODEL_SEED=N replays one.
   const char* many = std::getenv("MODEL_SEEDS");
-  const int seeds = many != nullptr ? std::atoi(many)
-                                    : (GetParam() == "sqlite" ? kSeeds : kSeeds / 3);
+  const int seeds =
+      many != nullptr ? std::atoi(many) : (GetParam() == "sqlite" ? kSeeds : kSeeds / 3);
   const char* only = std::getenv("MODEL_SEED");  // replays one seed when debugging
   for (int seed = only ? std::atoi(only) : 1; seed <= (only ? std::atoi(only) : seeds); ++seed) {
     // Fresh world per seed (same store: flows are named per seed).
@@ -208,9 +214,9 @@ TEST_P(ModelTest, RandomEditsFailuresAndCrashesConvergeToTheModel) {
     FlowDef flow = makeFlow("model" + std::to_string(seed), SyncMode::kTwoWay);
     flow.deletes = DeletePolicy::kPropagate;
     CrashingStore crashing(*store_);
-    auto runner = std::make_unique<FlowRunner>(flow, Endpoint{&crm_, &crm_, "Contact", "Id"},
-                                               Endpoint{&people_, &people_, "Person", "id"},
-                                               crashing, clock_, std::getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
+    auto runner = std::make_unique<FlowRunner>(
+        flow, Endpoint{&crm_, &crm_, "Contact", "Id"}, Endpoint{&people_, &people_, "Person", "id"},
+        crashing, clock_, std::getenv("ENGINE_DEBUG") ? &debugLogger_ : nullptr);
     std::uniform_int_distribution<int> coin(0, 99);
     for (auto* sys : {&crm_, &people_}) {
       sys->rejectOp = [this, coin](const sdk::WriteOp&) mutable -> std::optional<sdk::Error> {

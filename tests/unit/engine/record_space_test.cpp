@@ -1,5 +1,5 @@
-#include "ferry/host/engine/conditions.hpp"
 #include "ferry/host/engine/record_space.hpp"
+#include "ferry/host/engine/conditions.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,8 +52,8 @@ TEST(RecordSpace, MergeCarriesOneSidedChangesAndSettlesConflicts) {
   EXPECT_EQ(parked.parked, std::vector<std::string>{"c"});
   EXPECT_EQ(parkedFields(parked.newBase), std::vector<std::string>{"c"});
   // A parked field no longer moves, and is not parked twice.
-  const auto later = mergeFields(parked.newBase, Object{{"c", 7}}, Object{{"c", 8}}, {"c"},
-                                 ConflictWinner::kPark);
+  const auto later =
+      mergeFields(parked.newBase, Object{{"c", 7}}, Object{{"c", 8}}, {"c"}, ConflictWinner::kPark);
   EXPECT_TRUE(later.parked.empty());
   EXPECT_TRUE(later.toOther.empty());
 }

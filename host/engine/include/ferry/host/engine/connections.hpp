@@ -82,9 +82,8 @@ class FlowInstance {
   static Result<std::unique_ptr<FlowInstance>> open(const FlowDef& flow,
                                                     const ConnectionDef& source,
                                                     const ConnectionDef& sink,
-                                                    ConnectionFactory& factory,
-                                                    StateStore& store, sdk::Clock& clock,
-                                                    const std::string& node);
+                                                    ConnectionFactory& factory, StateStore& store,
+                                                    sdk::Clock& clock, const std::string& node);
   ~FlowInstance();
 
   FlowRunner& runner() noexcept { return *runner_; }

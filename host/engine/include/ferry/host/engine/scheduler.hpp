@@ -53,8 +53,7 @@ struct FlowStatus {
 
 class Scheduler {
  public:
-  Scheduler(StateStore& store, sdk::Clock& clock, FlowOpener opener,
-            SchedulerOptions options = {});
+  Scheduler(StateStore& store, sdk::Clock& clock, FlowOpener opener, SchedulerOptions options = {});
   ~Scheduler();  // stop()
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

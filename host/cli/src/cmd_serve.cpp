@@ -65,6 +65,7 @@ int runServe(const Args& args, Context& ctx) {
   options.flowDir = config->flowDir;
   options.node = config->node.empty() ? defaultNode() : config->node;
   options.threads = config->threads;
+  options.oauthStateTtlMs = config->oauthStateTtlSeconds * 1000;
   server::AdminService service(options, std::move(*store), std::move(plugins), *key, systemClock());
   if (auto started = service.start(); !started) return fail(started.error().message);
 

@@ -104,9 +104,9 @@ sdk::Result<ServeConfig> parseServeConfig(const std::string& text, const std::st
     return sdk::Error::make(ErrorCode::kInvalidArgument, r.errors().front());
   }
   if (root.IsNull()) return config;  // an empty file: every default
-  static const std::set<std::string> kTop{"listen",      "tls",        "public_url", "state",
-                                          "plugin_dirs", "flow_dir",   "log",        "tokens",
-                                          "token_file",  "master_key", "limits",     "scheduler"};
+  static const std::set<std::string> kTop{
+      "listen", "tls",        "public_url", "state",  "plugin_dirs", "flow_dir", "log",
+      "tokens", "token_file", "master_key", "limits", "scheduler",   "oauth"};
   if (r.mapping(root, "the configuration", kTop)) {
     for (const auto& entry : root) {
       const std::string key = entry.first.Scalar();
@@ -162,6 +162,10 @@ sdk::Result<ServeConfig> parseServeConfig(const std::string& text, const std::st
         if (v["max_body_bytes"]) {
           r.number(v["max_body_bytes"], "limits.max_body_bytes", 1024, 256LL << 20,
                    config.maxBodyBytes);
+        }
+      } else if (key == "oauth" && r.mapping(v, "oauth", {"state_ttl"})) {
+        if (v["state_ttl"]) {
+          r.number(v["state_ttl"], "oauth.state_ttl", 1, 86400, config.oauthStateTtlSeconds);
         }
       } else if (key == "scheduler" && r.mapping(v, "scheduler", {"threads", "node"})) {
         if (v["threads"]) r.number(v["threads"], "scheduler.threads", 1, 64, config.threads);

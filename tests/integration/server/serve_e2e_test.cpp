@@ -477,6 +477,35 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   expectNoSecrets();
 }
 
+// An authorisation that takes longer than oauth.state_ttl is refused, even with a real code.
+TEST_F(ServeE2eTest, OAuthStateExpires) {
+  dir_.write("ferry.yaml", "oauth: { state_ttl: 1 }\n", true);
+  startServer();
+  storeCredentials();
+  const HttpAnswer created =
+      call("PUT", "/api/v1/connections/salesforce-web",
+           "connection: salesforce-web\nplugin: salesforce\ncredentials: salesforce\n"
+           "settings:\n  login_url: " +
+               sandbox_->baseUrl() +
+               "\n  auth_method: web_server\n  client_id: { secret: client_id }\n"
+               "  client_secret: { secret: client_secret }\n",
+           "application/yaml");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const HttpAnswer authorize =
+      call("GET", "/api/v1/oauth/salesforce/authorize?connection=salesforce-web");
+  ASSERT_EQ(authorize.status, 302) << authorize.body;
+  const HttpAnswer consent = httpCall(
+      sandbox_->baseUrl(), "GET", authorize.header("Location").substr(sandbox_->baseUrl().size()));
+  const std::string back = consent.header("Location");
+  const auto at = back.find("/api/v1/oauth/salesforce/callback?");
+  ASSERT_NE(at, std::string::npos) << back;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const HttpAnswer late = httpCall(server_->base(), "GET", back.substr(at));
+  EXPECT_EQ(late.status, 400);
+  EXPECT_NE(late.body.find("took too long"), std::string::npos) << late.body;
+  EXPECT_EQ(server_->terminate(), 0);
+}
+
 // A two-way flow with manual conflicts: both sides change the same field; the operator picks
 // the Salesforce value, which ferry writes back to the file and records as agreed.
 TEST_F(ServeE2eTest, FieldConflictsResolvedByASideOrOwnValues) {

@@ -75,6 +75,7 @@ token_file: /etc/ferry/tokens
 master_key: { env: "", file: /etc/ferry/master.key }
 limits: { max_body_bytes: 2048 }
 scheduler: { threads: 3, node: n1 }
+oauth: { state_ttl: 30 }
 )",
                             "ferry.yaml");
   ASSERT_TRUE(c) << c.error().message;
@@ -87,6 +88,7 @@ scheduler: { threads: 3, node: n1 }
   EXPECT_EQ(c->maxBodyBytes, 2048U);
   EXPECT_EQ(c->threads, 3U);
   EXPECT_EQ(c->node, "n1");
+  EXPECT_EQ(c->oauthStateTtlSeconds, 30);
 }
 
 TEST(ServeConfigTest, ShippedExampleParses) {

@@ -11,10 +11,12 @@
 //   token_file: /etc/ferry/tokens             # or tokens: [...]
 //   master_key: { env: FERRY_MASTER_KEY, file: /etc/ferry/master.key }
 //   limits: { max_body_bytes: 1048576 }
+//   oauth: { state_ttl: 600 }                 # seconds an administrator has to consent
 //   scheduler: { threads: 4, node: ferry-1 }
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,7 @@ struct ServeConfig {
   std::string tokenFile;            // one token a line; '#' starts a comment
   MasterKeySource masterKey;
   std::size_t maxBodyBytes = 1024 * 1024;
+  std::int64_t oauthStateTtlSeconds = 600;
   std::size_t threads = 4;
   std::string node;  // empty: "<hostname>-<pid>"
   std::string file;  // where the configuration came from (for messages)

@@ -220,11 +220,6 @@ std::optional<std::int64_t> parsePeopleTime(std::string_view text) {
   return t->epochMs;
 }
 
-std::string formatPeopleTime(std::int64_t epochMs) {
-  const std::string iso = sdk::DateTime{epochMs}.toIso();  // 2024-03-05T14:07:09.000Z
-  return iso.substr(0, 19);
-}
-
 // ---- Entities ---------------------------------------------------------------------------------
 
 std::optional<EntityKind> entityKind(std::string_view entity) {

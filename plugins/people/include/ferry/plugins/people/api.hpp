@@ -30,7 +30,6 @@ sdk::Error errorFromResponse(std::string_view what, int status, std::string_view
 std::string percentEncode(std::string_view text);
 // "yyyy-MM-ddTHH:mm:ss" (UTC, no zone) as People writes it; nullopt when malformed.
 std::optional<std::int64_t> parsePeopleTime(std::string_view text);
-std::string formatPeopleTime(std::int64_t epochMs);
 
 // ---- Entities ---------------------------------------------------------------------------------
 

@@ -43,8 +43,6 @@ class PeopleConnector final : public sdk::Connector,
 
   sdk::Result<sdk::PushResult> handlePush(const sdk::InboundRequest& request) override;
 
-  // Calls made through this instance (for the README figures and tests).
-  std::uint64_t calls() const { return calls_; }
 
  private:
   PeopleConnector(const sdk::HostContext& context, Settings settings);
@@ -105,7 +103,6 @@ class PeopleConnector final : public sdk::Connector,
   bool attributesLoaded_ = false;
   std::string accessToken_;
   std::int64_t tokenExpiresMs_ = 0;
-  std::uint64_t calls_ = 0;
 };
 
 }  // namespace ferry::plugins::people

@@ -181,7 +181,6 @@ class FlowRunner::Impl {
   SuccessorRouter router_;
   // Records with an open ambiguous-match conflict ("f:" or "r:" + id): not parked twice.
   std::unordered_set<std::string> openAmbiguous_;
-  bool openConflictsLoaded_ = false;
   // The pending dead letter of each record (recordKey -> newest id), loaded per run: a newer read
   // of a record supersedes its dead letter, whatever the outcome.
   struct PendingLetter {
@@ -431,7 +430,8 @@ void FlowRunner::Impl::forgetIntents() {
 }
 
 Status FlowRunner::Impl::loadOpenConflicts() {
-  if (openConflictsLoaded_) return {};
+  // Reloaded per run: conflicts may have been resolved through the store meanwhile.
+  openAmbiguous_.clear();
   ConflictFilter filter;
   filter.flow = flow_.name;
   filter.status = ConflictStatus::kOpen;
@@ -446,7 +446,6 @@ Status FlowRunner::Impl::loadOpenConflicts() {
     if (page->size() < filter.limit) break;
     filter.afterId = page->back().id;
   }
-  openConflictsLoaded_ = true;
   return {};
 }
 
@@ -503,7 +502,7 @@ Result<RunCounts> FlowRunner::Impl::processBatch(Direction d, std::vector<Item>&
     if (auto s = lookupRound(d, pending, commit); !s) return s.takeError();
   }
 
-  // 5. Batched writes within the sink's limit (two-way creates noted first, see intents_).
+  // 5. Batched writes within the sink's limit (two-way flows note them first, see intents_).
   Endpoint& to = other(d);
   const std::size_t chunk = writeBatchSize(d);
   std::vector<Item*> writes;

@@ -292,6 +292,14 @@ Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSumm
                                  const std::chrono::steady_clock::time_point& started,
                                  std::int64_t& done) {
   Endpoint& from = reader(d);
+  if (from.source == nullptr || other(d).sink == nullptr) {
+    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
+                            std::string("the flow's ") + (d == Direction::kForward
+                                                              ? "source cannot be read or its sink "
+                                                                "cannot be written"
+                                                              : "sink cannot be read or its source "
+                                                                "cannot be written"));
+  }
   sdk::ReadRequest request;
   request.entity = from.entity;
   request.limit = std::min(kMaxReadPage, writeBatchSize(d));

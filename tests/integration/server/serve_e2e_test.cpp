@@ -271,6 +271,42 @@ TEST_F(ServeE2eTest, DeployActivatePauseRestartConflictsDeadLettersOAuthMetrics)
   EXPECT_EQ(at(json(check), {"ok"})->asBool(), true) << check.body;
   const HttpAnswer credentials = call("GET", "/api/v1/credentials/salesforce");
   EXPECT_NE(credentials.body.find("client_secret"), std::string::npos);  // the name, not the value
+  // Credential sets: partial update, delete.
+  EXPECT_EQ(
+      call("PATCH", "/api/v1/credentials/spare", R"({"api_key":"spare-key-value-1234"})").status,
+      201);
+  const HttpAnswer patched =
+      call("PATCH", "/api/v1/credentials/spare", R"({"values":{"other":"other-value-5678"}})");
+  EXPECT_EQ(patched.status, 200);
+  EXPECT_NE(patched.body.find("api_key"), std::string::npos) << patched.body;  // kept
+  EXPECT_NE(patched.body.find("other"), std::string::npos) << patched.body;
+  EXPECT_EQ(patched.body.find("spare-key-value-1234"), std::string::npos);
+  EXPECT_EQ(call("PUT", "/api/v1/credentials/spare", R"({"k": 5})").status, 400);
+  EXPECT_EQ(call("DELETE", "/api/v1/credentials/spare").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/credentials/spare").status, 404);
+
+  // Catalogue and entity schemas.
+  const HttpAnswer plugins = call("GET", "/api/v1/plugins");
+  EXPECT_NE(plugins.body.find("\"salesforce\""), std::string::npos) << plugins.body;
+  EXPECT_NE(plugins.body.find("\"jsonl\""), std::string::npos) << plugins.body;
+  EXPECT_NE(call("GET", "/api/v1/plugins/salesforce").body.find("\"Contact\""), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/plugins/nope").status, 404);
+  const HttpAnswer entities = call("GET", "/api/v1/connections/files/entities");
+  ASSERT_EQ(entities.status, 200) << entities.body;
+  EXPECT_NE(entities.body.find("\"Person\""), std::string::npos) << entities.body;
+
+  // Connections: a duplicate create is refused, a broken one gets its errors with lines.
+  const HttpAnswer duplicate =
+      call("POST", "/api/v1/connections", "connection: files\nplugin: jsonl\nsettings: {}\n",
+           "application/yaml");
+  EXPECT_EQ(duplicate.status, 409) << duplicate.body;
+  const HttpAnswer invalid = call("POST", "/api/v1/connections",
+                                  "connection: other\nplugin: salesforce\nsettings:\n"
+                                  "  login_url: not a url\n  client_secret: literal-secret\n",
+                                  "application/yaml");
+  EXPECT_EQ(invalid.status, 422) << invalid.body;
+  EXPECT_NE(invalid.body.find("\"line\":4"), std::string::npos) << invalid.body;
+  EXPECT_EQ(invalid.body.find("literal-secret"), std::string::npos) << invalid.body;
 
   // A broken flow: 422 with every error and its line.
   const HttpAnswer broken = call("POST", "/api/v1/flows", kBrokenFlow, "application/yaml");

@@ -344,7 +344,7 @@ sdk::Object companyToRecord(const Object& company) {
 sdk::Result<UpsertEntry> buildUpsertPerson(const Object& fields, const char* type) {
   UpsertEntry entry;
   Object& person = entry.person;
-  person.set("type", type);
+  if (type != nullptr) person.set("type", type);
   const auto bad = [](std::string message) {
     return sdk::Error::make(ErrorCode::kInvalidArgument, std::move(message));
   };

@@ -147,7 +147,7 @@ sdk::Result<sdk::HttpResponse> PeopleConnector::send(const Call& call) {
     request.body = call.body;
     request.bucket = call.bucket != nullptr ? call.bucket : "";
     request.retry.idempotent = call.idempotent;
-      auto response = context_.http->send(request);
+    auto response = context_.http->send(request);
     if (!response) return response;
     if (response->status == 401) {
       // An OAuth token may have been revoked or expired early: renew once. A refused API key

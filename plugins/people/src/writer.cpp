@@ -266,7 +266,10 @@ sdk::Status PeopleConnector::upsertPersons(EntityKind kind, const std::vector<sd
         continue;
       }
     }
-    auto entry = buildUpsertPerson(fields, personType(kind));
+    // Writing as a Customer promotes a Lead (conversion). Writing as a Lead sets the type only on
+    // creates: an update must not demote a person someone already made a Customer.
+    const bool setType = kind == EntityKind::kCustomer || create;
+    auto entry = buildUpsertPerson(fields, setType ? personType(kind) : nullptr);
     if (!entry) {
       results[i] = rejected(entry.takeError());
       continue;

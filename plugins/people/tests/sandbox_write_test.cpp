@@ -142,6 +142,13 @@ TEST_F(PeopleSandboxTest, LeadConversionTurnsTheSamePersonIntoACustomer) {
   EXPECT_EQ((*converted)[0].id, id);
   EXPECT_EQ(*at(person(id), "type"), sdk::Value("CUSTOMER"));
 
+  // A later update from the Lead flow leaves the Customer a Customer.
+  auto leadEdit =
+      c.write("Lead", {update(id, {{"externalId", "sf-00Q1"}, {"lastName", "Novak-Horvat"}})});
+  ASSERT_TRUE(leadEdit);
+  EXPECT_EQ((*leadEdit)[0].outcome, Outcome::kUpdated);
+  EXPECT_EQ(*at(person(id), "type"), sdk::Value("CUSTOMER"));
+
   host_.clock.advance(std::chrono::seconds(2));  // reconciliation due
   const auto after = readAll(c, "Lead", baseline.cursor);
   ASSERT_EQ(after.changes.size(), 1u);

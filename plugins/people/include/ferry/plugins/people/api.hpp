@@ -61,7 +61,8 @@ struct UpsertEntry {
 
 // Builds one v3 person for PATCH /people/3/persons/upsert from the record's values. Only
 // fields present in `fields` are sent (partial upsert: absent ones stay untouched); null
-// clears a scalar. Rejects values of the wrong shape with a message naming the field.
+// clears a scalar. `type` (LEAD/CUSTOMER) is sent when not null. Rejects values of the wrong
+// shape with a message naming the field.
 sdk::Result<UpsertEntry> buildUpsertPerson(const sdk::Object& fields, const char* type);
 
 // Company body for POST/PATCH /people/2/companies/batch entries.

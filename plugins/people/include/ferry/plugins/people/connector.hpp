@@ -43,7 +43,6 @@ class PeopleConnector final : public sdk::Connector,
 
   sdk::Result<sdk::PushResult> handlePush(const sdk::InboundRequest& request) override;
 
-
  private:
   PeopleConnector(const sdk::HostContext& context, Settings settings);
 

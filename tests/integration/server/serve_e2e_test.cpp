@@ -255,6 +255,12 @@ TEST_F(ServeE2eTest, AuthenticationBodyLimitsAndMalformedInput) {
   EXPECT_NE(malformed.body.find("malformed JSON"), std::string::npos) << malformed.body;
   EXPECT_EQ(call("POST", "/api/v1/flows", "flow: [unclosed", "application/yaml").status, 422);
   EXPECT_EQ(call("POST", "/api/v1/flows", "flow: x", "text/plain").status, 415);
+  // JSON bodies are validated the same way, positions included.
+  const HttpAnswer jsonFlow = call("POST", "/api/v1/flows",
+                                   "{\"flow\": \"j\",\n \"colour\": \"blue\"}", "application/json");
+  EXPECT_EQ(jsonFlow.status, 422);
+  EXPECT_NE(jsonFlow.body.find("unknown key \\\"colour\\\""), std::string::npos) << jsonFlow.body;
+  EXPECT_NE(jsonFlow.body.find("\"line\":2"), std::string::npos) << jsonFlow.body;
   EXPECT_EQ(call("GET", "/api/v1/dead-letters/abc").status, 400);
   EXPECT_EQ(server_->terminate(), 0);
 }

@@ -586,9 +586,15 @@ class AdminService::Impl {
     scheduler_->add(*flow, active);
   }
 
-  // Validates, stores a new version (if changed) and schedules. Returns the version number.
-  sdk::Result<std::pair<int, bool>> deployFlow(const std::string& text, const std::string& origin,
-                                               Diagnostics& diags) {
+  struct Deployed {
+    std::string name;
+    int version = 0;
+    bool changed = false;  // a new version was stored
+  };
+
+  // Validates, stores a new version (if the content changed) and schedules.
+  sdk::Result<Deployed> deployFlow(const std::string& text, const std::string& origin,
+                                   Diagnostics& diags) {
     const ConnectionSet connections = connectionSet();
     auto flow = loadFlow(text, origin, connections, *provider_, diags);
     if (!flow || diags.hasErrors()) {
@@ -624,7 +630,7 @@ class AdminService::Impl {
                {"version", std::to_string(*number)},
                {"origin", origin}});
     }
-    return std::make_pair(*number, changed);
+    return Deployed{flow->name, *number, changed};
   }
 
   sdk::Result<std::shared_ptr<FlowRunner>> openFlow(const FlowDef& flow, const std::string& node) {
@@ -981,17 +987,12 @@ class AdminService::Impl {
       }
       return errorResponse(deployed.error());
     }
-    auto parsed = Value::fromJson(diags.toJson());
-    std::string name;
-    {
-      Diagnostics again;
-      if (auto spec = parseFlowSpec(request.body, "api", again)) name = spec->name.value;
-    }
-    return ApiResponse::json(deployed->second ? 201 : 200,
-                             sdk::Object{{"name", name},
-                                         {"version", deployed->first},
-                                         {"changed", deployed->second},
-                                         {"warnings", parsed ? *parsed : Value(sdk::List{})}});
+    auto warnings = Value::fromJson(diags.toJson());
+    return ApiResponse::json(deployed->changed ? 201 : 200,
+                             sdk::Object{{"name", deployed->name},
+                                         {"version", deployed->version},
+                                         {"changed", deployed->changed},
+                                         {"warnings", warnings ? *warnings : Value(sdk::List{})}});
   }
 
   ApiResponse getFlow(const ApiRequest& request) {
@@ -1648,6 +1649,8 @@ class AdminService::Impl {
           plugins::salesforce::kOAuthHelperSymbol);
       out->helper = fn();
     } catch (const std::exception& e) {
+      logWith(*log_, sdk::LogLevel::kError, std::string("cannot load plugin: ") + e.what(),
+              {{log_keys::kPlugin, def->plugin}});
       return ApiResponse::error(500, "", "cannot load plugin " + def->plugin);
     }
     if (out->helper == nullptr || out->helper->abiVersion != sdk::kAbiVersion) {

@@ -10,6 +10,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
 
 #include <algorithm>
 #include <cctype>
@@ -189,7 +190,11 @@ class HttpServer::Impl {
       params->setMaxQueued(256);
       params->setKeepAlive(true);
       params->setTimeout(Poco::Timespan(30, 0));
-      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+      // An own pool, joined by stop(): request threads end with the server, and so does the
+      // per-thread state libraries keep for them (OpenSSL's random generators).
+      const int threads = static_cast<int>(options_.threads);
+      pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, threads), threads);
+      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *pool_, socket, params);
       server_->start();
       return {};
     } catch (const Poco::Exception& e) {
@@ -208,11 +213,16 @@ class HttpServer::Impl {
       }
       server_.reset();
     }
+    if (pool_) {
+      pool_->joinAll();
+      pool_.reset();
+    }
   }
 
   const Router& router_;
   HttpServerOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<Poco::ThreadPool> pool_;  // declared before server_: outlives it
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   int port_ = 0;
   bool tls_ = false;

@@ -55,13 +55,15 @@ class Object {
   void set(std::string key, Value value);
   Value& operator[](std::string_view key);  // inserts null when missing
   bool erase(std::string_view key);
-  std::size_t size() const noexcept { return entries_.size(); }
-  bool empty() const noexcept { return entries_.empty(); }
-  void reserve(std::size_t n) { entries_.reserve(n); }
-  auto begin() const noexcept { return entries_.begin(); }
-  auto end() const noexcept { return entries_.end(); }
-  auto begin() noexcept { return entries_.begin(); }
-  auto end() noexcept { return entries_.end(); }
+  // Defined after Value: the vector's members are constexpr in C++20, and clang instantiates
+  // them (and so std::pair<std::string, Value>) where they are used, which needs a complete Value.
+  std::size_t size() const noexcept;
+  bool empty() const noexcept;
+  void reserve(std::size_t n);
+  auto begin() const noexcept;
+  auto end() const noexcept;
+  auto begin() noexcept;
+  auto end() noexcept;
   bool operator==(const Object& other) const;
 
  private:
@@ -129,6 +131,14 @@ class Value {
                Object>
       data_;
 };
+
+inline std::size_t Object::size() const noexcept { return entries_.size(); }
+inline bool Object::empty() const noexcept { return entries_.empty(); }
+inline void Object::reserve(std::size_t n) { entries_.reserve(n); }
+inline auto Object::begin() const noexcept { return entries_.begin(); }
+inline auto Object::end() const noexcept { return entries_.end(); }
+inline auto Object::begin() noexcept { return entries_.begin(); }
+inline auto Object::end() noexcept { return entries_.end(); }
 
 // Reads a dotted path ("customAttributes.Tier") inside nested objects; nullptr when absent.
 const Value* findPath(const Object& record, std::string_view dottedPath) noexcept;

@@ -14,7 +14,7 @@ packages=(
   iso-codes
   postgresql postgresql-client
   clang clang-format libclang-rt-14-dev
-  curl procps
+  curl procps jq
 )
 
 sudo_cmd=()

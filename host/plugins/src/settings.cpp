@@ -81,10 +81,9 @@ Value checkValue(const sdk::SettingSchema& s, const Value& v, std::string& probl
       problem = quoted + " must be an integer, got " + v.preview();
       return v;
     case SettingType::kDuration:
-      if (v.isInteger() && v.asInteger() >= 0 &&
-          v.asInteger() <= std::numeric_limits<std::int64_t>::max() / 1000) {
-        return Value(v.asInteger() * 1000);  // a bare number is seconds
-      }
+      // A bare number is milliseconds: the form connectors receive, so validating settings that
+      // were already validated (a stored connection, then the factory) changes nothing.
+      if (v.isInteger() && v.asInteger() >= 0) return v;
       if (v.isString()) {
         if (auto d = parseDuration(v.asString()))
           return Value(static_cast<std::int64_t>(d->count()));

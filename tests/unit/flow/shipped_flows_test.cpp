@@ -58,7 +58,7 @@ TEST(FlowShippedFlows, ConnectionsPointAtTheSandboxByDefault) {
       testing::sourcePath("flows/connections"), testing::fixtureSchemas(), noEnvironment(), diags);
   ASSERT_NE(connections.find("salesforce"), nullptr);
   EXPECT_EQ(*connections.find("salesforce")->settings.find("login_url"),
-            sdk::Value("http://127.0.0.1:8410"));
+            sdk::Value("http://127.0.0.1:8484"));
   EXPECT_EQ(connections.find("salesforce")->credentials, "salesforce");
   const EnvLookup real = [](const std::string& name) -> std::optional<std::string> {
     if (name == "SALESFORCE_LOGIN_URL") return "https://login.salesforce.com";

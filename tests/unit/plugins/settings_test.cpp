@@ -87,11 +87,22 @@ TEST(ValidateSettingsTest, SecretReferencesAreNeverEchoed) {
   EXPECT_TRUE(validateSettings(schema(), {{"directory", "/d"}, {"apiKey", "people.api_key"}}).ok());
 }
 
-TEST(ValidateSettingsTest, IntegerDurationsAreSeconds) {
+TEST(ValidateSettingsTest, IntegerDurationsAreMilliseconds) {
   const auto v = validateSettings(schema(), {{"directory", "/d"}, {"pollEvery", 5}});
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v.settings.find("pollEvery")->asInteger(), 5000);
+  EXPECT_EQ(v.settings.find("pollEvery")->asInteger(), 5);
   EXPECT_FALSE(validateSettings(schema(), {{"directory", "/d"}, {"pollEvery", -5}}).ok());
+}
+
+// A stored connection is validated at load and again when its connector is made: the second
+// pass must not change anything (a "5m" overlap must stay 300000 ms, not become 300000 s).
+TEST(ValidateSettingsTest, ValidatingTwiceChangesNothing) {
+  const auto once = validateSettings(schema(), {{"directory", "/d"}, {"pollEvery", "5m"}});
+  ASSERT_TRUE(once.ok());
+  EXPECT_EQ(once.settings.find("pollEvery")->asInteger(), 300'000);
+  const auto twice = validateSettings(schema(), once.settings);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice.settings, once.settings);
 }
 
 TEST(ParseDurationTest, UnitsAndConcatenation) {

@@ -48,7 +48,7 @@ struct EntitySchema {
 
 // One connector setting (a key under `settings:` in a connection file).
 // kDuration values reach the connector as integer milliseconds (the host parses "30s", "5m",
-// "1h30m"; a bare integer is seconds). kObject is a structured value (a map) whose shape the
+// "1h30m"; a bare integer is already milliseconds). kObject is a structured value (a map) whose shape the
 // plugin checks itself, e.g. the jsonl plugin's per-entity field declarations.
 enum class SettingType { kString, kInteger, kBoolean, kDuration, kUrl, kEnum, kSecretRef, kObject };
 const char* toString(SettingType type) noexcept;

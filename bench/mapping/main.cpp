@@ -3,9 +3,9 @@
 //   plain       renames plus cheap transforms (trim, lower, prefix, value map, country code)
 //   validated   the same plus email syntax checks and E.164 phone normalisation (libphonenumber)
 // Usage: bench_mapping [records-per-run [plain|validated]]   (default 1000000, both maps)
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -46,8 +46,10 @@ map:
   Id: { to: externalId, transform: [{ prefix: "sf-" }], reverse: false }
   FirstName: firstName
   LastName: lastName
-  Email: { to: contactInformation.email, transform: )" + email + R"( }
-  MobilePhone: { to: contactInformation.phone, transform: )" + phone + R"( }
+  Email: { to: contactInformation.email, transform: )" +
+         email + R"( }
+  MobilePhone: { to: contactInformation.phone, transform: )" +
+         phone + R"( }
   Phone: customAttributes.Phone
   MailingStreet: address
   MailingCity: city
@@ -82,7 +84,8 @@ std::vector<Object> contacts(std::size_t n) {
         {"MailingStreet", "Ilica " + s},
         {"MailingCity", "Zagreb"},
         {"MailingCountry", kCountries[i % 4]},
-        {"Birthdate", ferry::sdk::Date{1980 + static_cast<int>(i % 30), 1 + static_cast<int>(i % 12), 1}},
+        {"Birthdate",
+         ferry::sdk::Date{1980 + static_cast<int>(i % 30), 1 + static_cast<int>(i % 12), 1}},
         {"Title", "Engineer"},
         {"Department", "R&D"},
         {"Salutation", i % 2 == 0 ? "Mr." : "Ms."},
@@ -121,8 +124,8 @@ int main(int argc, char** argv) {
 
   std::printf("mapping engine, 20-field Contact -> Customer map, one core, %zu records per run\n",
               runs);
-  std::printf("%-10s %16s %16s   (records per CPU-second of this thread)\n", "map",
-              "forward rec/s", "reverse rec/s");
+  std::printf("%-10s %16s %16s   (records per CPU-second of this thread)\n", "map", "forward rec/s",
+              "reverse rec/s");
   const std::string only = argc > 2 ? argv[2] : "";
   for (const bool validated : {false, true}) {
     if (!only.empty() && only != (validated ? "validated" : "plain")) continue;

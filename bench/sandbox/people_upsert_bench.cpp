@@ -29,10 +29,12 @@ std::string upsertBody(const std::string& lastNameSuffix) {
   for (int i = 0; i < kPersons; ++i) {
     const std::string n = std::to_string(i);
     if (i > 0) body += ',';
-    body += R"({"externalId":"0035g00000Bench)" + n + R"(","type":"CUSTOMER","firstName":"First)" + n +
-            R"(","lastName":"Last)" + n + lastNameSuffix + R"(","city":"Zagreb","country":"Croatia",)" +
+    body += R"({"externalId":"0035g00000Bench)" + n + R"(","type":"CUSTOMER","firstName":"First)" +
+            n + R"(","lastName":"Last)" + n + lastNameSuffix +
+            R"(","city":"Zagreb","country":"Croatia",)" +
             R"("contactInformation":[{"type":"EMAIL","identifier":"person)" + n +
-            R"(@example.com","primary":true},{"type":"PHONE","identifier":"3859110)" + std::string(5 - n.size(), '0') + n +
+            R"(@example.com","primary":true},{"type":"PHONE","identifier":"3859110)" +
+            std::string(5 - n.size(), '0') + n +
             R"("}],"tags":["SF-Sync"],"customAttributes":{"Loyalty Tier":"Gold"}})";
   }
   return body + "]}";
@@ -73,7 +75,8 @@ double median(std::vector<double> values) {
 
 Figures summarise(std::vector<double> ms, std::vector<double> cpu) {
   std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 95 / 100)], ms.front(), median(std::move(cpu))};
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 95 / 100)], ms.front(),
+          median(std::move(cpu))};
 }
 
 // CPU time of the whole process: on a shared, busy machine wall time also counts waiting for a
@@ -93,14 +96,16 @@ Figures measure(Prepare prepare, Call call) {
     const double cpuStart = processCpuMs();
     const auto start = std::chrono::steady_clock::now();
     call(round);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
     cpu.push_back(processCpuMs() - cpuStart);
   }
   return summarise(std::move(ms), std::move(cpu));
 }
 
 void expect(const Reply& reply, int status, const char* status3, const char* what) {
-  if (reply.status != status || (status3 != nullptr && reply.body.find(status3) == std::string::npos)) {
+  if (reply.status != status ||
+      (status3 != nullptr && reply.body.find(status3) == std::string::npos)) {
     std::fprintf(stderr, "%s failed: HTTP %d %.200s\n", what, reply.status, reply.body.c_str());
     std::exit(1);
   }
@@ -123,7 +128,8 @@ int main() {
   const std::string defineTier = R"({"name":"Loyalty Tier","dataType":"STRING"})";
   auto resetAccount = [&](int) {
     expect(send(session, "POST", "/__sandbox/people/reset", "", false), 200, nullptr, "reset");
-    expect(send(session, "POST", "/__sandbox/people/customAttributes", defineTier, false), 200, nullptr, "define");
+    expect(send(session, "POST", "/__sandbox/people/customAttributes", defineTier, false), 200,
+           nullptr, "define");
   };
   resetAccount(0);
   expect(send(session, "PUT", "/people/3/persons/upsert", bodyA), 200, "\"CREATED\"", "warm-up");
@@ -131,21 +137,33 @@ int main() {
   const auto created = measure(resetAccount, [&](int) {
     expect(send(session, "PUT", "/people/3/persons/upsert", bodyA), 200, "\"CREATED\"", "create");
   });
-  const auto updated = measure([](int) {}, [&](int round) {
-    expect(send(session, "PUT", "/people/3/persons/upsert", round % 2 == 0 ? bodyB : bodyA), 200, "\"UPDATED\"", "update");
-  });
+  const auto updated = measure(
+      [](int) {},
+      [&](int round) {
+        expect(send(session, "PUT", "/people/3/persons/upsert", round % 2 == 0 ? bodyB : bodyA),
+               200, "\"UPDATED\"", "update");
+      });
   expect(send(session, "PUT", "/people/3/persons/upsert", bodyA), 200, nullptr, "settle");
-  const auto unchanged = measure([](int) {}, [&](int) {
-    expect(send(session, "PUT", "/people/3/persons/upsert", bodyA), 200, "\"NOT_MODIFIED\"", "unchanged");
-  });
-  const auto listed = measure([](int) {}, [&](int) {
-    expect(send(session, "GET", "/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc", ""), 200, nullptr, "list");
-  });
+  const auto unchanged = measure([](int) {},
+                                 [&](int) {
+                                   expect(send(session, "PUT", "/people/3/persons/upsert", bodyA),
+                                          200, "\"NOT_MODIFIED\"", "unchanged");
+                                 });
+  const auto listed = measure(
+      [](int) {},
+      [&](int) {
+        expect(
+            send(session, "GET", "/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc", ""),
+            200, nullptr, "list");
+      });
 
-  std::printf("People emulator, %d persons per request over HTTP on loopback (%d rounds, rate limits off)\n",
-              kPersons, kRounds);
+  std::printf(
+      "People emulator, %d persons per request over HTTP on loopback (%d rounds, rate limits "
+      "off)\n",
+      kPersons, kRounds);
   std::printf("request body: %zu bytes\n", bodyA.size());
-  std::printf("%-34s %10s %10s %10s %14s\n", "case", "median ms", "p95 ms", "min ms", "CPU median ms");
+  std::printf("%-34s %10s %10s %10s %14s\n", "case", "median ms", "p95 ms", "min ms",
+              "CPU median ms");
   auto row = [](const char* name, const Figures& f) {
     std::printf("%-34s %10.2f %10.2f %10.2f %14.2f\n", name, f.median, f.p95, f.min, f.cpuMedian);
   };

@@ -49,7 +49,8 @@ struct Http {
     std::string body;
     Poco::StreamCopier::copyToString(in, body);
     if (response.getStatus() != 200) {
-      std::fprintf(stderr, "GET %s -> %d %s\n", path.c_str(), response.getStatus(), body.substr(0, 300).c_str());
+      std::fprintf(stderr, "GET %s -> %d %s\n", path.c_str(), response.getStatus(),
+                   body.substr(0, 300).c_str());
       std::exit(1);
     }
     if (bytes) *bytes = body.size();
@@ -78,26 +79,34 @@ int main(int argc, char** argv) {
   Http http{server.port(), ""};
   {
     Poco::Net::HTTPClientSession session("127.0.0.1", server.port());
-    Poco::Net::HTTPRequest request("POST", "/services/oauth2/token", Poco::Net::HTTPMessage::HTTP_1_1);
-    std::string form = "grant_type=password&client_id=ferry-demo-consumer-key&client_secret=ferry-demo-consumer-secret"
-                       "&username=integration%40ferry.example&password=ferry-demo-password";
+    Poco::Net::HTTPRequest request("POST", "/services/oauth2/token",
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    std::string form =
+        "grant_type=password&client_id=ferry-demo-consumer-key&client_secret=ferry-demo-consumer-"
+        "secret"
+        "&username=integration%40ferry.example&password=ferry-demo-password";
     request.setContentType("application/x-www-form-urlencoded");
     request.setContentLength(form.size());
     session.sendRequest(request) << form;
     Poco::Net::HTTPResponse response;
     std::string body;
     Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
-    http.token = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("access_token");
+    http.token =
+        Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>(
+            "access_token");
   }
 
   const std::string soql =
-      "SELECT Id, FirstName, LastName, Email, MobilePhone, Title, MailingCity, MailingCountry, AccountId, "
-      "Ferry_External_Id__c, SystemModstamp, IsDeleted FROM Contact WHERE SystemModstamp > 2000-01-01T00:00:00Z "
+      "SELECT Id, FirstName, LastName, Email, MobilePhone, Title, MailingCity, MailingCountry, "
+      "AccountId, "
+      "Ferry_External_Id__c, SystemModstamp, IsDeleted FROM Contact WHERE SystemModstamp > "
+      "2000-01-01T00:00:00Z "
       "ORDER BY SystemModstamp ASC, Id ASC LIMIT 2000";
   const std::string keyset = "/services/data/v60.0/query?q=" + ferry::sandbox::percentEncode(soql);
-  const std::string paged = "/services/data/v60.0/query?q=" +
-                            ferry::sandbox::percentEncode("SELECT Id, FirstName, LastName, Email, MobilePhone, "
-                                                          "SystemModstamp FROM Contact");
+  const std::string paged =
+      "/services/data/v60.0/query?q=" + ferry::sandbox::percentEncode(
+                                            "SELECT Id, FirstName, LastName, Email, MobilePhone, "
+                                            "SystemModstamp FROM Contact");
 
   std::vector<double> firstPage, nextPage, direct;
   size_t pageBytes = 0;
@@ -109,7 +118,9 @@ int main(int argc, char** argv) {
   }
   // queryMore: the cursor holds rendered rows, so a further page is mostly transfer.
   std::string body = http.get(paged);
-  std::string next = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("nextRecordsUrl");
+  std::string next =
+      Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>(
+          "nextRecordsUrl");
   for (int i = 0; i < rounds; ++i) {
     auto start = Clock::now();
     http.get(next);
@@ -129,8 +140,10 @@ int main(int argc, char** argv) {
   }
   server.stop();
 
-  std::printf("sandbox Salesforce query bench: %d Contacts seeded in %.0f ms, %d rounds, page = 2000 records (%zu bytes)\n",
-              records, seedMs, rounds, pageBytes);
+  std::printf(
+      "sandbox Salesforce query bench: %d Contacts seeded in %.0f ms, %d rounds, page = 2000 "
+      "records (%zu bytes)\n",
+      records, seedMs, rounds, pageBytes);
   std::printf("%-52s %10s %10s %10s\n", "case", "median ms", "p95 ms", "max ms");
   auto row = [](const char* name, const Stats& s) {
     std::printf("%-52s %10.2f %10.2f %10.2f\n", name, s.median, s.p95, s.max);

@@ -38,8 +38,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::mt19937 random(20240305);  // fixed: every run replays the same inputs
-  const char* tokens[] = {"{", "}", "[", "]", ":", "- ", "\n", "  ", "${", "*", "&a ", "!!str ",
-                          "\"", "'", "#", ",", "~", "transform: ", "reverse: false", "\t"};
+  const char* tokens[] = {"{",
+                          "}",
+                          "[",
+                          "]",
+                          ":",
+                          "- ",
+                          "\n",
+                          "  ",
+                          "${",
+                          "*",
+                          "&a ",
+                          "!!str ",
+                          "\"",
+                          "'",
+                          "#",
+                          ",",
+                          "~",
+                          "transform: ",
+                          "reverse: false",
+                          "\t"};
   std::size_t inputs = 0;
   for (const auto& seed : seeds) {
     feed(seed);
@@ -48,11 +66,15 @@ int main(int argc, char** argv) {
       std::string mutated = seed;
       const std::size_t at = mutated.empty() ? 0 : random() % mutated.size();
       switch (round % 4) {
-        case 0: mutated.resize(at); break;
+        case 0:
+          mutated.resize(at);
+          break;
         case 1:
           if (!mutated.empty()) mutated[at] = static_cast<char>(random() % 256);
           break;
-        case 2: mutated.insert(at, tokens[random() % std::size(tokens)]); break;
+        case 2:
+          mutated.insert(at, tokens[random() % std::size(tokens)]);
+          break;
         case 3: {
           const auto& other = seeds[random() % seeds.size()];
           const std::size_t from = other.empty() ? 0 : random() % other.size();

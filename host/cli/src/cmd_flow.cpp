@@ -93,8 +93,8 @@ int runValidate(const Args& args, Context& ctx) {
     auto it = connectionDirs.find(*dir);
     if (it == connectionDirs.end()) {
       it = connectionDirs
-               .emplace(*dir, loadConnectionDirectory(*dir, schemas->provider,
-                                                      processEnvironment(), diags))
+               .emplace(*dir, loadConnectionDirectory(*dir, schemas->provider, processEnvironment(),
+                                                      diags))
                .first;
     }
     return it->second;
@@ -225,8 +225,10 @@ void registerFlowCommands(CommandTable& table) {
           "catalogues (or --schemas snapshots) and the connections in --connections. Exits 1 "
           "when any error was found.",
       .positionals = {{"file", "Flow, connection or fixture files", true, true}},
-      .options = {{"--json", "", "Print the findings as a JSON list", false}, connectionsOption(),
-                  schemasOption(), pluginDirOption()},
+      .options = {{"--json", "", "Print the findings as a JSON list", false},
+                  connectionsOption(),
+                  schemasOption(),
+                  pluginDirOption()},
       .run = runValidate});
   table.add(Command{
       .name = "test",
@@ -246,7 +248,9 @@ void registerFlowCommands(CommandTable& table) {
       .positionals = {{"flow", "Flow file", true, false}},
       .options = {{"--record", "JSON", "The input record, a JSON object (required)", false},
                   {"--reverse", "", "Map a sink record back to the source", false},
-                  connectionsOption(), schemasOption(), pluginDirOption()},
+                  connectionsOption(),
+                  schemasOption(),
+                  pluginDirOption()},
       .run = runMap});
 }
 

@@ -23,8 +23,8 @@ namespace {
 bool validEnvName(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
   for (char c : name) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -57,8 +57,9 @@ std::optional<std::string> substituteEnv(std::string_view text, const EnvLookup&
     const std::string name(body.substr(0, sep));
     if (!validEnvName(name)) {
       diags.error(pos, "bad-env",
-                  "\"${" + std::string(body) + "}\" is not an environment reference (use ${NAME} or "
-                  "${NAME:-default})");
+                  "\"${" + std::string(body) +
+                      "}\" is not an environment reference (use ${NAME} or "
+                      "${NAME:-default})");
       ok = false;
     } else if (auto value = env(name)) {
       out += *value;
@@ -93,8 +94,9 @@ std::optional<ConnectionSpec> parseConnectionSpec(std::string_view text, const s
     spec.name = *name;
     if (!isSafeIdentifier(name->value)) {
       diags.error(name->pos, "unsafe-name",
-                  "connection name \"" + name->value + "\" is not a safe identifier: use lower-case "
-                  "letters, digits, '-' and '_', starting with a letter");
+                  "connection name \"" + name->value +
+                      "\" is not a safe identifier: use lower-case "
+                      "letters, digits, '-' and '_', starting with a letter");
     }
   }
   if (auto plugin = r.requiredString("plugin")) spec.plugin = *plugin;

@@ -66,25 +66,35 @@ std::optional<Pattern> Pattern::compile(std::string_view text, bool dateOnly, st
     while (i + run < s.size() && s[i + run] == c) ++run;
     const std::string_view word = s.substr(i, run);
     Token::Kind kind;
-    if (word == "yyyy") kind = Token::Kind::kYear;
-    else if (word == "MM") kind = Token::Kind::kMonth;
-    else if (word == "dd") kind = Token::Kind::kDay;
-    else if (word == "HH") kind = Token::Kind::kHour;
-    else if (word == "mm") kind = Token::Kind::kMinute;
-    else if (word == "ss") kind = Token::Kind::kSecond;
-    else if (word == "SSS") kind = Token::Kind::kMillis;
-    else if (word == "Z") kind = Token::Kind::kZone;
-    else if (word == "XXX") kind = Token::Kind::kZoneIso;
+    if (word == "yyyy")
+      kind = Token::Kind::kYear;
+    else if (word == "MM")
+      kind = Token::Kind::kMonth;
+    else if (word == "dd")
+      kind = Token::Kind::kDay;
+    else if (word == "HH")
+      kind = Token::Kind::kHour;
+    else if (word == "mm")
+      kind = Token::Kind::kMinute;
+    else if (word == "ss")
+      kind = Token::Kind::kSecond;
+    else if (word == "SSS")
+      kind = Token::Kind::kMillis;
+    else if (word == "Z")
+      kind = Token::Kind::kZone;
+    else if (word == "XXX")
+      kind = Token::Kind::kZoneIso;
     else {
       return fail("\"" + std::string(word) + "\" in \"" + expanded +
                   "\" is not a date pattern letter (use yyyy MM dd HH mm ss SSS Z XXX, quote "
                   "literal text)");
     }
     const int slot = static_cast<int>(kind);
-    if (seen[slot]) return fail("\"" + std::string(word) + "\" appears twice in \"" + expanded + "\"");
+    if (seen[slot])
+      return fail("\"" + std::string(word) + "\" appears twice in \"" + expanded + "\"");
     seen[slot] = true;
-    const bool timePart = kind != Token::Kind::kYear && kind != Token::Kind::kMonth &&
-                          kind != Token::Kind::kDay;
+    const bool timePart =
+        kind != Token::Kind::kYear && kind != Token::Kind::kMonth && kind != Token::Kind::kDay;
     if (dateOnly && timePart) {
       return fail("a date pattern cannot contain time fields (\"" + std::string(word) + "\")");
     }
@@ -105,16 +115,36 @@ std::string Pattern::render(const Parts& v) const {
   char buf[16];
   for (const Token& t : tokens_) {
     switch (t.kind) {
-      case Token::Kind::kLiteral: out += t.literal; continue;
-      case Token::Kind::kYear: std::snprintf(buf, sizeof buf, "%04d", v.year); break;
-      case Token::Kind::kMonth: std::snprintf(buf, sizeof buf, "%02d", v.month); break;
-      case Token::Kind::kDay: std::snprintf(buf, sizeof buf, "%02d", v.day); break;
-      case Token::Kind::kHour: std::snprintf(buf, sizeof buf, "%02d", v.hour); break;
-      case Token::Kind::kMinute: std::snprintf(buf, sizeof buf, "%02d", v.minute); break;
-      case Token::Kind::kSecond: std::snprintf(buf, sizeof buf, "%02d", v.second); break;
-      case Token::Kind::kMillis: std::snprintf(buf, sizeof buf, "%03d", v.millis); break;
-      case Token::Kind::kZone: std::snprintf(buf, sizeof buf, "+0000"); break;
-      case Token::Kind::kZoneIso: std::snprintf(buf, sizeof buf, "Z"); break;
+      case Token::Kind::kLiteral:
+        out += t.literal;
+        continue;
+      case Token::Kind::kYear:
+        std::snprintf(buf, sizeof buf, "%04d", v.year);
+        break;
+      case Token::Kind::kMonth:
+        std::snprintf(buf, sizeof buf, "%02d", v.month);
+        break;
+      case Token::Kind::kDay:
+        std::snprintf(buf, sizeof buf, "%02d", v.day);
+        break;
+      case Token::Kind::kHour:
+        std::snprintf(buf, sizeof buf, "%02d", v.hour);
+        break;
+      case Token::Kind::kMinute:
+        std::snprintf(buf, sizeof buf, "%02d", v.minute);
+        break;
+      case Token::Kind::kSecond:
+        std::snprintf(buf, sizeof buf, "%02d", v.second);
+        break;
+      case Token::Kind::kMillis:
+        std::snprintf(buf, sizeof buf, "%03d", v.millis);
+        break;
+      case Token::Kind::kZone:
+        std::snprintf(buf, sizeof buf, "+0000");
+        break;
+      case Token::Kind::kZoneIso:
+        std::snprintf(buf, sizeof buf, "Z");
+        break;
     }
     out += buf;
   }
@@ -176,13 +206,27 @@ std::optional<Pattern::Parts> Pattern::parse(std::string_view s) const {
         ok = s.substr(pos, t.literal.size()) == t.literal;
         pos += t.literal.size();
         break;
-      case Token::Kind::kYear: ok = digits(s, pos, 4, p.year); break;
-      case Token::Kind::kMonth: ok = digits(s, pos, 2, p.month); break;
-      case Token::Kind::kDay: ok = digits(s, pos, 2, p.day); break;
-      case Token::Kind::kHour: ok = digits(s, pos, 2, p.hour) && p.hour < 24; break;
-      case Token::Kind::kMinute: ok = digits(s, pos, 2, p.minute) && p.minute < 60; break;
-      case Token::Kind::kSecond: ok = digits(s, pos, 2, p.second) && p.second < 60; break;
-      case Token::Kind::kMillis: ok = digits(s, pos, 3, p.millis); break;
+      case Token::Kind::kYear:
+        ok = digits(s, pos, 4, p.year);
+        break;
+      case Token::Kind::kMonth:
+        ok = digits(s, pos, 2, p.month);
+        break;
+      case Token::Kind::kDay:
+        ok = digits(s, pos, 2, p.day);
+        break;
+      case Token::Kind::kHour:
+        ok = digits(s, pos, 2, p.hour) && p.hour < 24;
+        break;
+      case Token::Kind::kMinute:
+        ok = digits(s, pos, 2, p.minute) && p.minute < 60;
+        break;
+      case Token::Kind::kSecond:
+        ok = digits(s, pos, 2, p.second) && p.second < 60;
+        break;
+      case Token::Kind::kMillis:
+        ok = digits(s, pos, 3, p.millis);
+        break;
       case Token::Kind::kZone:
       case Token::Kind::kZoneIso: {
         if (pos < s.size() && s[pos] == 'Z') {

@@ -17,7 +17,18 @@
 namespace ferry::host::datefmt {
 
 struct Token {
-  enum class Kind { kLiteral, kYear, kMonth, kDay, kHour, kMinute, kSecond, kMillis, kZone, kZoneIso };
+  enum class Kind {
+    kLiteral,
+    kYear,
+    kMonth,
+    kDay,
+    kHour,
+    kMinute,
+    kSecond,
+    kMillis,
+    kZone,
+    kZoneIso
+  };
   Kind kind = Kind::kLiteral;
   std::string literal;
 };

@@ -76,8 +76,8 @@ ConnectionSet loadConnectionDirectory(const std::string& dir, const SchemaProvid
     } else if (!spec->name.value.empty()) {
       // Keep the name and plugin so flows naming it are still checked against its entities;
       // the connection's own errors are already reported.
-      set.add(ConnectionDef{spec->name.value, spec->plugin.value, {}, spec->credentials.value,
-                            spec->pos});
+      set.add(ConnectionDef{
+          spec->name.value, spec->plugin.value, {}, spec->credentials.value, spec->pos});
     }
   }
   return set;

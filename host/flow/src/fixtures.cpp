@@ -32,9 +32,12 @@ std::optional<FixtureFile> parseFixtures(std::string_view text, const std::strin
       if (auto name = c.requiredString("name")) fc.name = name->value;
       if (c.has("direction")) {
         if (auto d = c.string("direction")) {
-          if (d->value == "forward") fc.direction = FixtureCase::Direction::kForward;
-          else if (d->value == "reverse") fc.direction = FixtureCase::Direction::kReverse;
-          else if (d->value == "both") fc.direction = FixtureCase::Direction::kBoth;
+          if (d->value == "forward")
+            fc.direction = FixtureCase::Direction::kForward;
+          else if (d->value == "reverse")
+            fc.direction = FixtureCase::Direction::kReverse;
+          else if (d->value == "both")
+            fc.direction = FixtureCase::Direction::kBoth;
           else {
             diags.error(d->pos, "bad-value",
                         "\"direction\" must be forward, reverse or both, not \"" + d->value + "\"" +
@@ -64,9 +67,10 @@ std::optional<FixtureFile> parseFixtures(std::string_view text, const std::strin
         diags.error(fc.pos, "missing-key", "fixture \"" + fc.name + "\" needs a \"sink\" record");
       }
       if (fc.reject && fc.direction == D::kBoth) {
-        diags.error(fc.pos, "bad-value", "an expected rejection needs direction forward or reverse");
+        diags.error(fc.pos, "bad-value",
+                    "an expected rejection needs direction forward or reverse");
       }
-      const bool expectsOutput = fc.direction == D::kForward ? fc.sink.has_value()
+      const bool expectsOutput = fc.direction == D::kForward   ? fc.sink.has_value()
                                  : fc.direction == D::kReverse ? fc.source.has_value()
                                                                : true;
       if (!fc.reject && !expectsOutput) {
@@ -162,11 +166,11 @@ CaseResult runOne(const FixtureCase& c, const CompiledMapping& mapping, bool rev
   const auto result = reverse ? mapping.reverse(input) : mapping.forward(input);
   if (c.reject) {
     if (result.ok()) {
-      r.detail = "  expected a rejection containing \"" + *c.reject + "\", but the record mapped to " +
-                 sdk::Value(result.value()).preview(200) + "\n";
+      r.detail = "  expected a rejection containing \"" + *c.reject +
+                 "\", but the record mapped to " + sdk::Value(result.value()).preview(200) + "\n";
     } else if (result.error().message.find(*c.reject) == std::string::npos) {
-      r.detail = "  expected a rejection containing \"" + *c.reject + "\", got: " +
-                 result.error().message + "\n";
+      r.detail = "  expected a rejection containing \"" + *c.reject +
+                 "\", got: " + result.error().message + "\n";
     } else {
       r.passed = true;
     }

@@ -13,7 +13,8 @@ FieldPath FieldPath::of(const std::string& path) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = path.find('.', start);
-    p.segments.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    p.segments.push_back(
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
@@ -37,8 +38,9 @@ namespace {
 
 sdk::Error reject(const std::string& label, const std::string& step, const Value& value,
                   const std::string& why) {
-  return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
-                          label + ": value " + value.preview() + " rejected by " + step + ": " + why);
+  return sdk::Error::make(
+      sdk::ErrorCode::kInvalidArgument,
+      label + ": value " + value.preview() + " rejected by " + step + ": " + why);
 }
 
 // Orders keys as sdk::Object does (bytewise), testing the first byte inline: most field names
@@ -132,7 +134,7 @@ class Engine final : public CompiledMapping {
       while (cursor != record.end() && keyLess(cursor->first, e.source.key)) ++cursor;
       const Value* found = cursor != record.end() && cursor->first == e.source.key ? &cursor->second
                            : e.source.segments.size() > 1 ? e.source.find(record)
-                                                           : nullptr;
+                                                          : nullptr;
       Value& v = (slots + static_cast<std::ptrdiff_t>(sinkSlot_[index]))->second;
       if (!e.concatWith.empty()) {
         v = concat(e, found, record);
@@ -190,7 +192,8 @@ class Engine final : public CompiledMapping {
         }
       } else {
         for (auto it = e.chain.rbegin(); it != e.chain.rend(); ++it) {
-          if (it->inverse == nullptr || v.isNull()) continue;  // normalising steps invert to identity
+          if (it->inverse == nullptr || v.isNull())
+            continue;  // normalising steps invert to identity
           std::string why;
           if (!it->inverse->apply(v, why)) {
             return reject(e.label + " (reverse)", it->name, v, why);
@@ -282,8 +285,8 @@ class Engine final : public CompiledMapping {
   MappingPlan plan_;
   std::vector<std::string> sourceFields_;
   std::vector<std::string> sinkFields_;
-  Skeleton sink_;    // forward output
-  Skeleton source_;  // reverse output
+  Skeleton sink_;                        // forward output
+  Skeleton source_;                      // reverse output
   std::vector<std::size_t> sinkSlot_;    // per entry: its slot in sink_
   std::vector<std::size_t> sourceSlot_;  // per entry: its slot in source_ (when reversed)
   std::vector<std::vector<std::size_t>> concatSlots_;

@@ -25,15 +25,15 @@ struct Entry {
   FieldPath source;
   std::vector<FieldPath> concatWith;  // further source fields joined before the chain
   std::string concatSeparator;
-  std::string sink;                   // sink field key written
-  FieldPath sinkPath;                 // the same, compiled (set by the engine)
+  std::string sink;    // sink field key written
+  FieldPath sinkPath;  // the same, compiled (set by the engine)
   std::vector<transforms::Compiled> chain;
   std::optional<sdk::Value> defaultValue;  // written when the result is null
-  bool wrapList = false;              // the sink field is a list and the value a scalar
-  std::string label;                  // "Email -> contactInformation.email (line 12)"
+  bool wrapList = false;                   // the sink field is a list and the value a scalar
+  std::string label;                       // "Email -> contactInformation.email (line 12)"
 
   // Reverse direction.
-  bool reverse = false;               // writes the source field(s) back in reverse()
+  bool reverse = false;  // writes the source field(s) back in reverse()
   std::vector<transforms::Compiled> explicitReverse;  // `reverse:` chain; else derived
   bool hasExplicitReverse = false;
 };

@@ -19,9 +19,8 @@ namespace {
 
 const std::vector<KeyTable> kKeyTables{
     {"flow",
-     {"flow", "description", "source", "sink", "direction", "schedule", "match", "map",
-      "constants", "defaults", "conflicts", "deletes", "errors", "filter", "sink_filter",
-      "batch_size"}},
+     {"flow", "description", "source", "sink", "direction", "schedule", "match", "map", "constants",
+      "defaults", "conflicts", "deletes", "errors", "filter", "sink_filter", "batch_size"}},
     {"endpoint", {"connection", "entity"}},
     {"schedule", {"every"}},
     {"match", {"source", "sink"}},
@@ -80,9 +79,9 @@ bool isSafeIdentifier(std::string_view name) noexcept {
 }
 
 const char* toString(TransformSpec::Kind kind) noexcept {
-  static constexpr const char* kNames[] = {"trim",   "lower",  "upper", "default", "constant",
-                                           "concat", "split",  "join",  "values",  "date",
-                                           "datetime", "e164", "email", "country", "prefix"};
+  static constexpr const char* kNames[] = {"trim",     "lower", "upper", "default", "constant",
+                                           "concat",   "split", "join",  "values",  "date",
+                                           "datetime", "e164",  "email", "country", "prefix"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -117,8 +116,9 @@ std::optional<Located<std::string>> fieldPath(const YAML::Node& node, const std:
   auto s = scalarString(node, file, diags, what);
   if (!s) return std::nullopt;
   if (!validPath(s->value)) {
-    diags.error(s->pos, "bad-path",
-                std::string(what) + " \"" + s->value + "\" is not a field path (names joined by '.')");
+    diags.error(
+        s->pos, "bad-path",
+        std::string(what) + " \"" + s->value + "\" is not a field path (names joined by '.')");
     return std::nullopt;
   }
   return s;
@@ -160,8 +160,10 @@ std::optional<std::chrono::milliseconds> FlowParser::duration(const YAML::Node& 
   const auto d = yamlread::parseDuration(text->value);
   if (!d || d->count() <= 0) {
     diags_.error(text->pos, "bad-value",
-                 std::string(what) + " must be a positive duration such as 500ms, 10s, 5m or 1h, "
-                 "not \"" + text->value + "\"");
+                 std::string(what) +
+                     " must be a positive duration such as 500ms, 10s, 5m or 1h, "
+                     "not \"" +
+                     text->value + "\"");
     return std::nullopt;
   }
   return d;
@@ -181,8 +183,9 @@ std::optional<std::int64_t> FlowParser::integer(const YAML::Node& node, std::str
 
 std::optional<std::string> FlowParser::separator(const YAML::Node& node, std::string_view what) {
   if (!node.IsScalar() || node.Scalar().empty()) {
-    diags_.error(posOf(node, file_), "bad-argument",
-                 std::string(what) + " needs a non-empty separator text, not " + describeKind(node));
+    diags_.error(
+        posOf(node, file_), "bad-argument",
+        std::string(what) + " needs a non-empty separator text, not " + describeKind(node));
     return std::nullopt;
   }
   return node.Scalar();
@@ -209,7 +212,8 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
         return false;
       }
       if (args.IsMap()) {
-        diags_.error(posOf(args, file_), "bad-argument", what + " takes a plain value, not a mapping");
+        diags_.error(posOf(args, file_), "bad-argument",
+                     what + " takes a plain value, not a mapping");
         return false;
       }
       t.value = toValue(args);
@@ -226,7 +230,8 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
     case K::kSplit:
     case K::kJoin: {
       if (noArgs) {
-        diags_.error(t.pos, "bad-argument", what + " needs a separator, e.g. { " + t.name + ": \";\" }");
+        diags_.error(t.pos, "bad-argument",
+                     what + " needs a separator, e.g. { " + t.name + ": \";\" }");
         return false;
       }
       auto sep = separator(args, what);
@@ -246,12 +251,16 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
       bool ok = r.has("with");
       const YAML::Node with = r.get("with");
       if (with.IsScalar()) {
-        if (auto f = fieldPath(with, file_, diags_, "concat field")) t.fields.push_back(*f);
-        else ok = false;
+        if (auto f = fieldPath(with, file_, diags_, "concat field"))
+          t.fields.push_back(*f);
+        else
+          ok = false;
       } else if (with.IsSequence() && with.size() > 0) {
         for (const auto& item : with) {
-          if (auto f = fieldPath(item, file_, diags_, "concat field")) t.fields.push_back(*f);
-          else ok = false;
+          if (auto f = fieldPath(item, file_, diags_, "concat field"))
+            t.fields.push_back(*f);
+          else
+            ok = false;
         }
       } else if (with.IsDefined()) {
         diags_.error(posOf(with, file_), "bad-argument",
@@ -261,8 +270,10 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
       t.text = " ";
       if (r.has("separator")) {
         auto sep = separator(r.get("separator"), what);
-        if (sep) t.text = *sep;
-        else ok = false;
+        if (sep)
+          t.text = *sep;
+        else
+          ok = false;
       }
       return ok;
     }
@@ -307,8 +318,9 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
     case K::kDateTime: {
       if (noArgs) {
         diags_.error(t.pos, "bad-argument",
-                     what + " needs { from: FORMAT } and/or { to: FORMAT } (formats: salesforce, "
-                     "people, iso or a pattern such as \"dd.MM.yyyy\")");
+                     what +
+                         " needs { from: FORMAT } and/or { to: FORMAT } (formats: salesforce, "
+                         "people, iso or a pattern such as \"dd.MM.yyyy\")");
         return false;
       }
       MapReader r(args, file_, diags_, what, keysOf("date"));
@@ -346,8 +358,10 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
       if (v.size() != 2 || !std::isupper(static_cast<unsigned char>(v[0])) ||
           !std::isupper(static_cast<unsigned char>(v[1]))) {
         diags_.error(region->pos, "bad-argument",
-                     what + ": default_region must be a two-letter ISO country code such as US, "
-                     "not \"" + v + "\"");
+                     what +
+                         ": default_region must be a two-letter ISO country code such as US, "
+                         "not \"" +
+                         v + "\"");
         return false;
       }
       t.text = v;
@@ -362,13 +376,17 @@ bool FlowParser::transformArgs(TransformSpec& t, const YAML::Node& args) {
       bool ok = true;
       if (r.has("from")) {
         auto f = readEnum(r.get("from"), file_, diags_, what + " \"from\"", "country-form", forms);
-        if (f) t.countryFrom = f->value;
-        else ok = false;
+        if (f)
+          t.countryFrom = f->value;
+        else
+          ok = false;
       }
       if (r.has("to")) {
         auto f = readEnum(r.get("to"), file_, diags_, what + " \"to\"", "country-form", forms);
-        if (f) t.countryTo = f->value;
-        else ok = false;
+        if (f)
+          t.countryTo = f->value;
+        else
+          ok = false;
       }
       if (ok && t.countryFrom == t.countryTo) {
         diags_.error(r.pos(), "bad-argument", what + ": \"from\" and \"to\" are the same form");
@@ -460,8 +478,10 @@ std::optional<MapEntrySpec> FlowParser::mapTarget(const Located<std::string>& so
   bool ok = r.has("to");
   if (r.has("to")) {
     auto target = fieldPath(r.get("to"), file_, diags_, "\"to\" of " + what);
-    if (target) entry.target = *target;
-    else ok = false;
+    if (target)
+      entry.target = *target;
+    else
+      ok = false;
   }
   if (r.has("transform")) {
     const std::size_t before = diags_.errorCount();
@@ -471,7 +491,8 @@ std::optional<MapEntrySpec> FlowParser::mapTarget(const Located<std::string>& so
   if (r.has("default")) {
     const YAML::Node d = r.get("default");
     if (d.IsMap()) {
-      diags_.error(posOf(d, file_), "bad-value", "\"default\" of " + what + " must be a plain value");
+      diags_.error(posOf(d, file_), "bad-value",
+                   "\"default\" of " + what + " must be a plain value");
       ok = false;
     } else {
       entry.defaultValue = Located<sdk::Value>{toValue(d), posOf(d, file_)};
@@ -496,9 +517,9 @@ std::optional<MapEntrySpec> FlowParser::mapTarget(const Located<std::string>& so
 void FlowParser::mapSection(const YAML::Node& node, FlowSpec& spec) {
   spec.mapPos = posOf(node, file_);
   if (!node.IsMap()) {
-    diags_.error(spec.mapPos, "bad-value",
-                 "\"map\" must be a mapping of source fields to sink fields, not " +
-                     describeKind(node));
+    diags_.error(
+        spec.mapPos, "bad-value",
+        "\"map\" must be a mapping of source fields to sink fields, not " + describeKind(node));
     return;
   }
   if (node.size() == 0) {
@@ -511,8 +532,9 @@ void FlowParser::mapSection(const YAML::Node& node, FlowSpec& spec) {
     if (!source) continue;
     if (std::find(seen.begin(), seen.end(), source->value) != seen.end()) {
       diags_.error(source->pos, "duplicate-key",
-                   "\"" + source->value + "\" appears twice in \"map\" (to send one field to "
-                   "several targets, give a list of targets)");
+                   "\"" + source->value +
+                       "\" appears twice in \"map\" (to send one field to "
+                       "several targets, give a list of targets)");
       continue;
     }
     seen.push_back(source->value);
@@ -537,7 +559,8 @@ void FlowParser::matchSection(const YAML::Node& node, FlowSpec& spec) {
   if (!node.IsSequence()) {
     diags_.error(spec.matchPos, "bad-value",
                  "\"match\" must be a list of keys, e.g. [ { source: Email, sink: "
-                 "contactInformation.email } ], not " + describeKind(node));
+                 "contactInformation.email } ], not " +
+                     describeKind(node));
     return;
   }
   for (const auto& item : node) {
@@ -569,8 +592,10 @@ std::vector<ConditionSpec> FlowParser::conditions(const YAML::Node& node, std::s
   std::vector<ConditionSpec> out;
   if (!node.IsMap()) {
     diags_.error(posOf(node, file_), "bad-value",
-                 std::string(what) + " must map fields to conditions, e.g. { Status: { in: [Open, "
-                 "Working] } }, not " + describeKind(node));
+                 std::string(what) +
+                     " must map fields to conditions, e.g. { Status: { in: [Open, "
+                     "Working] } }, not " +
+                     describeKind(node));
     return out;
   }
   using Op = sdk::Condition::Op;
@@ -622,7 +647,8 @@ std::vector<ConditionSpec> FlowParser::conditions(const YAML::Node& node, std::s
         c.pos = posOf(v, file_);
         for (const auto& item : v) {
           if (!item.IsScalar()) {
-            diags_.error(posOf(item, file_), "bad-value", "\"" + opNames[i] + "\" values must be plain");
+            diags_.error(posOf(item, file_), "bad-value",
+                         "\"" + opNames[i] + "\" values must be plain");
             continue;
           }
           c.values.push_back({toValue(item), posOf(item, file_)});
@@ -642,7 +668,8 @@ std::vector<ConditionSpec> FlowParser::conditions(const YAML::Node& node, std::s
         out.push_back(std::move(c));
       } else {
         if (!v.IsScalar()) {
-          diags_.error(posOf(v, file_), "bad-value", "\"" + opNames[i] + "\" takes one plain value");
+          diags_.error(posOf(v, file_), "bad-value",
+                       "\"" + opNames[i] + "\" takes one plain value");
           continue;
         }
         single(op, opNames[i], v);
@@ -684,8 +711,9 @@ void FlowParser::deletes(const YAML::Node& node, FlowSpec& spec) {
     if (auto p = readEnum(node, file_, diags_, "\"deletes\"", "delete-policy", policies)) {
       spec.deletes = *p;
       if (p->value == DeletePolicy::kTag) {
-        diags_.error(p->pos, "missing-key",
-                     "\"deletes: tag\" needs the tag to set: deletes: { policy: tag, tag: Deleted }");
+        diags_.error(
+            p->pos, "missing-key",
+            "\"deletes: tag\" needs the tag to set: deletes: { policy: tag, tag: Deleted }");
       }
     }
     return;
@@ -694,7 +722,8 @@ void FlowParser::deletes(const YAML::Node& node, FlowSpec& spec) {
   if (!r.ok()) return;
   r.require("policy");
   if (r.has("policy")) {
-    if (auto p = readEnum(r.get("policy"), file_, diags_, "\"policy\"", "delete-policy", policies)) {
+    if (auto p =
+            readEnum(r.get("policy"), file_, diags_, "\"policy\"", "delete-policy", policies)) {
       spec.deletes = *p;
     }
   }
@@ -729,9 +758,9 @@ void FlowParser::errors(const YAML::Node& node, FlowSpec& spec) {
 std::optional<FlowSpec> FlowParser::flow(const YAML::Node& root) {
   if (!root.IsDefined()) return std::nullopt;  // syntax error already reported
   if (!root.IsMap()) {
-    diags_.error(posOf(root, file_), "bad-value",
-                 "a flow file must be a mapping starting with \"flow: <name>\", not " +
-                     describeKind(root));
+    diags_.error(
+        posOf(root, file_), "bad-value",
+        "a flow file must be a mapping starting with \"flow: <name>\", not " + describeKind(root));
     return std::nullopt;
   }
   FlowSpec spec;
@@ -740,9 +769,11 @@ std::optional<FlowSpec> FlowParser::flow(const YAML::Node& root) {
   if (auto name = r.requiredString("flow")) {
     spec.name = *name;
     if (!isSafeIdentifier(name->value)) {
-      diags_.error(name->pos, "unsafe-name",
-                   "flow name \"" + name->value + "\" is not a safe identifier: use lower-case "
-                   "letters, digits, '-' and '_', starting with a letter, at most 63 characters");
+      diags_.error(
+          name->pos, "unsafe-name",
+          "flow name \"" + name->value +
+              "\" is not a safe identifier: use lower-case "
+              "letters, digits, '-' and '_', starting with a letter, at most 63 characters");
     }
   }
   if (auto d = r.string("description")) spec.description = d->value;
@@ -783,11 +814,11 @@ std::optional<FlowSpec> FlowParser::flow(const YAML::Node& root) {
   if (r.has("constants")) sides(r.get("constants"), "constants", spec.constants);
   if (r.has("defaults")) sides(r.get("defaults"), "defaults", spec.defaults);
   if (r.has("conflicts")) {
-    const std::vector<ConflictPolicy> policies{ConflictPolicy::kSourceWins,
-                                               ConflictPolicy::kSinkWins,
-                                               ConflictPolicy::kNewestWins, ConflictPolicy::kManual};
-    if (auto c = readEnum(r.get("conflicts"), file_, diags_, "\"conflicts\"", "conflicts",
-                          policies)) {
+    const std::vector<ConflictPolicy> policies{
+        ConflictPolicy::kSourceWins, ConflictPolicy::kSinkWins, ConflictPolicy::kNewestWins,
+        ConflictPolicy::kManual};
+    if (auto c =
+            readEnum(r.get("conflicts"), file_, diags_, "\"conflicts\"", "conflicts", policies)) {
       spec.conflicts = *c;
       spec.conflictsGiven = true;
     }

@@ -43,8 +43,8 @@ std::vector<std::string> StaticSchemaProvider::pluginNames() const {
 namespace {
 
 constexpr sdk::SettingType kSettingTypes[] = {
-    sdk::SettingType::kString, sdk::SettingType::kInteger, sdk::SettingType::kBoolean,
-    sdk::SettingType::kDuration, sdk::SettingType::kUrl, sdk::SettingType::kEnum,
+    sdk::SettingType::kString,    sdk::SettingType::kInteger, sdk::SettingType::kBoolean,
+    sdk::SettingType::kDuration,  sdk::SettingType::kUrl,     sdk::SettingType::kEnum,
     sdk::SettingType::kSecretRef, sdk::SettingType::kObject};
 
 // Reads optional members with defaults; records the first kind error.
@@ -94,7 +94,8 @@ class Reader {
 };
 
 sdk::Error bad(std::string message) {
-  return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, "schema snapshot: " + std::move(message));
+  return sdk::Error::make(sdk::ErrorCode::kInvalidArgument,
+                          "schema snapshot: " + std::move(message));
 }
 
 }  // namespace

@@ -62,14 +62,22 @@ TypeInfo scalar(FieldType t) { return {t, FieldType::kString, false}; }
 // The static type a literal YAML value has.
 TypeInfo typeOfValue(const Value& v) {
   switch (v.kind()) {
-    case sdk::ValueKind::kBool: return scalar(FieldType::kBoolean);
-    case sdk::ValueKind::kInteger: return scalar(FieldType::kInteger);
-    case sdk::ValueKind::kDecimal: return scalar(FieldType::kNumber);
-    case sdk::ValueKind::kString: return scalar(FieldType::kString);
-    case sdk::ValueKind::kDate: return scalar(FieldType::kDate);
-    case sdk::ValueKind::kDateTime: return scalar(FieldType::kDateTime);
-    case sdk::ValueKind::kList: return {FieldType::kList, FieldType::kString, false};
-    default: return TypeInfo::anyType();
+    case sdk::ValueKind::kBool:
+      return scalar(FieldType::kBoolean);
+    case sdk::ValueKind::kInteger:
+      return scalar(FieldType::kInteger);
+    case sdk::ValueKind::kDecimal:
+      return scalar(FieldType::kNumber);
+    case sdk::ValueKind::kString:
+      return scalar(FieldType::kString);
+    case sdk::ValueKind::kDate:
+      return scalar(FieldType::kDate);
+    case sdk::ValueKind::kDateTime:
+      return scalar(FieldType::kDateTime);
+    case sdk::ValueKind::kList:
+      return {FieldType::kList, FieldType::kString, false};
+    default:
+      return TypeInfo::anyType();
   }
 }
 
@@ -269,16 +277,21 @@ class DateStep final : public Step {
   bool apply(Value& v, std::string& why) const override {
     if (dateOnly_) {
       std::optional<sdk::Date> d;
-      if (v.isDate()) d = v.asDate();
-      else if (v.isDateTime()) d = sdk::Date::fromDays(floorDays(v.asDateTime().epochMs));
-      else if (v.isString()) d = from_ ? from_->parseDate(v.asString()) : sdk::Date::parseIso(v.asString());
+      if (v.isDate())
+        d = v.asDate();
+      else if (v.isDateTime())
+        d = sdk::Date::fromDays(floorDays(v.asDateTime().epochMs));
+      else if (v.isString())
+        d = from_ ? from_->parseDate(v.asString()) : sdk::Date::parseIso(v.asString());
       if (!d) return fail(v, why);
       v = to_ ? Value(to_->format(*d)) : Value(*d);
       return true;
     }
     std::optional<sdk::DateTime> t;
-    if (v.isDateTime()) t = v.asDateTime();
-    else if (v.isDate()) t = sdk::DateTime{v.asDate().toDays() * 86'400'000};
+    if (v.isDateTime())
+      t = v.asDateTime();
+    else if (v.isDate())
+      t = sdk::DateTime{v.asDate().toDays() * 86'400'000};
     else if (v.isString()) {
       t = from_ ? from_->parseDateTime(v.asString()) : sdk::DateTime::parseIso(v.asString());
     }
@@ -395,8 +408,9 @@ class CountryTable {
   // Index of the country written in `form`, -1 when unknown. Names match case-insensitively
   // and also by official and common name.
   int find(CountryForm form, std::string_view text) const {
-    const auto& index = form == CountryForm::kName ? byName_
-                        : form == CountryForm::kAlpha2 ? byAlpha2_ : byAlpha3_;
+    const auto& index = form == CountryForm::kName     ? byName_
+                        : form == CountryForm::kAlpha2 ? byAlpha2_
+                                                       : byAlpha3_;
     const auto it = index.find(text);
     return it == index.end() ? -1 : it->second;
   }
@@ -464,9 +478,8 @@ class CountryTable {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const noexcept {
       return a.size() == b.size() &&
-             std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return fold(x) == fold(y);
-             });
+             std::equal(a.begin(), a.end(), b.begin(),
+                        [](unsigned char x, unsigned char y) { return fold(x) == fold(y); });
     }
   };
   using Index = std::unordered_map<std::string, int, FoldHash, FoldEqual>;
@@ -476,8 +489,9 @@ class CountryTable {
 };
 
 const char* formName(CountryForm f) {
-  return f == CountryForm::kName ? "country name" : f == CountryForm::kAlpha2 ? "ISO alpha-2 code"
-                                                                             : "ISO alpha-3 code";
+  return f == CountryForm::kName     ? "country name"
+         : f == CountryForm::kAlpha2 ? "ISO alpha-2 code"
+                                     : "ISO alpha-3 code";
 }
 
 class CountryStep final : public Step {
@@ -557,8 +571,10 @@ std::optional<Compiled> compile(const TransformSpec& spec, const TypeInfo& in,
     case K::kLower:
     case K::kUpper:
       if (!textual) return notApplicable("text");
-      if (spec.kind == K::kTrim) result(std::make_unique<TrimStep>(), item);
-      else result(std::make_unique<CaseStep>(spec.kind == K::kUpper), item);
+      if (spec.kind == K::kTrim)
+        result(std::make_unique<TrimStep>(), item);
+      else
+        result(std::make_unique<CaseStep>(spec.kind == K::kUpper), item);
       c.invertibility = Invertibility::kNormalizing;
       return c;
     case K::kDefault:
@@ -611,9 +627,12 @@ std::optional<Compiled> compile(const TransformSpec& spec, const TypeInfo& in,
           ok = false;
         }
         const TypeInfo t = to.isNull() ? TypeInfo::anyType() : typeOfValue(to);
-        if (!out) out = t;
-        else if (!to.isNull() && !out->any && !assignable(t, *out)) out = TypeInfo::anyType();
-        for (std::size_t j = 0; j < i; ++j) injective = injective && !(spec.valueMap[j].second == to);
+        if (!out)
+          out = t;
+        else if (!to.isNull() && !out->any && !assignable(t, *out))
+          out = TypeInfo::anyType();
+        for (std::size_t j = 0; j < i; ++j)
+          injective = injective && !(spec.valueMap[j].second == to);
       }
       if (spec.otherwise && !spec.otherwise->isNull() && out && !out->any &&
           !assignable(typeOfValue(*spec.otherwise), *out)) {
@@ -643,14 +662,18 @@ std::optional<Compiled> compile(const TransformSpec& spec, const TypeInfo& in,
       if (!accepts) return notApplicable("text, a date or a datetime");
       std::optional<datefmt::Pattern> from, to;
       std::string error;
-      if (!spec.from.pattern.empty()) from = datefmt::Pattern::compile(spec.from.pattern, dateOnly, &error);
-      if (!spec.to.pattern.empty()) to = datefmt::Pattern::compile(spec.to.pattern, dateOnly, &error);
+      if (!spec.from.pattern.empty())
+        from = datefmt::Pattern::compile(spec.from.pattern, dateOnly, &error);
+      if (!spec.to.pattern.empty())
+        to = datefmt::Pattern::compile(spec.to.pattern, dateOnly, &error);
       if (!error.empty()) {
         diags.error(spec.pos, "bad-argument", error);
         return std::nullopt;
       }
       // Written with a pattern the value is text; without one it is a typed date/datetime.
-      const FieldType out = to ? FieldType::kString : dateOnly ? FieldType::kDate : FieldType::kDateTime;
+      const FieldType out = to         ? FieldType::kString
+                            : dateOnly ? FieldType::kDate
+                                       : FieldType::kDateTime;
       result(std::make_unique<DateStep>(dateOnly, from, to), scalar(out));
       wrapInverse(std::make_unique<DateStep>(dateOnly, to, from));
       c.invertibility = Invertibility::kBijective;
@@ -662,8 +685,9 @@ std::optional<Compiled> compile(const TransformSpec& spec, const TypeInfo& in,
         std::set<std::string> regions;
         i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
         if (regions.count(spec.text) == 0) {
-          diags.error(spec.pos, "bad-argument",
-                      "transform \"e164\": \"" + spec.text + "\" is not a region libphonenumber knows");
+          diags.error(
+              spec.pos, "bad-argument",
+              "transform \"e164\": \"" + spec.text + "\" is not a region libphonenumber knows");
           return std::nullopt;
         }
       }

@@ -60,8 +60,9 @@ std::optional<sdk::Value> rawSettingValue(const SettingSpec& s, const sdk::Setti
       return sdk::Value(std::string(kEnvSecretPrefix) + name);
     }
     diags.error(s.pos, "inline-secret",
-                what + " is a secret: give a reference, { secret: name } (a field of the "
-                "connection's credential set) or ${ENV_VAR}, never the secret itself");
+                what +
+                    " is a secret: give a reference, { secret: name } (a field of the "
+                    "connection's credential set) or ${ENV_VAR}, never the secret itself");
     return std::nullopt;
   }
   if (s.secretName && schema.type != sdk::SettingType::kObject) {
@@ -83,8 +84,8 @@ std::optional<sdk::Value> rawSettingValue(const SettingSpec& s, const sdk::Setti
 }  // namespace
 
 std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
-                                               const SchemaProvider& provider,
-                                               const EnvLookup& env, Diagnostics& diags) {
+                                               const SchemaProvider& provider, const EnvLookup& env,
+                                               Diagnostics& diags) {
   const std::size_t errorsBefore = diags.errorCount();
   ConnectionDef def;
   def.name = spec.name.value;
@@ -109,8 +110,9 @@ std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
   sdk::Object raw;
   std::vector<std::string> failed;  // already reported; the schema pass would call them missing
   for (const auto& s : spec.settings) {
-    const auto it = std::find_if(plugin->settings.begin(), plugin->settings.end(),
-                                 [&](const sdk::SettingSchema& x) { return x.name == s.key.value; });
+    const auto it =
+        std::find_if(plugin->settings.begin(), plugin->settings.end(),
+                     [&](const sdk::SettingSchema& x) { return x.name == s.key.value; });
     if (it == plugin->settings.end()) {
       raw.set(s.key.value, s.literal);  // reported as unknown, with a suggestion, below
       continue;
@@ -130,7 +132,8 @@ std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
     SourcePos pos = positionOf(issue.key);
     if (present) {
       for (const auto& s : spec.settings) {
-        if (s.key.value == issue.key && issue.message.rfind("unknown setting", 0) == 0) pos = s.key.pos;
+        if (s.key.value == issue.key && issue.message.rfind("unknown setting", 0) == 0)
+          pos = s.key.pos;
       }
     }
     diags.error(pos, present ? "bad-setting" : "missing-setting",
@@ -185,10 +188,12 @@ class FlowCompiler {
                    std::string_view role);
   std::optional<FieldRef> field(const Side& side, const Located<std::string>& path);
   void compileEntries(mapping::MappingPlan& plan);
-  void checkSideValues(const Side& side, std::string_view section,
-                       const std::vector<std::pair<Located<std::string>, Located<sdk::Value>>>& values,
-                       std::vector<std::pair<std::string, sdk::Value>>& out, bool constants);
-  void checkRequired(const Side& side, const std::vector<std::string>& covered, std::string_view how);
+  void checkSideValues(
+      const Side& side, std::string_view section,
+      const std::vector<std::pair<Located<std::string>, Located<sdk::Value>>>& values,
+      std::vector<std::pair<std::string, sdk::Value>>& out, bool constants);
+  void checkRequired(const Side& side, const std::vector<std::string>& covered,
+                     std::string_view how);
   std::vector<sdk::Condition> conditions(const Side& side, const std::vector<ConditionSpec>& specs);
   std::vector<MatchKey> matchKeys();
   bool writable(const FieldRef& f) const {
@@ -243,17 +248,20 @@ Side FlowCompiler::resolveSide(const Located<std::string>& connection,
   }
   side.label = connection.value + " " + entity.value;
   if (role == "source" && !side.entity->readable) {
-    diags_.error(entity.pos, "bad-entity", side.label + " cannot be read, so it cannot be a source");
+    diags_.error(entity.pos, "bad-entity",
+                 side.label + " cannot be read, so it cannot be a source");
   }
   if (role == "sink" && !side.entity->writable) {
-    diags_.error(entity.pos, "bad-entity", side.label + " cannot be written, so it cannot be a sink");
+    diags_.error(entity.pos, "bad-entity",
+                 side.label + " cannot be written, so it cannot be a sink");
   }
   return side;
 }
 
 std::optional<FieldRef> FlowCompiler::field(const Side& side, const Located<std::string>& path) {
   if (!side.ok()) return std::nullopt;
-  if (const sdk::FieldSchema* f = side.entity->field(path.value)) return FieldRef{TypeInfo::of(*f), f};
+  if (const sdk::FieldSchema* f = side.entity->field(path.value))
+    return FieldRef{TypeInfo::of(*f), f};
   // A member of an object field ("customAttributes.Tier"): when the entity lists that object's
   // members (a live describe), the member must be one of them; otherwise any name is accepted.
   std::string prefix = path.value;
@@ -263,7 +271,8 @@ std::optional<FieldRef> FlowCompiler::field(const Side& side, const Located<std:
     if (parent == nullptr || parent->type != sdk::FieldType::kObject) continue;
     std::vector<std::string> members;
     for (const auto& f : side.entity->fields) {
-      if (f.name.size() > prefix.size() && f.name.compare(0, prefix.size() + 1, prefix + ".") == 0) {
+      if (f.name.size() > prefix.size() &&
+          f.name.compare(0, prefix.size() + 1, prefix + ".") == 0) {
         members.push_back(f.name);
       }
     }
@@ -275,8 +284,9 @@ std::optional<FieldRef> FlowCompiler::field(const Side& side, const Located<std:
   }
   std::vector<std::string> names;
   for (const auto& f : side.entity->fields) names.push_back(f.name);
-  diags_.error(path.pos, "unknown-field",
-               "unknown field \"" + path.value + "\" in " + side.label + didYouMean(path.value, names));
+  diags_.error(
+      path.pos, "unknown-field",
+      "unknown field \"" + path.value + "\" in " + side.label + didYouMean(path.value, names));
   return std::nullopt;
 }
 
@@ -363,11 +373,13 @@ void FlowCompiler::compileEntries(mapping::MappingPlan& plan) {
     }
 
     // Reverse direction.
-    const bool sourceWritable = writable(*src) && std::all_of(
-        entry.concatWith.begin(), entry.concatWith.end(), [&](const mapping::FieldPath& w) {
-          const sdk::FieldSchema* f = source_.ok() ? source_.entity->field(w.key) : nullptr;
-          return f == nullptr || f->createable || f->updateable;
-        });
+    const bool sourceWritable =
+        writable(*src) && std::all_of(entry.concatWith.begin(), entry.concatWith.end(),
+                                      [&](const mapping::FieldPath& w) {
+                                        const sdk::FieldSchema* f =
+                                            source_.ok() ? source_.entity->field(w.key) : nullptr;
+                                        return f == nullptr || f->createable || f->updateable;
+                                      });
     if (spec.reverse) {
       TypeInfo back = dst ? dst->type : TypeInfo::anyType();
       if (entry.wrapList) back = TypeInfo{back.item, sdk::FieldType::kString, false};
@@ -405,9 +417,9 @@ void FlowCompiler::compileEntries(mapping::MappingPlan& plan) {
                          ", so a two-way flow cannot write it back; add \"reverse: false\"");
       } else if (concat && !spec.reverse) {
         diags_.warning(spec.pos, "lossy-inverse",
-                       "the reverse of concat splits \"" + spec.target.value + "\" at the first \"" +
-                           entry.concatSeparator + "\"; values of " + spec.source.value +
-                           " containing it will not round-trip");
+                       "the reverse of concat splits \"" + spec.target.value +
+                           "\" at the first \"" + entry.concatSeparator + "\"; values of " +
+                           spec.source.value + " containing it will not round-trip");
       }
     }
     if (!canReverse && !spec.reverseDisabled) invertible = false;
@@ -421,7 +433,7 @@ void FlowCompiler::compileEntries(mapping::MappingPlan& plan) {
         if (std::find(reverseWritten_.begin(), reverseWritten_.end(), f) != reverseWritten_.end()) {
           diags_.error(spec.pos, "duplicate-target",
                        f + " would be written back by two map entries in a two-way flow; mark "
-                       "one of them \"reverse: false\"");
+                           "one of them \"reverse: false\"");
         }
         reverseWritten_.push_back(f);
       }
@@ -443,8 +455,8 @@ void FlowCompiler::checkSideValues(
     const auto f = field(side, name);
     if (!f) continue;
     if (std::find(seen.begin(), seen.end(), name.value) != seen.end()) {
-      diags_.error(name.pos, "duplicate-key", "\"" + name.value + "\" is given twice in " +
-                                                  std::string(section));
+      diags_.error(name.pos, "duplicate-key",
+                   "\"" + name.value + "\" is given twice in " + std::string(section));
       continue;
     }
     seen.push_back(name.value);
@@ -474,7 +486,8 @@ void FlowCompiler::checkSideValues(
     }
     if (constants && &side == &source_ &&
         std::find(reverseWritten_.begin(), reverseWritten_.end(), name.value) !=
-            reverseWritten_.end() && twoWay_) {
+            reverseWritten_.end() &&
+        twoWay_) {
       diags_.error(name.pos, "duplicate-target",
                    "\"" + name.value + "\" is both written back by the map and set in constants");
     }
@@ -510,9 +523,12 @@ std::optional<sdk::Value> convertLiteral(const sdk::Value& v, const FieldRef& f)
   const sdk::FieldType t = f.type.type;
   if (transforms::isTextual(t)) return v.isString() ? std::optional(v) : std::nullopt;
   switch (t) {
-    case sdk::FieldType::kBoolean: return v.isBool() ? std::optional(v) : std::nullopt;
-    case sdk::FieldType::kInteger: return v.isInteger() ? std::optional(v) : std::nullopt;
-    case sdk::FieldType::kNumber: return v.isNumber() ? std::optional(v) : std::nullopt;
+    case sdk::FieldType::kBoolean:
+      return v.isBool() ? std::optional(v) : std::nullopt;
+    case sdk::FieldType::kInteger:
+      return v.isInteger() ? std::optional(v) : std::nullopt;
+    case sdk::FieldType::kNumber:
+      return v.isNumber() ? std::optional(v) : std::nullopt;
     case sdk::FieldType::kDate:
       if (v.isString()) {
         if (auto d = sdk::Date::parseIso(v.asString())) return sdk::Value(*d);
@@ -523,7 +539,8 @@ std::optional<sdk::Value> convertLiteral(const sdk::Value& v, const FieldRef& f)
         if (auto d = sdk::DateTime::parseIso(v.asString())) return sdk::Value(*d);
       }
       return std::nullopt;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -533,8 +550,8 @@ std::vector<sdk::Condition> FlowCompiler::conditions(const Side& side,
   for (const ConditionSpec& c : specs) {
     const auto f = field(side, c.field);
     if (!f) continue;
-    if (!f->type.any && (f->type.type == sdk::FieldType::kList ||
-                         f->type.type == sdk::FieldType::kObject)) {
+    if (!f->type.any &&
+        (f->type.type == sdk::FieldType::kList || f->type.type == sdk::FieldType::kObject)) {
       diags_.error(c.field.pos, "type-mismatch",
                    "cannot filter on \"" + c.field.value + "\" (" + f->type.describe() + ")");
       continue;
@@ -622,12 +639,12 @@ std::optional<FlowDef> FlowCompiler::run() {
   sink_ = resolveSide(spec_.sinkConnection, spec_.sinkEntity, "sink");
   if (twoWay_) {
     if (sink_.ok() && !sink_.entity->readable) {
-      diags_.error(spec_.mode.pos, "bad-entity", "a two-way flow reads " + sink_.label +
-                                                     ", which cannot be read");
+      diags_.error(spec_.mode.pos, "bad-entity",
+                   "a two-way flow reads " + sink_.label + ", which cannot be read");
     }
     if (source_.ok() && !source_.entity->writable) {
-      diags_.error(spec_.mode.pos, "bad-entity", "a two-way flow writes " + source_.label +
-                                                     ", which cannot be written");
+      diags_.error(spec_.mode.pos, "bad-entity",
+                   "a two-way flow writes " + source_.label + ", which cannot be written");
     }
   }
   if (source_.ok() && sink_.ok() && source_.connection == sink_.connection &&
@@ -670,9 +687,11 @@ std::optional<FlowDef> FlowCompiler::run() {
   if (!twoWay_ && spec_.conflictsGiven) {
     diags_.warning(spec_.conflicts.pos, "unused", "\"conflicts\" has no effect in a one-way flow");
   }
-  if (spec_.deletes.value == DeletePolicy::kPropagate && sink_.ok() && !sink_.entity->supportsDelete) {
-    diags_.error(spec_.deletes.pos, "bad-value",
-                 "\"deletes: propagate\" needs deletes, which " + sink_.label + " does not support");
+  if (spec_.deletes.value == DeletePolicy::kPropagate && sink_.ok() &&
+      !sink_.entity->supportsDelete) {
+    diags_.error(
+        spec_.deletes.pos, "bad-value",
+        "\"deletes: propagate\" needs deletes, which " + sink_.label + " does not support");
   }
   if (diags_.errorCount() != errorsBefore) return std::nullopt;
 

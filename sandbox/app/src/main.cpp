@@ -104,7 +104,8 @@ std::string parseArguments(int argc, char** argv, Arguments& args) {
     } else if (flag == "--no-rate-limits") {
       args.rateLimits = false;
     } else if (!value(text)) {
-      return flag.rfind("--", 0) == 0 ? "option " + flag + " is unknown or needs a value" : "unexpected argument " + flag;
+      return flag.rfind("--", 0) == 0 ? "option " + flag + " is unknown or needs a value"
+                                      : "unexpected argument " + flag;
     } else if (flag == "--bind") {
       args.server.bindAddress = text;
     } else if (flag == "--port") {
@@ -114,9 +115,11 @@ std::string parseArguments(int argc, char** argv, Arguments& args) {
     } else if (flag == "--snapshot") {
       args.server.snapshotPath = text;
     } else if (flag == "--seed-records") {
-      if (!parseNumber(text, args.seedRecords) || args.seedRecords < 0) return "--seed-records needs a non-negative number";
+      if (!parseNumber(text, args.seedRecords) || args.seedRecords < 0)
+        return "--seed-records needs a non-negative number";
     } else if (flag == "--token-ttl") {
-      if (!parseNumber(text, args.salesforce.tokenTtlSeconds) || args.salesforce.tokenTtlSeconds <= 0)
+      if (!parseNumber(text, args.salesforce.tokenTtlSeconds) ||
+          args.salesforce.tokenTtlSeconds <= 0)
         return "--token-ttl needs a positive number of seconds";
     } else if (flag == "--late-commit-ms") {
       if (!parseNumber(text, args.salesforce.lateCommitMs) || args.salesforce.lateCommitMs < 0)
@@ -139,7 +142,8 @@ std::string parseArguments(int argc, char** argv, Arguments& args) {
     } else if (flag == "--drop-share") {
       if (!parseNumber(text, args.faults.dropShare)) return "--drop-share needs a number 0..1";
     } else if (flag == "--threads") {
-      if (!parseNumber(text, args.server.maxThreads) || args.server.maxThreads < 1) return "--threads needs a positive number";
+      if (!parseNumber(text, args.server.maxThreads) || args.server.maxThreads < 1)
+        return "--threads needs a positive number";
     } else {
       return "unknown option " + flag;
     }
@@ -177,8 +181,8 @@ int main(int argc, char** argv) {
   try {
     server.start();
   } catch (const Poco::Exception& error) {
-    std::cerr << "ferry-sandbox: cannot listen on " << args.server.bindAddress << ":" << args.server.port << ": "
-              << error.displayText() << "\n";
+    std::cerr << "ferry-sandbox: cannot listen on " << args.server.bindAddress << ":"
+              << args.server.port << ": " << error.displayText() << "\n";
     return 1;
   }
   std::string base = server.baseUrl();
@@ -187,7 +191,8 @@ int main(int argc, char** argv) {
     seed.method = "POST";
     seed.path = "/__sandbox/salesforce/seed";
     seed.body = "{\"Account\":" + std::to_string(std::max<int64_t>(1, args.seedRecords / 10)) +
-                ",\"Contact\":" + std::to_string(args.seedRecords) + ",\"Lead\":" + std::to_string(args.seedRecords) + "}";
+                ",\"Contact\":" + std::to_string(args.seedRecords) +
+                ",\"Lead\":" + std::to_string(args.seedRecords) + "}";
     server.service("salesforce")->admin(seed, "/seed");
   }
   ferry::sandbox::salesforce::SalesforceOptions demo = args.salesforce;

@@ -35,26 +35,29 @@ constexpr Country kCountries[] = {
 };
 
 constexpr const char* kFirstNames[] = {
-    "Ana", "Ivan", "Marko", "Petra", "Luka", "Maja", "Nina", "Tomislav", "Jelena", "Stefan",
-    "Emma", "Liam", "Olivia", "Noah", "Sofia", "Lucas", "Mia", "Mateo", "Hannah", "Jonas",
-    "Chloe", "Hugo", "Lucia", "Pablo", "Giulia", "Marco", "Sanne", "Daan", "Zofia", "Jakub",
-    "Priya", "Arjun", "Thandi", "Sipho", "Grace", "Oliver", "Elsa", "Erik", "Camila", "Rafael"};
+    "Ana",    "Ivan",   "Marko",  "Petra",  "Luka",   "Maja",  "Nina",   "Tomislav",
+    "Jelena", "Stefan", "Emma",   "Liam",   "Olivia", "Noah",  "Sofia",  "Lucas",
+    "Mia",    "Mateo",  "Hannah", "Jonas",  "Chloe",  "Hugo",  "Lucia",  "Pablo",
+    "Giulia", "Marco",  "Sanne",  "Daan",   "Zofia",  "Jakub", "Priya",  "Arjun",
+    "Thandi", "Sipho",  "Grace",  "Oliver", "Elsa",   "Erik",  "Camila", "Rafael"};
 
 constexpr const char* kLastNames[] = {
-    "Novak", "Horvat", "Kovacic", "Babic", "Maric", "Petrovic", "Jovanovic", "Krajnc", "Zupan",
-    "Müller", "Schmidt", "Smith", "Johnson", "Brown", "Martin", "Bernard", "Garcia", "Lopez",
-    "Rossi", "Bianchi", "de Vries", "Jansen", "Nowak", "Kowalski", "Silva", "Santos", "Sharma",
-    "Patel", "Nkosi", "Dlamini", "Wilson", "Taylor", "Andersson", "Lindqvist", "O'Brien",
-    "Fernandes", "Lee", "Walker", "Young", "Kralj"};
+    "Novak",     "Horvat",  "Kovacic",  "Babic",   "Maric",     "Petrovic",  "Jovanovic",
+    "Krajnc",    "Zupan",   "Müller",   "Schmidt", "Smith",     "Johnson",   "Brown",
+    "Martin",    "Bernard", "Garcia",   "Lopez",   "Rossi",     "Bianchi",   "de Vries",
+    "Jansen",    "Nowak",   "Kowalski", "Silva",   "Santos",    "Sharma",    "Patel",
+    "Nkosi",     "Dlamini", "Wilson",   "Taylor",  "Andersson", "Lindqvist", "O'Brien",
+    "Fernandes", "Lee",     "Walker",   "Young",   "Kralj"};
 
 constexpr const char* kCompanies[] = {
-    "Northwind d.o.o.", "Acme Corp", "Globex", "Initech", "Umbrella Labs", "Stark Logistics",
-    "Wayne Foods", "Adriatic Shipping", "Blue Harbor Ltd", "Kestrel Systems", "Lumen Retail",
-    "Orbit Telecom", "Pinecrest Health", "Quantum Freight", "Redwood Partners", "Silverline Bank"};
+    "Northwind d.o.o.", "Acme Corp",       "Globex",           "Initech",
+    "Umbrella Labs",    "Stark Logistics", "Wayne Foods",      "Adriatic Shipping",
+    "Blue Harbor Ltd",  "Kestrel Systems", "Lumen Retail",     "Orbit Telecom",
+    "Pinecrest Health", "Quantum Freight", "Redwood Partners", "Silverline Bank"};
 
-constexpr const char* kTitles[] = {"CEO", "CTO", "Marketing Manager", "Sales Director",
-                                   "Account Executive", "Buyer", "Engineer", "Office Manager",
-                                   "Product Owner", "Head of CRM"};
+constexpr const char* kTitles[] = {
+    "CEO",   "CTO",      "Marketing Manager", "Sales Director", "Account Executive",
+    "Buyer", "Engineer", "Office Manager",    "Product Owner",  "Head of CRM"};
 
 constexpr const char* kDomains[] = {"example.com", "example.org", "example.net", "mail.example"};
 

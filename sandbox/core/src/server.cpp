@@ -47,13 +47,20 @@ Response adminOk(std::string body = R"({"ok":true})") { return jsonResponse(200,
 std::string knobsJson(const FaultKnobs& knobs) {
   JsonWriter json;
   json.beginObject()
-      .key("latencyMs").value(knobs.latencyMs)
-      .key("errorShare").value(knobs.errorShare)
-      .key("errorStatus").value(knobs.errorStatus)
-      .key("dropShare").value(knobs.dropShare)
-      .key("storm429").value(knobs.storm429)
-      .key("storm429Requests").value(knobs.storm429Remaining)
-      .key("seed").value(knobs.seed)
+      .key("latencyMs")
+      .value(knobs.latencyMs)
+      .key("errorShare")
+      .value(knobs.errorShare)
+      .key("errorStatus")
+      .value(knobs.errorStatus)
+      .key("dropShare")
+      .value(knobs.dropShare)
+      .key("storm429")
+      .value(knobs.storm429)
+      .key("storm429Requests")
+      .value(knobs.storm429Remaining)
+      .key("seed")
+      .value(knobs.seed)
       .endObject();
   return json.take();
 }
@@ -84,7 +91,8 @@ std::vector<std::pair<std::string, std::string>> parseQueryString(std::string_vi
     if (!part.empty()) {
       size_t eq = part.find('=');
       std::string_view key = eq == std::string_view::npos ? part : part.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
       out.emplace_back(percentDecode(key, true), percentDecode(value, true));
     }
     start = end + 1;
@@ -195,13 +203,20 @@ Response SandboxServer::Impl::setFaults(const Request& request) {
   try {
     for (const auto& name : body->getNames()) {
       auto value = body->get(name);
-      if (name == "latencyMs") knobs.latencyMs = value.convert<int>();
-      else if (name == "errorShare") knobs.errorShare = value.convert<double>();
-      else if (name == "errorStatus") knobs.errorStatus = value.convert<int>();
-      else if (name == "dropShare") knobs.dropShare = value.convert<double>();
-      else if (name == "storm429") knobs.storm429 = value.convert<bool>();
-      else if (name == "storm429Requests") knobs.storm429Remaining = value.convert<int>();
-      else if (name == "seed") knobs.seed = value.convert<uint64_t>();
+      if (name == "latencyMs")
+        knobs.latencyMs = value.convert<int>();
+      else if (name == "errorShare")
+        knobs.errorShare = value.convert<double>();
+      else if (name == "errorStatus")
+        knobs.errorStatus = value.convert<int>();
+      else if (name == "dropShare")
+        knobs.dropShare = value.convert<double>();
+      else if (name == "storm429")
+        knobs.storm429 = value.convert<bool>();
+      else if (name == "storm429Requests")
+        knobs.storm429Remaining = value.convert<int>();
+      else if (name == "seed")
+        knobs.seed = value.convert<uint64_t>();
       else if (name == "expireTokens") {
         if (value.convert<bool>()) expireTokens();
       } else {
@@ -291,7 +306,8 @@ Response SandboxServer::Impl::admin(const Request& request) {
   }
   if (Mounted* mounted = byName(head)) {
     std::string subPath = "/";
-    for (size_t i = 1; i < parts.size(); ++i) subPath += parts[i] + (i + 1 < parts.size() ? "/" : "");
+    for (size_t i = 1; i < parts.size(); ++i)
+      subPath += parts[i] + (i + 1 < parts.size() ? "/" : "");
     std::lock_guard lock(mounted->mutex);
     return mounted->service->admin(request, subPath);
   }
@@ -313,8 +329,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
         send(httpResponse, response);
         return;
       }
-      if (startsWith(request.path, kAdminPrefix) &&
-          (request.path.size() == kAdminPrefix.size() || request.path[kAdminPrefix.size()] == '/')) {
+      if (startsWith(request.path, kAdminPrefix) && (request.path.size() == kAdminPrefix.size() ||
+                                                     request.path[kAdminPrefix.size()] == '/')) {
         send(httpResponse, impl_.admin(request));
         return;
       }
@@ -329,7 +345,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
         key = mounted->service->name() + " " + mounted->service->endpointName(request);
       }
       FaultDecision fault = impl_.faults.decide();
-      if (fault.latencyMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault.latencyMs));
+      if (fault.latencyMs > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.latencyMs));
       if (fault.action == FaultAction::kDrop) {
         impl_.counters.recordDrop(key);
         drop(httpRequest, httpResponse);
@@ -360,7 +377,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     if (rawPath.empty() || rawPath[0] != '/') {
       // Absolute-form targets ("http://host/path") are legal HTTP; keep only the path.
       size_t scheme = rawPath.find("://");
-      size_t slash = scheme == std::string::npos ? std::string::npos : rawPath.find('/', scheme + 3);
+      size_t slash =
+          scheme == std::string::npos ? std::string::npos : rawPath.find('/', scheme + 3);
       if (slash == std::string::npos) {
         error = adminError(400, "request target must be a path");
         return false;
@@ -368,7 +386,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
       rawPath = rawPath.substr(slash);
     }
     out.path = percentDecode(rawPath, false);
-    if (question != std::string::npos) out.query = parseQueryString(std::string_view(target).substr(question + 1));
+    if (question != std::string::npos)
+      out.query = parseQueryString(std::string_view(target).substr(question + 1));
     for (const auto& [name, value] : in) out.headers.emplace_back(name, value);
     out.remoteAddress = in.clientAddress().host().toString();
     if (!readBody(in.stream(), impl_.options.maxBodyBytes, out.body)) {
@@ -411,7 +430,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
 class DispatcherFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   explicit DispatcherFactory(SandboxServer::Impl& impl) : impl_(impl) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Dispatcher(impl_);
   }
 
@@ -445,7 +465,8 @@ Service* SandboxServer::service(const std::string& name) {
 void SandboxServer::start() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->http) return;
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(impl_->options.bindAddress, impl_->options.port));
+  Poco::Net::ServerSocket socket(
+      Poco::Net::SocketAddress(impl_->options.bindAddress, impl_->options.port));
   impl_->port = socket.address().port();
   auto params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(impl_->options.maxThreads);

@@ -9,7 +9,10 @@ SteadyClock systemSteadyClock() {
 }
 
 TokenBucket::TokenBucket(double ratePerSecond, double capacity, SteadyClock clock)
-    : rate_(ratePerSecond), capacity_(capacity), tokens_(capacity), clock_(std::move(clock)),
+    : rate_(ratePerSecond),
+      capacity_(capacity),
+      tokens_(capacity),
+      clock_(std::move(clock)),
       last_(clock_()) {}
 
 void TokenBucket::advance() {

@@ -37,7 +37,8 @@ TEST(FakeData, PhonesAreValidE164AndUniqueEmailsUnique) {
     EXPECT_FALSE(person.emailInvalid || person.phoneInvalid);
     ASSERT_EQ(person.phone[0], '+') << person.phone;
     PhoneNumber parsed;
-    ASSERT_EQ(util.Parse(person.phone, "ZZ", &parsed), PhoneNumberUtil::NO_PARSING_ERROR) << person.phone;
+    ASSERT_EQ(util.Parse(person.phone, "ZZ", &parsed), PhoneNumberUtil::NO_PARSING_ERROR)
+        << person.phone;
     EXPECT_TRUE(util.IsValidNumber(parsed)) << person.phone;
     std::string region;
     util.GetRegionCodeForNumber(parsed, &region);
@@ -100,7 +101,13 @@ TEST(RateLimiter, PerEndpointBucketsAndSwitchOff) {
 
 TEST(JsonWriter, ProducesParseableEscapedJson) {
   JsonWriter json;
-  json.beginObject().key("s").value("a\"b\\c\n\x01").key("n").value(int64_t{-5}).key("d").value(1.5);
+  json.beginObject()
+      .key("s")
+      .value("a\"b\\c\n\x01")
+      .key("n")
+      .value(int64_t{-5})
+      .key("d")
+      .value(1.5);
   json.key("arr").beginArray().value(true).null().beginObject().endObject().endArray().endObject();
   auto parsed = Poco::JSON::Parser().parse(json.str()).extract<Poco::JSON::Object::Ptr>();
   EXPECT_EQ(parsed->getValue<std::string>("s"), "a\"b\\c\n\x01");
@@ -109,9 +116,13 @@ TEST(JsonWriter, ProducesParseableEscapedJson) {
 }
 
 TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalidBytes) {
-  EXPECT_EQ(jsonQuote("M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80"), "\"M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80\"");
-  EXPECT_EQ(jsonQuote("a\xFF" "b"), "\"a\xEF\xBF\xBD" "b\"");
-  EXPECT_EQ(jsonQuote("\xC3"), "\"\xEF\xBF\xBD\"");            // truncated sequence
+  EXPECT_EQ(jsonQuote("M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "\"M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  EXPECT_EQ(jsonQuote("a\xFF"
+                      "b"),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
+  EXPECT_EQ(jsonQuote("\xC3"), "\"\xEF\xBF\xBD\"");                  // truncated sequence
   EXPECT_EQ(jsonQuote("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
   EXPECT_EQ(jsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }

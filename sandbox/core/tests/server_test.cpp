@@ -44,7 +44,8 @@ class EchoService : public Service {
   void reset() override { calls_ = 0; }
   std::string snapshot() const override { return "{\"calls\":" + std::to_string(calls_) + "}"; }
   void restore(const std::string& json) override {
-    calls_ = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>()->getValue<int>("calls");
+    calls_ =
+        Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>()->getValue<int>("calls");
   }
   std::string endpointName(const Request& request) const override {
     return request.method + " /echo/*";
@@ -76,8 +77,10 @@ class ServerTest : public ::testing::Test {
              bool chunked = false, const std::string& testHeader = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", server_.port());
     Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (chunked) request.setChunkedTransferEncoding(true);
-    else if (!body.empty() || method == "POST" || method == "PUT") request.setContentLength(body.size());
+    if (chunked)
+      request.setChunkedTransferEncoding(true);
+    else if (!body.empty() || method == "POST" || method == "PUT")
+      request.setContentLength(body.size());
     if (!testHeader.empty()) request.set("X-Test", testHeader);
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
@@ -120,9 +123,10 @@ TEST_F(ServerTest, ServiceExceptionBecomes500AndServerKeepsServing) {
 }
 
 TEST_F(ServerTest, GarbageOnTheWireDoesNotCrash) {
-  for (std::string garbage : {std::string("\x01\x02\x03 nonsense\r\n\r\n"),
-                              std::string("GET /echo/x HTTP/1.1\r\nContent-Length: 999999999999999999999\r\n\r\n"),
-                              std::string("POST /echo/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
+  for (std::string garbage :
+       {std::string("\x01\x02\x03 nonsense\r\n\r\n"),
+        std::string("GET /echo/x HTTP/1.1\r\nContent-Length: 999999999999999999999\r\n\r\n"),
+        std::string("POST /echo/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_.port()));
     socket.sendBytes(garbage.data(), static_cast<int>(garbage.size()));
     socket.shutdownSend();
@@ -160,7 +164,8 @@ TEST_F(ServerTest, StormSwitchOnAndOff) {
 }
 
 TEST_F(ServerTest, ErrorShareAndStatus) {
-  ASSERT_EQ(call("PUT", "/__sandbox/faults", R"({"errorShare":1.0,"errorStatus":502})").status, 200);
+  ASSERT_EQ(call("PUT", "/__sandbox/faults", R"({"errorShare":1.0,"errorStatus":502})").status,
+            200);
   EXPECT_EQ(call("GET", "/echo/a").status, 502);
   ASSERT_EQ(call("DELETE", "/__sandbox/faults").status, 200);
   EXPECT_EQ(call("GET", "/echo/a").status, 200);
@@ -186,7 +191,10 @@ TEST_F(ServerTest, DropClosesTheConnectionWithoutAResponse) {
   EXPECT_THROW(call("GET", "/echo/a"), Poco::Exception);
   call("DELETE", "/__sandbox/faults");
   EXPECT_EQ(call("GET", "/echo/a").status, 200);
-  auto endpoint = call("GET", "/__sandbox/counters").json()->getObject("endpoints")->getObject("echo GET /echo/*");
+  auto endpoint = call("GET", "/__sandbox/counters")
+                      .json()
+                      ->getObject("endpoints")
+                      ->getObject("echo GET /echo/*");
   EXPECT_EQ(endpoint->getValue<int>("dropped"), 1);
 }
 
@@ -237,7 +245,8 @@ TEST_F(ServerTest, SnapshotRoundTrip) {
   EXPECT_EQ(echo_->calls_, 0);
   EXPECT_EQ(call("PUT", "/__sandbox/snapshot", snapshot.body).status, 200);
   EXPECT_EQ(echo_->calls_, 2);
-  Reply bad = call("PUT", "/__sandbox/snapshot", R"({"format":"ferry-sandbox-snapshot/1","services":{"ghost":{}}})");
+  Reply bad = call("PUT", "/__sandbox/snapshot",
+                   R"({"format":"ferry-sandbox-snapshot/1","services":{"ghost":{}}})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("ghost"), std::string::npos);
   EXPECT_EQ(call("POST", "/__sandbox/snapshot/save").status, 409);  // no file configured

@@ -104,11 +104,13 @@ Response PeopleService::seed(const Request& request) {
   if (!readInt(*body, "count", count) || !readInt(*body, "seed", seedValue) ||
       !readDouble(*body, "invalidShare", invalidShare) || !readString(*body, "type", type) ||
       !readString(*body, "externalIdPrefix", prefix)) {
-    return adminError(400, "count and seed must be integers, invalidShare a number, type and "
-                           "externalIdPrefix strings");
+    return adminError(400,
+                      "count and seed must be integers, invalidShare a number, type and "
+                      "externalIdPrefix strings");
   }
   if (count < 1 || count > kMaxSeed) return adminError(400, "count must be between 1 and 1000000");
-  if (invalidShare < 0.0 || invalidShare > 1.0) return adminError(400, "invalidShare must be between 0 and 1");
+  if (invalidShare < 0.0 || invalidShare > 1.0)
+    return adminError(400, "invalidShare must be between 0 and 1");
   if (type != "CUSTOMER" && type != "LEAD") return adminError(400, "type must be CUSTOMER or LEAD");
   std::vector<std::string> tags;
   if (body->has("tags")) {
@@ -116,7 +118,8 @@ Response PeopleService::seed(const Request& request) {
     if (!list) return adminError(400, "tags must be an array of strings");
     for (size_t i = 0; i < list->size(); ++i) {
       const Var tag = list->get(i);
-      if (!tag.isString() || tag.extract<std::string>().empty()) return adminError(400, "tags must be non-empty strings");
+      if (!tag.isString() || tag.extract<std::string>().empty())
+        return adminError(400, "tags must be non-empty strings");
       tags.push_back(tag.extract<std::string>());
     }
   }
@@ -136,7 +139,8 @@ Response PeopleService::seed(const Request& request) {
     // Seeded records stand for data imported before validation, so invalid values asked for via
     // invalidShare are kept as they are.
     if (!fake.email.empty()) person.emails.push_back({fake.email, true});
-    const std::string phone = !fake.phone.empty() && fake.phone.front() == '+' ? fake.phone.substr(1) : fake.phone;
+    const std::string phone =
+        !fake.phone.empty() && fake.phone.front() == '+' ? fake.phone.substr(1) : fake.phone;
     if (!phone.empty()) person.phones.push_back({phone, true});
     person.tags = tags;
     person.origin = person.modifiedFrom = "PORTAL";
@@ -168,7 +172,12 @@ Response PeopleService::dump() const {
   w.endArray().key("companyLinks").beginArray();
   for (const auto& [id, person] : store_.persons()) {
     if (person.companyId) {
-      w.beginObject().key("personId").value(id).key("companyId").value(*person.companyId).endObject();
+      w.beginObject()
+          .key("personId")
+          .value(id)
+          .key("companyId")
+          .value(*person.companyId)
+          .endObject();
     }
   }
   w.endArray().endObject();
@@ -182,9 +191,11 @@ Response PeopleService::webhookSettings(const Request& request, bool flush) {
     if (!request.body.empty()) {
       Object::Ptr body;
       if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
-      if (!readInt(*body, "timeoutMs", timeoutMs)) return adminError(400, "timeoutMs must be an integer");
+      if (!readInt(*body, "timeoutMs", timeoutMs))
+        return adminError(400, "timeoutMs must be an integer");
     }
-    if (timeoutMs < 0 || timeoutMs > 60000) return adminError(400, "timeoutMs must be between 0 and 60000");
+    if (timeoutMs < 0 || timeoutMs > 60000)
+      return adminError(400, "timeoutMs must be between 0 and 60000");
     const bool idle = webhooks_.waitIdle(std::chrono::milliseconds(timeoutMs));
     JsonWriter w;
     w.beginObject().key("idle").value(idle).endObject();
@@ -209,7 +220,11 @@ Response PeopleService::webhookSettings(const Request& request, bool flush) {
   }
   const auto stats = webhooks_.stats();
   JsonWriter w;
-  w.beginObject().key("url").value(webhooks_.url()).key("onApiChanges").value(options_.webhookOnApiChanges);
+  w.beginObject()
+      .key("url")
+      .value(webhooks_.url())
+      .key("onApiChanges")
+      .value(options_.webhookOnApiChanges);
   w.key("queued").value(stats.queued).key("delivered").value(stats.delivered);
   w.key("failed").value(stats.failed).key("attempts").value(stats.attempts);
   w.key("pending").value(static_cast<uint64_t>(stats.pending)).endObject();

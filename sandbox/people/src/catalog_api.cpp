@@ -29,11 +29,13 @@ struct ListParams {
 };
 
 // limit (1..1000), 1-based page, orderBy field:asc|desc over `orderable`, includeTotalCount.
-std::optional<Response> parseListParams(const Request& request, const std::set<std::string>& orderable,
+std::optional<Response> parseListParams(const Request& request,
+                                        const std::set<std::string>& orderable,
                                         const std::string& defaultOrder, ListParams& out) {
   std::vector<Violation> violations;
   const auto limit = parseIntParam(request, "limit", 20);
-  if (!limit || *limit < 1 || *limit > 1000) violations.push_back({"limit", "must be between 1 and 1000"});
+  if (!limit || *limit < 1 || *limit > 1000)
+    violations.push_back({"limit", "must be between 1 and 1000"});
   const auto page = parseIntParam(request, "page", 1);
   if (!page || *page < 1) violations.push_back({"page", "must be greater than or equal to 1"});
   const std::string* total = request.param("includeTotalCount");
@@ -44,7 +46,8 @@ std::optional<Response> parseListParams(const Request& request, const std::set<s
   out.orderBy = order != nullptr && !order->empty() ? *order : defaultOrder;
   const auto colon = out.orderBy.find(':');
   out.field = out.orderBy.substr(0, colon);
-  const std::string direction = colon == std::string::npos ? "asc" : lowerAscii(out.orderBy.substr(colon + 1));
+  const std::string direction =
+      colon == std::string::npos ? "asc" : lowerAscii(out.orderBy.substr(colon + 1));
   if (orderable.count(out.field) == 0 || (direction != "asc" && direction != "desc")) {
     violations.push_back({"orderBy", "unsupported order " + out.orderBy});
   }
@@ -62,9 +65,11 @@ std::vector<const T*> pageOf(std::vector<const T*> rows, const ListParams& p, Ke
     const auto x = key(*a), y = key(*b);
     return p.descending ? y < x : x < y;
   });
-  const size_t begin = std::min(rows.size(), static_cast<size_t>(p.page - 1) * static_cast<size_t>(p.limit));
+  const size_t begin =
+      std::min(rows.size(), static_cast<size_t>(p.page - 1) * static_cast<size_t>(p.limit));
   const size_t end = std::min(rows.size(), begin + static_cast<size_t>(p.limit));
-  return {rows.begin() + static_cast<std::ptrdiff_t>(begin), rows.begin() + static_cast<std::ptrdiff_t>(end)};
+  return {rows.begin() + static_cast<std::ptrdiff_t>(begin),
+          rows.begin() + static_cast<std::ptrdiff_t>(end)};
 }
 
 void writeListTail(JsonWriter& w, const ListParams& p, size_t total) {
@@ -73,7 +78,8 @@ void writeListTail(JsonWriter& w, const ListParams& p, size_t total) {
 }
 
 bool validName(const std::string& name) {
-  return !name.empty() && utf8Length(name) <= kMaxNameLength && name.find_first_of("{}[]") == std::string::npos;
+  return !name.empty() && utf8Length(name) <= kMaxNameLength &&
+         name.find_first_of("{}[]") == std::string::npos;
 }
 
 }  // namespace
@@ -82,7 +88,8 @@ bool validName(const std::string& name) {
 
 Response PeopleService::listAttributes(const Request& request) {
   ListParams p;
-  if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p)) return *error;
+  if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p))
+    return *error;
   std::vector<const AttributeDef*> rows;
   for (const auto& [name, def] : store_.attributes()) rows.push_back(&def);
   const auto total = rows.size();
@@ -120,8 +127,9 @@ Response PeopleService::defineAttribute(const Object& body) {
   std::optional<AttributeType> type;
   if (dataType.isString()) type = parseAttributeType(dataType.extract<std::string>());
   if (!type) {
-    violations.push_back({"dataType", "must be one of [STRING, DECIMAL, INTEGER, BOOLEAN, DATE, DATE_TIME, "
-                                      "LIST_OF_OBJECTS]"});
+    violations.push_back({"dataType",
+                          "must be one of [STRING, DECIMAL, INTEGER, BOOLEAN, DATE, DATE_TIME, "
+                          "LIST_OF_OBJECTS]"});
   }
   AttributeDef def;
   const Var schema = body.get("objectSchema");
@@ -130,7 +138,8 @@ Response PeopleService::defineAttribute(const Object& body) {
       violations.push_back({"objectSchema", "must not be empty for LIST_OF_OBJECTS"});
     } else {
       for (const auto& [key, value] : *schema.extract<Object::Ptr>()) {
-        const auto fieldType = value.isString() ? parseAttributeType(value.extract<std::string>()) : std::nullopt;
+        const auto fieldType =
+            value.isString() ? parseAttributeType(value.extract<std::string>()) : std::nullopt;
         if (!fieldType || *fieldType == AttributeType::kListOfObjects) {
           violations.push_back({"objectSchema." + key, "must be a scalar data type"});
         } else {
@@ -199,7 +208,8 @@ Response PeopleService::appendAttribute(const Request& request, const std::strin
 
 Response PeopleService::listTags(const Request& request) {
   ListParams p;
-  if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p)) return *error;
+  if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p))
+    return *error;
   std::vector<const Tag*> rows;
   for (const auto& [name, tag] : store_.tags()) rows.push_back(&tag);
   const auto total = rows.size();
@@ -224,7 +234,8 @@ Response PeopleService::createTag(const Request& request) {
     return legacyError(400, {}, {{"name", "size must be between 1 and 256"}});
   }
   if (store_.findTag(name.extract<std::string>()) != nullptr) {
-    return legacyError(400, {}, {{"name", "tag " + name.extract<std::string>() + " already exists"}});
+    return legacyError(400, {},
+                       {{"name", "tag " + name.extract<std::string>() + " already exists"}});
   }
   JsonWriter w;
   writeTag(w, store_.ensureTag(name.extract<std::string>(), now()));
@@ -254,9 +265,11 @@ struct PeopleRefs {
   std::vector<std::pair<Var, std::pair<int, std::string>>> failures;  // query, (status, message)
 };
 
-std::optional<Response> resolvePeople(const PeopleStore& store, const Object& body, PeopleRefs& out) {
+std::optional<Response> resolvePeople(const PeopleStore& store, const Object& body,
+                                      PeopleRefs& out) {
   const Var people = body.get("people");
-  if (people.type() != typeid(Array::Ptr)) return legacyError(400, {}, {{"people", "must not be null"}});
+  if (people.type() != typeid(Array::Ptr))
+    return legacyError(400, {}, {{"people", "must not be null"}});
   const auto array = people.extract<Array::Ptr>();
   if (array->size() == 0 || array->size() > kMaxBatch) {
     return legacyError(400, {}, {{"people", "size must be between 1 and 1000"}});
@@ -270,7 +283,8 @@ std::optional<Response> resolvePeople(const PeopleStore& store, const Object& bo
       continue;
     }
     const auto kind = parseIdentifierType(q->getValue<std::string>("type"));
-    const Person* person = kind ? store.find(*kind, q->getValue<std::string>("identifier")) : nullptr;
+    const Person* person =
+        kind ? store.find(*kind, q->getValue<std::string>("identifier")) : nullptr;
     if (person == nullptr) {
       out.failures.push_back({query, {409, "There is no person matching the query"}});
       continue;
@@ -285,7 +299,13 @@ Response peopleResults(const PeopleRefs& refs) {
   w.beginObject().key("results").beginArray();
   for (const auto& [query, failure] : refs.failures) {
     w.beginObject().key("query").value(query).key("status").value(failure.first);
-    w.key("errors").beginArray().beginObject().key("message").value(failure.second).endObject().endArray();
+    w.key("errors")
+        .beginArray()
+        .beginObject()
+        .key("message")
+        .value(failure.second)
+        .endObject()
+        .endArray();
     w.endObject();
   }
   w.endArray().endObject();
@@ -322,7 +342,9 @@ Selector selectorOf(const Request& request, std::string& value) {
   Selector found = Selector::kNone;
   int count = 0;
   for (const auto& [param, kind] : std::initializer_list<std::pair<const char*, Selector>>{
-           {"name", Selector::kName}, {"id", Selector::kId}, {"externalId", Selector::kExternalId},
+           {"name", Selector::kName},
+           {"id", Selector::kId},
+           {"externalId", Selector::kExternalId},
            {"domain", Selector::kDomain}}) {
     if (const std::string* v = request.param(param)) {
       ++count;
@@ -335,19 +357,25 @@ Selector selectorOf(const Request& request, std::string& value) {
 
 const Company* findCompany(const PeopleStore& store, Selector selector, const std::string& value) {
   switch (selector) {
-    case Selector::kName: return store.findCompanyByName(value);
-    case Selector::kExternalId: return store.findCompanyByExternalId(value);
-    case Selector::kDomain: return store.findCompanyByDomain(value);
+    case Selector::kName:
+      return store.findCompanyByName(value);
+    case Selector::kExternalId:
+      return store.findCompanyByExternalId(value);
+    case Selector::kDomain:
+      return store.findCompanyByDomain(value);
     case Selector::kId:
-      if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos) {
+      if (value.empty() || value.size() > 18 ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
         return nullptr;
       }
       return store.findCompany(std::stoll(value));
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
-std::vector<std::string> stringList(const Var& value, const std::string& path, std::vector<Violation>& violations) {
+std::vector<std::string> stringList(const Var& value, const std::string& path,
+                                    std::vector<Violation>& violations) {
   std::vector<std::string> out;
   if (value.isEmpty()) return out;
   if (value.type() != typeid(Array::Ptr)) {
@@ -369,9 +397,10 @@ std::vector<std::string> stringList(const Var& value, const std::string& path, s
 
 // Applies a company body onto `company`: create/replace (merge=false) or PATCH (merge=true, lists
 // appended unless replaceTags/replaceDomains).
-void applyCompany(Company& company, const Object& body, bool merge, bool replaceTags, bool replaceDomains,
-                  std::vector<Violation>& violations) {
-  static const std::set<std::string> kReadOnly = {"id", "origin", "modifiedFrom", "createdAt", "modifiedAt"};
+void applyCompany(Company& company, const Object& body, bool merge, bool replaceTags,
+                  bool replaceDomains, std::vector<Violation>& violations) {
+  static const std::set<std::string> kReadOnly = {"id", "origin", "modifiedFrom", "createdAt",
+                                                  "modifiedAt"};
   for (const auto& [name, value] : body) {
     if (kReadOnly.count(name) > 0) continue;
     if (name == "domains" || name == "tags") {
@@ -393,7 +422,8 @@ void applyCompany(Company& company, const Object& body, bool merge, bool replace
       continue;
     }
     const auto& specs = companyFieldSpecs();
-    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const FieldSpec& s) { return name == s.name; });
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&](const FieldSpec& s) { return name == s.name; });
     if (spec == specs.end()) {
       violations.push_back({name, "Unrecognized property"});
       continue;
@@ -449,7 +479,8 @@ Response PeopleService::companies(const Request& request) {
       return legacyError(400, "The sandbox does not emulate filters on companies");
     }
     ListParams p;
-    if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p)) return *error;
+    if (auto error = parseListParams(request, {"name", "createdAt", "modifiedAt"}, "name:asc", p))
+      return *error;
     std::vector<const Company*> rows;
     for (const auto& [id, company] : store_.companies()) rows.push_back(&company);
     const auto total = rows.size();
@@ -506,7 +537,8 @@ Response PeopleService::companyBatch(const Request& request) {
   Object::Ptr body;
   if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
   const Var list = body->get("companies");
-  if (list.type() != typeid(Array::Ptr)) return legacyError(400, {}, {{"companies", "must not be null"}});
+  if (list.type() != typeid(Array::Ptr))
+    return legacyError(400, {}, {{"companies", "must not be null"}});
   const auto array = list.extract<Array::Ptr>();
   if (array->size() == 0 || array->size() > kMaxBatch) {
     return legacyError(400, {}, {{"companies", "size must be between 1 and 1000"}});
@@ -533,15 +565,19 @@ Response PeopleService::companyBatch(const Request& request) {
         errors.push_back("query must hold exactly one of id, name, externalId, domain");
       } else {
         const auto& [key, value] = *q->begin();
-        const Selector s = key == "id" ? Selector::kId
-                           : key == "name" ? Selector::kName
+        const Selector s = key == "id"           ? Selector::kId
+                           : key == "name"       ? Selector::kName
                            : key == "externalId" ? Selector::kExternalId
-                           : key == "domain" ? Selector::kDomain : Selector::kInvalid;
+                           : key == "domain"     ? Selector::kDomain
+                                                 : Selector::kInvalid;
         const bool scalar = value.isString() || (value.isInteger() && !value.isBoolean());
-        target = s == Selector::kInvalid || !scalar ? nullptr : findCompany(store_, s, value.convert<std::string>());
+        target = s == Selector::kInvalid || !scalar
+                     ? nullptr
+                     : findCompany(store_, s, value.convert<std::string>());
         if (s == Selector::kInvalid || !scalar) {
           status = 400;
-          errors.push_back("query must hold exactly one of id, name, externalId, domain with a scalar value");
+          errors.push_back(
+              "query must hold exactly one of id, name, externalId, domain with a scalar value");
         } else if (target == nullptr) {
           status = 409;
           errors.push_back("There is no company matching the query");

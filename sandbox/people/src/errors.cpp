@@ -15,16 +15,25 @@ struct StatusText {
 
 StatusText statusText(int status) {
   switch (status) {
-    case 400: return {"BAD_REQUEST", "Bad request"};
-    case 401: return {"UNAUTHORIZED", "Unauthorized"};
-    case 403: return {"FORBIDDEN", "Forbidden"};
-    case 404: return {"NOT_FOUND", "Not found"};
+    case 400:
+      return {"BAD_REQUEST", "Bad request"};
+    case 401:
+      return {"UNAUTHORIZED", "Unauthorized"};
+    case 403:
+      return {"FORBIDDEN", "Forbidden"};
+    case 404:
+      return {"NOT_FOUND", "Not found"};
     // The reference lists no messageId for these; named after the status like the others.
-    case 405: return {"METHOD_NOT_ALLOWED", "Method not allowed"};
-    case 409: return {"CONFLICT", "Conflict"};
-    case 413: return {"PAYLOAD_TOO_LARGE", "Request payload too large"};
-    case 429: return {"TOO_MANY_REQUESTS", "Too many requests"};
-    default: return {"GENERAL_ERROR", "General error"};
+    case 405:
+      return {"METHOD_NOT_ALLOWED", "Method not allowed"};
+    case 409:
+      return {"CONFLICT", "Conflict"};
+    case 413:
+      return {"PAYLOAD_TOO_LARGE", "Request payload too large"};
+    case 429:
+      return {"TOO_MANY_REQUESTS", "Too many requests"};
+    default:
+      return {"GENERAL_ERROR", "General error"};
   }
 }
 
@@ -37,11 +46,15 @@ Response json(int status, std::string body) {
 
 }  // namespace
 
-Response legacyError(int status, const std::string& text, const std::vector<Violation>& violations) {
+Response legacyError(int status, const std::string& text,
+                     const std::vector<Violation>& violations) {
   const auto defaults = statusText(status);
   JsonWriter w;
   w.beginObject().key("requestError").beginObject().key("serviceException").beginObject();
-  w.key("messageId").value(defaults.messageId).key("text").value(text.empty() ? defaults.text : text);
+  w.key("messageId")
+      .value(defaults.messageId)
+      .key("text")
+      .value(text.empty() ? defaults.text : text);
   if (!violations.empty()) {
     std::map<std::string, std::vector<std::string>> grouped;
     for (const auto& v : violations) grouped[v.property].push_back(v.message);
@@ -82,7 +95,9 @@ Response platformError(int status, const std::string& description, const std::st
   w.endArray().key("resources").beginArray();
   if (status == 429) {
     w.beginObject().key("name").value("Throttling handling errors");
-    w.key("url").value("/docs/developer-resources/api-fundamentals/rate-limits-and-throttling").endObject();
+    w.key("url")
+        .value("/docs/developer-resources/api-fundamentals/rate-limits-and-throttling")
+        .endObject();
   }
   w.endArray().endObject();
   return json(status, w.take());
@@ -90,8 +105,9 @@ Response platformError(int status, const std::string& description, const std::st
 
 Response tooManyRequests(bool platformEnvelope) {
   if (platformEnvelope) {
-    return platformError(429, "Too many requests sent.",
-                         "Check request rate limit specified in the API endpoint documentation resource.");
+    return platformError(
+        429, "Too many requests sent.",
+        "Check request rate limit specified in the API endpoint documentation resource.");
   }
   return legacyError(429);
 }

@@ -26,10 +26,16 @@ struct FilterError : std::runtime_error {
 
 std::optional<Op> comparisonOp(const std::string& name) {
   static const std::pair<const char*, Op> kOps[] = {
-      {"#eq", Op::kEq},           {"#ne", Op::kNe},           {"#contains", Op::kContains},
-      {"#notContain", Op::kNotContain}, {"#startsWith", Op::kStartsWith},
-      {"#endsWith", Op::kEndsWith}, {"#gt", Op::kGt},         {"#lt", Op::kLt},
-      {"#gte", Op::kGte},         {"#lte", Op::kLte},
+      {"#eq", Op::kEq},
+      {"#ne", Op::kNe},
+      {"#contains", Op::kContains},
+      {"#notContain", Op::kNotContain},
+      {"#startsWith", Op::kStartsWith},
+      {"#endsWith", Op::kEndsWith},
+      {"#gt", Op::kGt},
+      {"#lt", Op::kLt},
+      {"#gte", Op::kGte},
+      {"#lte", Op::kLte},
   };
   for (const auto& [text, op] : kOps) {
     if (name == text) return op;
@@ -39,13 +45,20 @@ std::optional<Op> comparisonOp(const std::string& name) {
 
 Kind kindOf(AttributeType type) {
   switch (type) {
-    case AttributeType::kString: return Kind::kString;
-    case AttributeType::kDecimal: return Kind::kDecimal;
-    case AttributeType::kInteger: return Kind::kInteger;
-    case AttributeType::kBoolean: return Kind::kBoolean;
-    case AttributeType::kDate: return Kind::kDate;
-    case AttributeType::kDateTime: return Kind::kDateTime;
-    case AttributeType::kListOfObjects: break;
+    case AttributeType::kString:
+      return Kind::kString;
+    case AttributeType::kDecimal:
+      return Kind::kDecimal;
+    case AttributeType::kInteger:
+      return Kind::kInteger;
+    case AttributeType::kBoolean:
+      return Kind::kBoolean;
+    case AttributeType::kDate:
+      return Kind::kDate;
+    case AttributeType::kDateTime:
+      return Kind::kDateTime;
+    case AttributeType::kListOfObjects:
+      break;
   }
   throw FilterError("LIST_OF_OBJECTS attributes cannot be filtered");
 }
@@ -99,7 +112,8 @@ void resolveField(Node& node, const std::string& name, const AttributeDefs& defs
 
 void checkOperand(const Node& node, const std::string& opName) {
   const Var& v = node.value;
-  const bool ordering = node.op == Op::kGt || node.op == Op::kLt || node.op == Op::kGte || node.op == Op::kLte;
+  const bool ordering =
+      node.op == Op::kGt || node.op == Op::kLt || node.op == Op::kGte || node.op == Op::kLte;
   const bool text = node.op == Op::kStartsWith || node.op == Op::kEndsWith;
   const bool contains = node.op == Op::kContains || node.op == Op::kNotContain;
   if (ordering && node.kind != Kind::kInteger && node.kind != Kind::kDecimal &&
@@ -164,7 +178,8 @@ Node comparison(Op op, const std::string& opName, const Var& operand, const Attr
 }
 
 Node parseNode(const Var& var, const AttributeDefs& defs) {
-  if (var.type() != typeid(Object::Ptr)) throw FilterError("Filter expressions must be JSON objects");
+  if (var.type() != typeid(Object::Ptr))
+    throw FilterError("Filter expressions must be JSON objects");
   const auto object = var.extract<Object::Ptr>();
   if (object->size() == 0) throw FilterError("Empty filter expression");
   std::vector<Node> terms;
@@ -175,7 +190,8 @@ Node parseNode(const Var& var, const AttributeDefs& defs) {
       if (array->size() == 0) throw FilterError(name + " expects at least one expression");
       Node node;
       node.op = name == "#and" ? Op::kAnd : Op::kOr;
-      for (size_t i = 0; i < array->size(); ++i) node.children.push_back(parseNode(array->get(i), defs));
+      for (size_t i = 0; i < array->size(); ++i)
+        node.children.push_back(parseNode(array->get(i), defs));
       terms.push_back(std::move(node));
     } else if (const auto op = comparisonOp(name)) {
       terms.push_back(comparison(*op, name, value, defs));
@@ -213,7 +229,8 @@ std::vector<Var> valuesOf(const Node& node, const Person& person) {
     return out;
   }
   if (node.field == "email" || node.field == "phone") {
-    for (const auto& c : node.field == "email" ? person.emails : person.phones) out.emplace_back(c.value);
+    for (const auto& c : node.field == "email" ? person.emails : person.phones)
+      out.emplace_back(c.value);
     return out;
   }
   const auto it = person.fields.find(node.field);
@@ -258,44 +275,59 @@ bool evaluate(const Node& node, const Person& person) {
     case Op::kOr:
       return std::any_of(node.children.begin(), node.children.end(),
                          [&](const Node& child) { return evaluate(child, person); });
-    default: break;
+    default:
+      break;
   }
   const auto values = valuesOf(node, person);
-  const bool multi = node.kind == Kind::kList || node.kind == Kind::kEmail || node.kind == Kind::kPhone;
+  const bool multi =
+      node.kind == Kind::kList || node.kind == Kind::kEmail || node.kind == Kind::kPhone;
   if (node.value.isEmpty()) return (node.op == Op::kEq) == values.empty();
   auto any = [&](auto predicate) { return std::any_of(values.begin(), values.end(), predicate); };
   auto text = [&](const Var& v) {
-    return node.kind == Kind::kEmail ? lowerAscii(v.convert<std::string>()) : v.convert<std::string>();
+    return node.kind == Kind::kEmail ? lowerAscii(v.convert<std::string>())
+                                     : v.convert<std::string>();
   };
-  const std::string literal = node.kind == Kind::kEmail ? lowerAscii(node.value.convert<std::string>())
-                                                        : node.value.convert<std::string>();
+  const std::string literal = node.kind == Kind::kEmail
+                                  ? lowerAscii(node.value.convert<std::string>())
+                                  : node.value.convert<std::string>();
   switch (node.op) {
-    case Op::kEq: return any([&](const Var& v) { return compare(node, v) == 0; });
-    case Op::kNe: return !any([&](const Var& v) { return compare(node, v) == 0; });
+    case Op::kEq:
+      return any([&](const Var& v) { return compare(node, v) == 0; });
+    case Op::kNe:
+      return !any([&](const Var& v) { return compare(node, v) == 0; });
     case Op::kContains:
-      if (multi && node.kind == Kind::kList) return any([&](const Var& v) { return compare(node, v) == 0; });
+      if (multi && node.kind == Kind::kList)
+        return any([&](const Var& v) { return compare(node, v) == 0; });
       return any([&](const Var& v) { return text(v).find(literal) != std::string::npos; });
     case Op::kNotContain:
-      if (multi && node.kind == Kind::kList) return !any([&](const Var& v) { return compare(node, v) == 0; });
+      if (multi && node.kind == Kind::kList)
+        return !any([&](const Var& v) { return compare(node, v) == 0; });
       return !any([&](const Var& v) { return text(v).find(literal) != std::string::npos; });
-    case Op::kStartsWith: return any([&](const Var& v) { return text(v).rfind(literal, 0) == 0; });
+    case Op::kStartsWith:
+      return any([&](const Var& v) { return text(v).rfind(literal, 0) == 0; });
     case Op::kEndsWith:
       return any([&](const Var& v) {
         const auto s = text(v);
-        return s.size() >= literal.size() && s.compare(s.size() - literal.size(), literal.size(), literal) == 0;
+        return s.size() >= literal.size() &&
+               s.compare(s.size() - literal.size(), literal.size(), literal) == 0;
       });
-    case Op::kGt: return any([&](const Var& v) { return compare(node, v) > 0; });
-    case Op::kLt: return any([&](const Var& v) { return compare(node, v) < 0; });
-    case Op::kGte: return any([&](const Var& v) { return compare(node, v) >= 0; });
-    case Op::kLte: return any([&](const Var& v) { return compare(node, v) <= 0; });
-    default: return false;
+    case Op::kGt:
+      return any([&](const Var& v) { return compare(node, v) > 0; });
+    case Op::kLt:
+      return any([&](const Var& v) { return compare(node, v) < 0; });
+    case Op::kGte:
+      return any([&](const Var& v) { return compare(node, v) >= 0; });
+    case Op::kLte:
+      return any([&](const Var& v) { return compare(node, v) <= 0; });
+    default:
+      return false;
   }
 }
 
 }  // namespace
 
-std::unique_ptr<PersonFilter> PersonFilter::parse(const std::string& json, const AttributeDefs& defs,
-                                                  std::string& error) {
+std::unique_ptr<PersonFilter> PersonFilter::parse(const std::string& json,
+                                                  const AttributeDefs& defs, std::string& error) {
   try {
     Poco::JSON::Parser parser;
     const Var parsed = parser.parse(json);

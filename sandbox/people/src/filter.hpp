@@ -21,15 +21,38 @@ class PersonFilter {
                                              std::string& error);
   bool matches(const Person& person) const;
 
-  enum class Kind { kString, kEmail, kPhone, kDate, kDateTime, kInteger, kDecimal, kBoolean, kList };
+  enum class Kind {
+    kString,
+    kEmail,
+    kPhone,
+    kDate,
+    kDateTime,
+    kInteger,
+    kDecimal,
+    kBoolean,
+    kList
+  };
   struct Node {
-    enum class Op { kAnd, kOr, kEq, kNe, kContains, kNotContain, kStartsWith, kEndsWith, kGt, kLt, kGte, kLte };
+    enum class Op {
+      kAnd,
+      kOr,
+      kEq,
+      kNe,
+      kContains,
+      kNotContain,
+      kStartsWith,
+      kEndsWith,
+      kGt,
+      kLt,
+      kGte,
+      kLte
+    };
     Op op = Op::kAnd;
     std::vector<Node> children;  // kAnd / kOr
     std::string field;           // comparisons
     bool customAttribute = false;
     Kind kind = Kind::kString;
-    Poco::Dynamic::Var value;    // empty: null literal
+    Poco::Dynamic::Var value;  // empty: null literal
   };
 
  private:

@@ -43,9 +43,9 @@ bool Person::sameContent(const Person& other) const {
 const std::vector<FieldSpec>& personFieldSpecs() {
   // Lengths from the reference §5 / §5.1; 0 marks enum or format-checked values.
   static const std::vector<FieldSpec> kSpecs = {
-      {"externalId", 256}, {"type", 0},       {"firstName", 255},       {"middleName", 50},
-      {"lastName", 255},   {"nickName", 50},  {"gender", 0},            {"birthDate", 0},
-      {"address", 256},    {"city", 50},      {"country", 50},          {"preferredLanguage", 0},
+      {"externalId", 256},      {"type", 0},      {"firstName", 255}, {"middleName", 50},
+      {"lastName", 255},        {"nickName", 50}, {"gender", 0},      {"birthDate", 0},
+      {"address", 256},         {"city", 50},     {"country", 50},    {"preferredLanguage", 0},
       {"profilePicture", 2083},
   };
   return kSpecs;
@@ -60,9 +60,12 @@ const FieldSpec* findPersonField(std::string_view name) {
 
 std::optional<AttributeType> parseAttributeType(std::string_view text) {
   static const std::pair<const char*, AttributeType> kTypes[] = {
-      {"STRING", AttributeType::kString},   {"DECIMAL", AttributeType::kDecimal},
-      {"INTEGER", AttributeType::kInteger}, {"BOOLEAN", AttributeType::kBoolean},
-      {"DATE", AttributeType::kDate},       {"DATE_TIME", AttributeType::kDateTime},
+      {"STRING", AttributeType::kString},
+      {"DECIMAL", AttributeType::kDecimal},
+      {"INTEGER", AttributeType::kInteger},
+      {"BOOLEAN", AttributeType::kBoolean},
+      {"DATE", AttributeType::kDate},
+      {"DATE_TIME", AttributeType::kDateTime},
       {"LIST_OF_OBJECTS", AttributeType::kListOfObjects},
   };
   for (const auto& [name, type] : kTypes) {
@@ -73,13 +76,20 @@ std::optional<AttributeType> parseAttributeType(std::string_view text) {
 
 const char* attributeTypeName(AttributeType type) {
   switch (type) {
-    case AttributeType::kString: return "STRING";
-    case AttributeType::kDecimal: return "DECIMAL";
-    case AttributeType::kInteger: return "INTEGER";
-    case AttributeType::kBoolean: return "BOOLEAN";
-    case AttributeType::kDate: return "DATE";
-    case AttributeType::kDateTime: return "DATE_TIME";
-    case AttributeType::kListOfObjects: return "LIST_OF_OBJECTS";
+    case AttributeType::kString:
+      return "STRING";
+    case AttributeType::kDecimal:
+      return "DECIMAL";
+    case AttributeType::kInteger:
+      return "INTEGER";
+    case AttributeType::kBoolean:
+      return "BOOLEAN";
+    case AttributeType::kDate:
+      return "DATE";
+    case AttributeType::kDateTime:
+      return "DATE_TIME";
+    case AttributeType::kListOfObjects:
+      return "LIST_OF_OBJECTS";
   }
   return "STRING";
 }
@@ -110,7 +120,8 @@ bool isValidEmail(std::string_view email) {
   // least one dot and labels of letters, digits and hyphens.
   if (email.size() > 255) return false;
   const auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
   const auto local = email.substr(0, at);

@@ -34,12 +34,20 @@ struct Person {
   std::optional<int64_t> companyId;  // managed only through /people/2/companies/persons
 
   std::string field(const std::string& name) const;  // "" when unset
-  std::string type() const;  // LEAD | CUSTOMER (default CUSTOMER)
+  std::string type() const;                          // LEAD | CUSTOMER (default CUSTOMER)
   // Same content, ignoring bookkeeping (id, timestamps, origin): drives NOT_MODIFIED.
   bool sameContent(const Person& other) const;
 };
 
-enum class AttributeType { kString, kDecimal, kInteger, kBoolean, kDate, kDateTime, kListOfObjects };
+enum class AttributeType {
+  kString,
+  kDecimal,
+  kInteger,
+  kBoolean,
+  kDate,
+  kDateTime,
+  kListOfObjects
+};
 
 struct AttributeDef {
   std::string name;
@@ -83,8 +91,8 @@ const char* attributeTypeName(AttributeType type);
 
 // Format checks (true when valid).
 bool isValidEmail(std::string_view email);
-bool isValidPhone(std::string_view phone);  // international digits, no '+', 7..15 digits
-bool isValidDate(std::string_view date);    // YYYY-MM-DD, a real calendar day
+bool isValidPhone(std::string_view phone);        // international digits, no '+', 7..15 digits
+bool isValidDate(std::string_view date);          // YYYY-MM-DD, a real calendar day
 bool isValidDateTime(std::string_view dateTime);  // yyyy-MM-ddTHH:mm:ss[.SSS][Z|+hh:mm]
 bool isValidLanguage(std::string_view language);  // xx or xx-YY
 

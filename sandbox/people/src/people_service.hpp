@@ -27,12 +27,12 @@ enum class Envelope { kLegacy, kV3 };
 
 // A resolved route: the counted/rate-limited endpoint name and what the handler needs.
 struct Route {
-  std::string endpoint;   // "PATCH /people/2/persons/batch", "GET /people/2/tags/{name}"
-  std::string pathParam;  // {name} when the template has one
+  std::string endpoint;      // "PATCH /people/2/persons/batch", "GET /people/2/tags/{name}"
+  std::string pathParam;     // {name} when the template has one
   double ratePerSecond = 0;  // 0: not rate limited
   Envelope envelope = Envelope::kLegacy;
-  bool write = false;        // needs people:manage
-  bool known = false;        // path exists (for 404 vs 405)
+  bool write = false;  // needs people:manage
+  bool known = false;  // path exists (for 404 vs 405)
   bool methodAllowed = false;
 };
 
@@ -66,7 +66,7 @@ class PeopleService final : public ferry::sandbox::Service {
   std::optional<Response> authenticate(const Request& request, const Route& route);
   Response issueToken(const Request& request);
   Response dispatch(const Request& request, const Route& route);
-  std::string now() const;            // yyyy-MM-dd'T'HH:mm:ss (UTC)
+  std::string now() const;             // yyyy-MM-dd'T'HH:mm:ss (UTC)
   std::string eventTimestamp() const;  // 2025-09-10T13:47:40.032+00:00
   // Parses a JSON object body; on failure returns the error response in the endpoint's envelope.
   std::optional<Response> parseObject(const Request& request, Envelope envelope,

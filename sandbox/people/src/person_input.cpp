@@ -20,8 +20,10 @@ constexpr size_t kMaxTagName = 256;
 // Read-only attributes clients echo back from a GET; accepted and ignored, as the API does.
 const std::set<std::string>& readOnlyPersonKeys() {
   static const std::set<std::string> kKeys = {
-      "id",        "origin",     "modifiedFrom", "createdAt",   "modifiedAt", "computedAttributes",
-      "integrations", "createdFrom", "createdBy", "modifiedBy",
+      "id",           "origin",      "modifiedFrom",
+      "createdAt",    "modifiedAt",  "computedAttributes",
+      "integrations", "createdFrom", "createdBy",
+      "modifiedBy",
   };
   return kKeys;
 }
@@ -37,7 +39,8 @@ std::string checkStandardField(const FieldSpec& spec, const std::string& value) 
   if (name == "type" && value != "LEAD" && value != "CUSTOMER") {
     return "must be one of [CUSTOMER, LEAD]";
   }
-  if (name == "gender" && value != "MALE" && value != "FEMALE") return "must be one of [MALE, FEMALE]";
+  if (name == "gender" && value != "MALE" && value != "FEMALE")
+    return "must be one of [MALE, FEMALE]";
   if (name == "birthDate" && !isValidDate(value)) return "must be a date in format YYYY-MM-DD";
   if (name == "preferredLanguage" && !isValidLanguage(value)) {
     return "must be a language code in format xx or xx-YY";
@@ -46,7 +49,8 @@ std::string checkStandardField(const FieldSpec& spec, const std::string& value) 
 }
 
 std::string emailMessage(BodyShape shape) {
-  return shape == BodyShape::kV3 ? "Email address is invalid" : "must be a well-formed email address";
+  return shape == BodyShape::kV3 ? "Email address is invalid"
+                                 : "must be a well-formed email address";
 }
 
 std::string phoneMessage(BodyShape shape) {
@@ -57,7 +61,8 @@ std::string phoneMessage(BodyShape shape) {
 void checkContactCount(const std::vector<Contact>& contacts, const std::string& path,
                        std::vector<Violation>& violations) {
   if (contacts.size() > kMaxContactsPerKind) {
-    violations.push_back({path, "size must be between 0 and " + std::to_string(kMaxContactsPerKind)});
+    violations.push_back(
+        {path, "size must be between 0 and " + std::to_string(kMaxContactsPerKind)});
   }
 }
 
@@ -86,7 +91,8 @@ void parseContactInformationV3(const Var& value, const std::string& path, Person
     }
     const auto typeName = type.extract<std::string>();
     if (typeName != "EMAIL" && typeName != "PHONE") {
-      violations.push_back({item + ".type", "only PHONE and EMAIL contact information can be upserted"});
+      violations.push_back(
+          {item + ".type", "only PHONE and EMAIL contact information can be upserted"});
       continue;
     }
     if (!identifier.isString()) {
@@ -196,7 +202,8 @@ std::string checkScalar(AttributeType type, const Var& value) {
       }
       return {};
     case AttributeType::kDecimal:
-      if (value.isBoolean() || value.isString() || !value.isNumeric()) return "must be a decimal number";
+      if (value.isBoolean() || value.isString() || !value.isNumeric())
+        return "must be a decimal number";
       return {};
     case AttributeType::kInteger:
       if (value.isBoolean() || !value.isInteger()) return "must be an integer";

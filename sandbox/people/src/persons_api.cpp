@@ -73,7 +73,8 @@ const Person* PeopleService::lookup(const Request& request, std::optional<Respon
   const std::string* identifier = request.param("identifier");
   const std::string* type = request.param("type");
   std::vector<Violation> violations;
-  if (identifier == nullptr || identifier->empty()) violations.push_back({"identifier", "must not be null"});
+  if (identifier == nullptr || identifier->empty())
+    violations.push_back({"identifier", "must not be null"});
   if (type == nullptr || type->empty()) violations.push_back({"type", "must not be null"});
   if (!violations.empty()) {
     error = legacyError(400, {}, violations);
@@ -89,7 +90,8 @@ const Person* PeopleService::lookup(const Request& request, std::optional<Respon
     return nullptr;
   }
   if (*kind == IdentifierType::kId &&
-      (identifier->find_first_not_of("0123456789") != std::string::npos || identifier->size() > 18)) {
+      (identifier->find_first_not_of("0123456789") != std::string::npos ||
+       identifier->size() > 18)) {
     error = legacyError(400, {}, {{"identifier", "must be a person id (integer)"}});
     return nullptr;
   }
@@ -129,11 +131,14 @@ Response PeopleService::listPersons(const Request& request) {
     orderBy = *order;
     const auto colon = order->find(':');
     orderField = order->substr(0, colon);
-    const std::string direction = colon == std::string::npos ? "asc" : lowerAscii(order->substr(colon + 1));
-    static const std::set<std::string> kOrderable = {"firstName", "lastName", "createdAt", "modifiedAt"};
+    const std::string direction =
+        colon == std::string::npos ? "asc" : lowerAscii(order->substr(colon + 1));
+    static const std::set<std::string> kOrderable = {"firstName", "lastName", "createdAt",
+                                                     "modifiedAt"};
     if (kOrderable.count(orderField) == 0 || (direction != "asc" && direction != "desc")) {
-      violations.push_back({"orderBy", "must be <field>:asc|desc with field one of firstName, lastName, "
-                                       "createdAt, modifiedAt"});
+      violations.push_back({"orderBy",
+                            "must be <field>:asc|desc with field one of firstName, lastName, "
+                            "createdAt, modifiedAt"});
     }
     descending = direction == "desc";
   }
@@ -165,7 +170,8 @@ Response PeopleService::listPersons(const Request& request) {
       return descending ? a->id > b->id : a->id < b->id;
     });
   }
-  const size_t begin = std::min(rows.size(), static_cast<size_t>(*page - 1) * static_cast<size_t>(*limit));
+  const size_t begin =
+      std::min(rows.size(), static_cast<size_t>(*page - 1) * static_cast<size_t>(*limit));
   const size_t end = std::min(rows.size(), begin + static_cast<size_t>(*limit));
   JsonWriter w;
   w.beginObject().key("persons").beginArray();
@@ -183,7 +189,8 @@ Response PeopleService::createPerson(const Request& request, Source source) {
   std::vector<Violation> violations;
   const auto input = parsePersonInput(*body, BodyShape::kV2, "", store_.attributes(), violations);
   if (!violations.empty()) return legacyError(400, {}, violations);
-  const auto written = commit(applyInput(Person{}, input, WriteMode::kReplace), nullptr, source, true);
+  const auto written =
+      commit(applyInput(Person{}, input, WriteMode::kReplace), nullptr, source, true);
   if (written.kind == Written::Kind::kConflict) return conflictResponse(written.conflict);
   return personResponse(*written.person);
 }
@@ -221,7 +228,8 @@ Response PeopleService::contactInformation(const Request& request) {
   }
   std::vector<Violation> violations;
   PersonInput input;
-  parseContactInformationV2(body->get("contactInformation"), "contactInformation", input, violations);
+  parseContactInformationV2(body->get("contactInformation"), "contactInformation", input,
+                            violations);
   if (!violations.empty()) return legacyError(400, {}, violations);
   Person candidate = *before;
   const auto empty = std::vector<Contact>{};
@@ -235,9 +243,9 @@ Response PeopleService::contactInformation(const Request& request) {
     auto remove = [](std::vector<Contact>& from, const std::vector<Contact>& listed, bool email) {
       from.erase(std::remove_if(from.begin(), from.end(),
                                 [&](const Contact& c) {
-                                  return std::any_of(listed.begin(), listed.end(), [&](const Contact& l) {
-                                    return sameContact(c, l, email);
-                                  });
+                                  return std::any_of(
+                                      listed.begin(), listed.end(),
+                                      [&](const Contact& l) { return sameContact(c, l, email); });
                                 }),
                  from.end());
     };
@@ -271,12 +279,14 @@ Response PeopleService::batchCreate(const Request& request) {
       continue;
     }
     std::vector<Violation> violations;
-    const auto input = parsePersonInput(*entry, BodyShape::kV2, "", store_.attributes(), violations);
+    const auto input =
+        parsePersonInput(*entry, BodyShape::kV2, "", store_.attributes(), violations);
     if (!violations.empty()) {
       fail(i, 400, messagesOf(violations));
       continue;
     }
-    const auto written = commit(applyInput(Person{}, input, WriteMode::kReplace), nullptr, Source::kApi, true);
+    const auto written =
+        commit(applyInput(Person{}, input, WriteMode::kReplace), nullptr, Source::kApi, true);
     if (written.kind == Written::Kind::kConflict) fail(i, 409, {written.conflict.message()});
   }
   w.endArray().endObject();
@@ -301,7 +311,8 @@ QueryResult resolveQuery(const PeopleStore& store, const Var& query) {
     return {nullptr, 400, "query: type and identifier must be strings"};
   }
   const auto kind = parseIdentifierType(type.extract<std::string>());
-  if (!kind) return {nullptr, 400, "query.type: unknown identifier type " + type.extract<std::string>()};
+  if (!kind)
+    return {nullptr, 400, "query.type: unknown identifier type " + type.extract<std::string>()};
   const Person* person = store.find(*kind, identifier.extract<std::string>());
   if (person == nullptr) return {nullptr, 409, kNoMatch};
   return {person, 200, {}};
@@ -343,7 +354,8 @@ Response PeopleService::batchUpdate(const Request& request) {
       continue;
     }
     std::vector<Violation> violations;
-    const auto input = parsePersonInput(*update, BodyShape::kV2, "update.", store_.attributes(), violations);
+    const auto input =
+        parsePersonInput(*update, BodyShape::kV2, "update.", store_.attributes(), violations);
     if (!violations.empty()) {
       fail(400, messagesOf(violations));
       continue;
@@ -368,7 +380,8 @@ Response PeopleService::batchDelete(const Request& request) {
   for (size_t i = 0; i < people->size(); ++i) {
     const auto entry = people->getObject(i);
     const Var query = entry ? entry->get("query") : Var();
-    const auto target = entry ? resolveQuery(store_, query) : QueryResult{nullptr, 400, "Entry must be a JSON object"};
+    const auto target = entry ? resolveQuery(store_, query)
+                              : QueryResult{nullptr, 400, "Entry must be a JSON object"};
     if (target.person == nullptr) {
       failed = true;
       w.beginObject().key("query").value(query).key("status").value(target.status);
@@ -418,8 +431,9 @@ Response PeopleService::match(const Request& request) {
   w.beginObject().key("matches").beginArray();
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& identity : wanted) {
-    const std::string key =
-        identity.kind == IdentifierType::kEmail ? lowerAscii(identity.identifier) : identity.identifier;
+    const std::string key = identity.kind == IdentifierType::kEmail
+                                ? lowerAscii(identity.identifier)
+                                : identity.identifier;
     if (!seen.insert({identity.type, key}).second) continue;  // duplicates collapse to one
     const Person* person = store_.find(identity.kind, identity.identifier);
     if (person == nullptr) continue;  // unmatched identities are simply absent

@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <ctime>
 #include <iomanip>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
@@ -55,7 +55,8 @@ Response emptyOk() {
 }
 
 std::string violationText(const Violation& violation) {
-  return violation.property.empty() ? violation.message : violation.property + ": " + violation.message;
+  return violation.property.empty() ? violation.message
+                                    : violation.property + ": " + violation.message;
 }
 
 PeopleService::PeopleService(PeopleOptions options)
@@ -175,7 +176,8 @@ std::optional<Response> PeopleService::authenticate(const Request& request, cons
     auto has = [&](const char* scope) {
       return std::find(scopes->begin(), scopes->end(), scope) != scopes->end();
     };
-    const bool allowed = r.write ? has("people:manage") : (has("people:read") || has("people:manage"));
+    const bool allowed =
+        r.write ? has("people:manage") : (has("people:read") || has("people:manage"));
     if (!allowed) return legacyError(403);
   }
   return std::nullopt;
@@ -225,11 +227,13 @@ Response PeopleService::handle(const Request& request) {
       return r.envelope == Envelope::kV3 ? v3Error(405, "405100", "Method not allowed")
                                          : legacyError(405);
     }
-    if (r.ratePerSecond > 0 && !limiter_.allow("account:" + r.endpoint, r.ratePerSecond, r.ratePerSecond)) {
+    if (r.ratePerSecond > 0 &&
+        !limiter_.allow("account:" + r.endpoint, r.ratePerSecond, r.ratePerSecond)) {
       return tooManyRequests(r.envelope == Envelope::kV3);
     }
     if (request.body.size() > options_.maxBodyBytes) {
-      const std::string text = "Request body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes";
+      const std::string text =
+          "Request body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes";
       return r.envelope == Envelope::kV3 ? v3Error(413, "400100", text) : legacyError(413, text);
     }
     return dispatch(request, r);
@@ -262,7 +266,8 @@ Response PeopleService::dispatch(const Request& request, const Route& r) {
   if (e == "POST /people/2/customAttributes") return createAttribute(request);
   if (e == "GET /people/2/customAttributes/{name}") return getAttribute(r.pathParam);
   if (e == "DELETE /people/2/customAttributes/{name}") return deleteAttribute(r.pathParam);
-  if (e == "POST /people/2/customAttributes/{name}/append") return appendAttribute(request, r.pathParam);
+  if (e == "POST /people/2/customAttributes/{name}/append")
+    return appendAttribute(request, r.pathParam);
   if (e == "GET /people/2/tags") return listTags(request);
   if (e == "POST /people/2/tags") return createTag(request);
   if (e == "GET /people/2/tags/{name}") return getTag(r.pathParam);
@@ -319,7 +324,8 @@ std::optional<Response> PeopleService::parseObject(const Request& request, Envel
 EventContext PeopleService::eventContext(Source source) {
   EventContext c;
   c.source = sourceName(source);
-  c.sourceId = std::string(source == Source::kApi ? "api-" : "portal-") + std::to_string(++eventSequence_);
+  c.sourceId =
+      std::string(source == Source::kApi ? "api-" : "portal-") + std::to_string(++eventSequence_);
   if (source == Source::kPortal) {
     c.invokerType = "user";
     c.invokerId = "1001";

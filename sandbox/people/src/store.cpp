@@ -20,9 +20,22 @@ std::optional<IdentifierType> parseIdentifierType(const std::string& type) {
   if (type == "EMAIL") return IdentifierType::kEmail;
   if (type == "PHONE") return IdentifierType::kPhone;
   static const char* const kChannels[] = {
-      "PUSH",      "WEB_PUSH",      "LINE",       "FACEBOOK",   "TELEGRAM",            "LIVE_CHAT",
-      "VIBER_BOTS", "INSTAGRAM",    "INSTAGRAM_DM", "TWITTER",  "APPLE_BUSINESS_CHAT", "KAKAO_SANGDAM",
-      "OPEN_CHANNEL", "ZALO_FOLLOWER", "TIKTOK_BM", "WHATSAPP",
+      "PUSH",
+      "WEB_PUSH",
+      "LINE",
+      "FACEBOOK",
+      "TELEGRAM",
+      "LIVE_CHAT",
+      "VIBER_BOTS",
+      "INSTAGRAM",
+      "INSTAGRAM_DM",
+      "TWITTER",
+      "APPLE_BUSINESS_CHAT",
+      "KAKAO_SANGDAM",
+      "OPEN_CHANNEL",
+      "ZALO_FOLLOWER",
+      "TIKTOK_BM",
+      "WHATSAPP",
   };
   for (const char* channel : kChannels) {
     if (type == channel) return IdentifierType::kChannel;
@@ -53,13 +66,18 @@ const Person* PeopleStore::find(IdentifierType type, const std::string& identifi
         return nullptr;
       }
     }
-    case IdentifierType::kExternalId: index = &byExternalId_; break;
+    case IdentifierType::kExternalId:
+      index = &byExternalId_;
+      break;
     case IdentifierType::kEmail:
       index = &byEmail_;
       key = lowerAscii(identifier);
       break;
-    case IdentifierType::kPhone: index = &byPhone_; break;
-    case IdentifierType::kChannel: return nullptr;
+    case IdentifierType::kPhone:
+      index = &byPhone_;
+      break;
+    case IdentifierType::kChannel:
+      return nullptr;
   }
   const auto it = index->find(key);
   return it == index->end() ? nullptr : find(it->second);
@@ -75,11 +93,13 @@ std::optional<Conflict> PeopleStore::findConflict(const Person& candidate) const
   }
   for (const auto& email : candidate.emails) {
     const auto it = byEmail_.find(lowerAscii(email.value));
-    if (it != byEmail_.end() && it->second != candidate.id) return Conflict{"email", email.value, it->second};
+    if (it != byEmail_.end() && it->second != candidate.id)
+      return Conflict{"email", email.value, it->second};
   }
   for (const auto& phone : candidate.phones) {
     const auto it = byPhone_.find(phone.value);
-    if (it != byPhone_.end() && it->second != candidate.id) return Conflict{"phone", phone.value, it->second};
+    if (it != byPhone_.end() && it->second != candidate.id)
+      return Conflict{"phone", phone.value, it->second};
   }
   return std::nullopt;
 }
@@ -223,9 +243,9 @@ void PeopleStore::clear() { *this = PeopleStore(); }
 
 const std::vector<FieldSpec>& companyFieldSpecs() {
   static const std::vector<FieldSpec> kSpecs = {
-      {"name", 255},          {"externalId", 256},     {"country", 50},   {"region", 255},
-      {"industry", 255},      {"segment", 255},        {"customerStage", 255},
-      {"accountManager", 255}, {"vatNumber", 50},      {"notes", 1023},
+      {"name", 255},     {"externalId", 256}, {"country", 50},        {"region", 255},
+      {"industry", 255}, {"segment", 255},    {"customerStage", 255}, {"accountManager", 255},
+      {"vatNumber", 50}, {"notes", 1023},
   };
   return kSpecs;
 }
@@ -249,9 +269,11 @@ void writePersonV2(JsonWriter& w, const Person& person) {
   w.endArray().key("customAttributes").beginObject();
   for (const auto& [name, value] : person.customAttributes) w.key(name).value(value);
   w.endObject().key("contactInformation").beginObject().key("phone").beginArray();
-  for (const auto& phone : person.phones) w.beginObject().key("number").value(phone.value).endObject();
+  for (const auto& phone : person.phones)
+    w.beginObject().key("number").value(phone.value).endObject();
   w.endArray().key("email").beginArray();
-  for (const auto& email : person.emails) w.beginObject().key("address").value(email.value).endObject();
+  for (const auto& email : person.emails)
+    w.beginObject().key("address").value(email.value).endObject();
   w.endArray().endObject().endObject();
 }
 
@@ -289,7 +311,11 @@ void writeCompany(JsonWriter& w, const Company& company) {
   }
   if (!company.serviceData.isEmpty()) w.key("serviceData").value(company.serviceData);
   w.key("origin").value(company.origin).key("modifiedFrom").value(company.modifiedFrom);
-  w.key("createdAt").value(company.createdAt).key("modifiedAt").value(company.modifiedAt).endObject();
+  w.key("createdAt")
+      .value(company.createdAt)
+      .key("modifiedAt")
+      .value(company.modifiedAt)
+      .endObject();
 }
 
 // ---- snapshot ----
@@ -318,14 +344,16 @@ void writeFields(JsonWriter& w, const std::map<std::string, std::string>& fields
 
 Object::Ptr objectAt(const Object::Ptr& object, const std::string& key) {
   const Var v = object->get(key);
-  if (v.type() != typeid(Object::Ptr)) throw std::runtime_error("snapshot: '" + key + "' must be an object");
+  if (v.type() != typeid(Object::Ptr))
+    throw std::runtime_error("snapshot: '" + key + "' must be an object");
   return v.extract<Object::Ptr>();
 }
 
 Array::Ptr arrayAt(const Object::Ptr& object, const std::string& key) {
   const Var v = object->get(key);
   if (v.isEmpty()) return new Array();
-  if (v.type() != typeid(Array::Ptr)) throw std::runtime_error("snapshot: '" + key + "' must be an array");
+  if (v.type() != typeid(Array::Ptr))
+    throw std::runtime_error("snapshot: '" + key + "' must be an array");
   return v.extract<Array::Ptr>();
 }
 
@@ -405,7 +433,8 @@ void PeopleStore::fromJson(const std::string& json) {
   try {
     Poco::JSON::Parser parser;
     const Var parsed = parser.parse(json);
-    if (parsed.type() != typeid(Object::Ptr)) throw std::runtime_error("snapshot must be a JSON object");
+    if (parsed.type() != typeid(Object::Ptr))
+      throw std::runtime_error("snapshot must be a JSON object");
     const auto root = parsed.extract<Object::Ptr>();
     if (intAt(root, "version") != 1) throw std::runtime_error("snapshot: unsupported version");
 
@@ -416,7 +445,8 @@ void PeopleStore::fromJson(const std::string& json) {
       AttributeDef def;
       def.name = stringAt(d, "name");
       const auto type = parseAttributeType(stringAt(d, "dataType"));
-      if (def.name.empty() || !type) throw std::runtime_error("snapshot: bad custom attribute definition");
+      if (def.name.empty() || !type)
+        throw std::runtime_error("snapshot: bad custom attribute definition");
       def.type = *type;
       if (d->has("objectSchema")) {
         for (const auto& [key, value] : *objectAt(d, "objectSchema")) {
@@ -434,7 +464,8 @@ void PeopleStore::fromJson(const std::string& json) {
     for (size_t i = 0; i < tags->size(); ++i) {
       const auto t = tags->getObject(i);
       if (!t) throw std::runtime_error("snapshot: tags entries must be objects");
-      Tag tag{intAt(t, "id"), stringAt(t, "name"), stringAt(t, "createdAt"), stringAt(t, "modifiedAt")};
+      Tag tag{intAt(t, "id"), stringAt(t, "name"), stringAt(t, "createdAt"),
+              stringAt(t, "modifiedAt")};
       next.tags_[tag.name] = tag;
     }
 

@@ -20,7 +20,7 @@ std::optional<IdentifierType> parseIdentifierType(const std::string& type);
 
 // An identifier of a candidate person that another person already holds.
 struct Conflict {
-  std::string kind;   // externalId | email | phone
+  std::string kind;  // externalId | email | phone
   std::string value;
   int64_t personId = 0;
   std::string message() const;  // "Destination(email) ana@example.com already exists."

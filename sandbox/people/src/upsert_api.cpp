@@ -52,7 +52,8 @@ Array::Ptr personsArray(const Object& body, std::optional<Response>& error) {
   }
   auto array = value.extract<Array::Ptr>();
   if (array->size() == 0 || array->size() > kMaxBatch) {
-    error = v3Error(400, "400100", "Invalid request", {{"persons", "size must be between 1 and 1000"}});
+    error =
+        v3Error(400, "400100", "Invalid request", {{"persons", "size must be between 1 and 1000"}});
     return nullptr;
   }
   return array;
@@ -75,8 +76,8 @@ bool hasIdentifier(const Person& probe) {
 }
 
 // Parses one record; on failure fills `error` and returns nullopt.
-std::optional<PersonInput> parseRecord(const Array& persons, size_t index, const AttributeDefs& defs,
-                                       RecordError& error) {
+std::optional<PersonInput> parseRecord(const Array& persons, size_t index,
+                                       const AttributeDefs& defs, RecordError& error) {
   const std::string prefix = "persons[" + std::to_string(index) + "]";
   error.index = index;
   const auto entry = persons.getObject(index);
@@ -89,7 +90,8 @@ std::optional<PersonInput> parseRecord(const Array& persons, size_t index, const
   std::vector<Violation> violations;
   auto input = parsePersonInput(*entry, BodyShape::kV3, prefix + ".", defs, violations);
   if (violations.empty() && !hasIdentifier(identityProbe(input))) {
-    violations.push_back({prefix, "at least one identifier (externalId, EMAIL or PHONE) is required"});
+    violations.push_back(
+        {prefix, "at least one identifier (externalId, EMAIL or PHONE) is required"});
   }
   if (!violations.empty()) {
     error.code = "400100";
@@ -133,7 +135,9 @@ Response PeopleService::upsert(const Request& request, WriteMode mode) {
     auto candidate = applyInput(before != nullptr ? *before : Person{}, *input, mode);
     const auto written = commit(std::move(candidate), before, Source::kApi, false);
     if (written.kind == Written::Kind::kConflict) {
-      errors.push_back({i, "409100", written.conflict.message(),
+      errors.push_back({i,
+                        "409100",
+                        written.conflict.message(),
                         {{"persons[" + std::to_string(i) + "]",
                           "belongs to person " + std::to_string(written.conflict.personId)}}});
       continue;
@@ -162,7 +166,8 @@ Person PeopleService::mergePersons(const std::vector<int64_t>& ids, Source sourc
         survivor.tags.push_back(tag);
       }
     }
-    for (const auto& [name, value] : other->customAttributes) survivor.customAttributes.emplace(name, value);
+    for (const auto& [name, value] : other->customAttributes)
+      survivor.customAttributes.emplace(name, value);
     auto demoted = [](std::vector<Contact> contacts) {
       for (auto& c : contacts) c.primary = false;
       return contacts;
@@ -198,7 +203,8 @@ Response PeopleService::merge(const Request& request) {
     const Person* before = nullptr;
     if (!holders.empty()) {
       const bool merged = holders.size() > 1;
-      const Person survivor = merged ? mergePersons(holders, Source::kApi) : *store_.find(holders.front());
+      const Person survivor =
+          merged ? mergePersons(holders, Source::kApi) : *store_.find(holders.front());
       if (merged) emit({mergedEvent(survivor, eventContext(Source::kApi))}, Source::kApi);
       before = store_.find(survivor.id);
     }

@@ -61,7 +61,8 @@ void attributeChanged(std::vector<std::string>& out, const Person& after, const 
 }
 
 void contactEvents(std::vector<std::string>& out, const Person& after, const EventContext& c,
-                   const std::vector<Contact>& before, const std::vector<Contact>& now, bool email) {
+                   const std::vector<Contact>& before, const std::vector<Contact>& now,
+                   bool email) {
   auto has = [email](const std::vector<Contact>& list, const Contact& contact) {
     return std::any_of(list.begin(), list.end(),
                        [&](const Contact& x) { return sameContact(x, contact, email); });
@@ -85,7 +86,8 @@ void contactEvents(std::vector<std::string>& out, const Person& after, const Eve
 
 }  // namespace
 
-std::vector<std::string> personEvents(const Person* before, const Person* after, const EventContext& c) {
+std::vector<std::string> personEvents(const Person* before, const Person* after,
+                                      const EventContext& c) {
   std::vector<std::string> out;
   if (before == nullptr && after == nullptr) return out;
   if (before == nullptr) {
@@ -109,7 +111,8 @@ std::vector<std::string> personEvents(const Person* before, const Person* after,
     const auto from = name == "type" ? before->type() : before->field(name);
     const auto to = name == "type" ? after->type() : after->field(name);
     if (from == to) continue;
-    attributeChanged(out, *after, c, name, from.empty() ? Var() : Var(from), to.empty() ? Var() : Var(to));
+    attributeChanged(out, *after, c, name, from.empty() ? Var() : Var(from),
+                     to.empty() ? Var() : Var(to));
   }
   std::vector<std::string> names;
   for (const auto& [name, value] : before->customAttributes) names.push_back(name);

@@ -16,7 +16,7 @@
 namespace ferry::sandbox::people {
 
 struct EventContext {
-  std::string source;    // PORTAL | API
+  std::string source;  // PORTAL | API
   std::string sourceId;
   std::string invokerType;  // user | client | system
   std::string invokerId;

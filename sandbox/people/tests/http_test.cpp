@@ -48,7 +48,9 @@ class WebhookReceiver {
   }
   ~WebhookReceiver() { server_->stopAll(true); }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hooks/people"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/hooks/people";
+  }
   std::vector<Poco::JSON::Object::Ptr> events() {
     std::lock_guard lock(mutex_);
     std::vector<Poco::JSON::Object::Ptr> out;
@@ -64,7 +66,8 @@ class WebhookReceiver {
   class Handler : public Poco::Net::HTTPRequestHandler {
    public:
     explicit Handler(WebhookReceiver& owner) : owner_(owner) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
       std::string body;
       Poco::StreamCopier::copyToString(request.stream(), body);
       bool fail = false;
@@ -81,7 +84,8 @@ class WebhookReceiver {
           owner_.bodies_.push_back(body);
         }
       }
-      response.setStatus(fail ? Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR : Poco::Net::HTTPResponse::HTTP_OK);
+      response.setStatus(fail ? Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR
+                              : Poco::Net::HTTPResponse::HTTP_OK);
       response.setContentLength(0);
       response.send();
     }
@@ -92,7 +96,8 @@ class WebhookReceiver {
   class Factory : public Poco::Net::HTTPRequestHandlerFactory {
    public:
     explicit Factory(WebhookReceiver& owner) : owner_(owner) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
       return new Handler(owner_);
     }
 
@@ -119,7 +124,8 @@ class PeopleHttpTest : public ::testing::Test {
   }
 
   Reply call(const std::string& method, const std::string& uri, const std::string& body = "",
-             const std::string& auth = "App " + kKey, const std::string& contentType = "application/json") {
+             const std::string& auth = "App " + kKey,
+             const std::string& contentType = "application/json") {
     Poco::Net::HTTPClientSession session("127.0.0.1", server_.port());
     Poco::Net::HTTPRequest request(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!auth.empty()) request.set("Authorization", auth);
@@ -139,7 +145,9 @@ class PeopleHttpTest : public ::testing::Test {
     return call(method, "/__sandbox/people" + sub, body, "");
   }
   void setRateLimits(bool enabled) {
-    ASSERT_EQ(admin("PUT", "/rateLimits", enabled ? R"({"enabled":true})" : R"({"enabled":false})").status, 200);
+    ASSERT_EQ(admin("PUT", "/rateLimits", enabled ? R"({"enabled":true})" : R"({"enabled":false})")
+                  .status,
+              200);
   }
 
   ManualClocks clocks_;
@@ -149,12 +157,15 @@ class PeopleHttpTest : public ::testing::Test {
 TEST_F(PeopleHttpTest, EveryCallNeedsAKeyOrAnOAuthToken) {
   const auto anonymous = call("GET", "/people/2/persons", "", "");
   EXPECT_EQ(anonymous.status, 401);
-  EXPECT_EQ(anonymous.body, R"({"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Unauthorized"}}})");
+  EXPECT_EQ(
+      anonymous.body,
+      R"({"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Unauthorized"}}})");
   EXPECT_EQ(call("GET", "/people/2/persons", "", "App other").status, 401);
 
-  const auto token = call("POST", "/auth/1/oauth2/token",
-                          "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials", "",
-                          "application/x-www-form-urlencoded");
+  const auto token =
+      call("POST", "/auth/1/oauth2/token",
+           "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials",
+           "", "application/x-www-form-urlencoded");
   ASSERT_EQ(token.status, 200) << token.body;
   const std::string bearer = "Bearer " + token.json()->getValue<std::string>("access_token");
   EXPECT_EQ(call("GET", "/people/2/persons", "", bearer).status, 200);
@@ -166,8 +177,9 @@ TEST_F(PeopleHttpTest, ThousandPersonUpsertIsIdempotentAndPagesBackOneBased) {
   setRateLimits(false);
   std::string body = R"({"persons":[)";
   for (int i = 0; i < 1000; ++i) {
-    body += std::string(i ? "," : "") + R"({"externalId":"sf-)" + std::to_string(i) + R"(","lastName":"L)" +
-            std::to_string(i) + R"(","contactInformation":[{"type":"EMAIL","identifier":"p)" + std::to_string(i) +
+    body += std::string(i ? "," : "") + R"({"externalId":"sf-)" + std::to_string(i) +
+            R"(","lastName":"L)" + std::to_string(i) +
+            R"(","contactInformation":[{"type":"EMAIL","identifier":"p)" + std::to_string(i) +
             R"(@example.com"}]})";
   }
   body += "]}";
@@ -182,16 +194,20 @@ TEST_F(PeopleHttpTest, ThousandPersonUpsertIsIdempotentAndPagesBackOneBased) {
   for (size_t i = 0; i < results->size(); ++i) {
     ASSERT_EQ(results->getObject(i)->getValue<std::string>("status"), "NOT_MODIFIED") << i;
   }
-  const auto page1 = call("GET", "/people/2/persons?limit=1000&page=1&orderBy=lastName:asc&includeTotalCount=true");
+  const auto page1 = call(
+      "GET", "/people/2/persons?limit=1000&page=1&orderBy=lastName:asc&includeTotalCount=true");
   ASSERT_EQ(page1.status, 200);
   EXPECT_EQ(page1.json()->getArray("persons")->size(), 1000u);
   EXPECT_EQ(page1.json()->getValue<int>("totalCount"), 1000);
-  EXPECT_EQ(call("GET", "/people/2/persons?limit=1000&page=2").json()->getArray("persons")->size(), 0u);
-  const std::string filter = percentEncode(R"({"#and":[{"#startsWith":{"lastName":"L99"}},{"#ne":{"lastName":"L99"}}]})");
+  EXPECT_EQ(call("GET", "/people/2/persons?limit=1000&page=2").json()->getArray("persons")->size(),
+            0u);
+  const std::string filter =
+      percentEncode(R"({"#and":[{"#startsWith":{"lastName":"L99"}},{"#ne":{"lastName":"L99"}}]})");
   const auto filtered = call("GET", "/people/2/persons?limit=100&filter=" + filter);
   ASSERT_EQ(filtered.status, 200) << filtered.body;
   EXPECT_EQ(filtered.json()->getArray("persons")->size(), 10u);  // L990..L999
-  const auto byEmail = call("GET", "/people/2/persons?type=EMAIL&identifier=" + percentEncode("P7@Example.com"));
+  const auto byEmail =
+      call("GET", "/people/2/persons?type=EMAIL&identifier=" + percentEncode("P7@Example.com"));
   ASSERT_EQ(byEmail.status, 200);
   EXPECT_EQ(byEmail.json()->getValue<std::string>("externalId"), "sf-7");
 }
@@ -203,7 +219,10 @@ TEST_F(PeopleHttpTest, LoadBeyondTheRateGets429UntilTheBucketRefills) {
     if (reply.status == 200) ++ok;
     if (reply.status == 429) {
       ++limited;
-      EXPECT_EQ(reply.json()->getObject("requestError")->getObject("serviceException")->getValue<std::string>("messageId"),
+      EXPECT_EQ(reply.json()
+                    ->getObject("requestError")
+                    ->getObject("serviceException")
+                    ->getValue<std::string>("messageId"),
                 "TOO_MANY_REQUESTS");
     }
   }
@@ -225,13 +244,23 @@ TEST_F(PeopleHttpTest, LoadBeyondTheRateGets429UntilTheBucketRefills) {
 TEST_F(PeopleHttpTest, PortalChangesArePostedToTheWebhookButApiWritesAreNot) {
   WebhookReceiver receiver;
   ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + "\"}").status, 200);
-  ASSERT_EQ(admin("POST", "/persons", R"({"externalId":"w-1","type":"LEAD","firstName":"Ana","lastName":"Horvat",
-      "contactInformation":{"email":[{"address":"ana@example.com"}]}})").status, 200);
-  ASSERT_EQ(admin("PATCH", "/persons?type=EXTERNAL_ID&identifier=w-1", R"({"lastName":"Horvat-Kovac","tags":["VIP"]})").status, 200);
+  ASSERT_EQ(admin("POST", "/persons",
+                  R"({"externalId":"w-1","type":"LEAD","firstName":"Ana","lastName":"Horvat",
+      "contactInformation":{"email":[{"address":"ana@example.com"}]}})")
+                .status,
+            200);
+  ASSERT_EQ(admin("PATCH", "/persons?type=EXTERNAL_ID&identifier=w-1",
+                  R"({"lastName":"Horvat-Kovac","tags":["VIP"]})")
+                .status,
+            200);
   // A write through the API is the connector's own change: not echoed by default.
-  ASSERT_EQ(call("PATCH", "/people/2/persons?type=EXTERNAL_ID&identifier=w-1", R"({"city":"Zagreb"})").status, 200);
+  ASSERT_EQ(
+      call("PATCH", "/people/2/persons?type=EXTERNAL_ID&identifier=w-1", R"({"city":"Zagreb"})")
+          .status,
+      200);
   ASSERT_EQ(admin("DELETE", "/persons?type=EXTERNAL_ID&identifier=w-1").status, 200);
-  ASSERT_TRUE(admin("POST", "/webhook/flush", R"({"timeoutMs":5000})").json()->getValue<bool>("idle"));
+  ASSERT_TRUE(
+      admin("POST", "/webhook/flush", R"({"timeoutMs":5000})").json()->getValue<bool>("idle"));
 
   const auto events = receiver.events();
   ASSERT_EQ(events.size(), 4u);
@@ -240,7 +269,8 @@ TEST_F(PeopleHttpTest, PortalChangesArePostedToTheWebhookButApiWritesAreNot) {
   EXPECT_EQ(created->getValue<std::string>("personType"), "LEAD");
   EXPECT_EQ(created->getValue<std::string>("source"), "PORTAL");
   EXPECT_TRUE(created->getObject("person")->get("id").isString());
-  EXPECT_EQ(created->getObject("person")->getArray("email")->getElement<std::string>(0), "ana@example.com");
+  EXPECT_EQ(created->getObject("person")->getArray("email")->getElement<std::string>(0),
+            "ana@example.com");
   EXPECT_EQ(created->getObject("invoker")->getValue<std::string>("type"), "user");
   EXPECT_TRUE(std::regex_match(events[0]->getValue<std::string>("timestamp"),
                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00)")));
@@ -253,7 +283,9 @@ TEST_F(PeopleHttpTest, PortalChangesArePostedToTheWebhookButApiWritesAreNot) {
   EXPECT_EQ(events[2]->getValue<std::string>("type"), "PERSON_TAG_ADDED");
   EXPECT_EQ(events[2]->getObject("payload")->getValue<std::string>("addedTag"), "VIP");
   EXPECT_EQ(events[3]->getValue<std::string>("type"), "PERSON_DELETED");
-  EXPECT_EQ(events[3]->getObject("payload")->getObject("person")->getValue<std::string>("externalId"), "w-1");
+  EXPECT_EQ(
+      events[3]->getObject("payload")->getObject("person")->getValue<std::string>("externalId"),
+      "w-1");
 
   const auto stats = admin("GET", "/webhook").json();
   EXPECT_EQ(stats->getValue<int>("delivered"), 4);
@@ -262,16 +294,25 @@ TEST_F(PeopleHttpTest, PortalChangesArePostedToTheWebhookButApiWritesAreNot) {
 
 TEST_F(PeopleHttpTest, PortalContactChangesAndMergesHaveTheirOwnEvents) {
   WebhookReceiver receiver;
-  ASSERT_EQ(admin("POST", "/persons", R"({"externalId":"m-1","contactInformation":{"phone":[{"number":"385911234567"}]}})").status, 200);
+  ASSERT_EQ(
+      admin("POST", "/persons",
+            R"({"externalId":"m-1","contactInformation":{"phone":[{"number":"385911234567"}]}})")
+          .status,
+      200);
   const auto second = admin("POST", "/persons", R"({"externalId":"m-2","firstName":"Ana"})");
   ASSERT_EQ(second.status, 200);
-  const auto firstId = admin("GET", "/persons?type=EXTERNAL_ID&identifier=m-1").json()->getValue<int64_t>("id");
-  ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + "\"}").status, 200);  // only what follows
-  ASSERT_EQ(admin("PUT", "/persons?type=EXTERNAL_ID&identifier=m-1",
-                  R"({"externalId":"m-1","contactInformation":{"email":[{"address":"m1@example.com"}]}})").status, 200);
+  const auto firstId =
+      admin("GET", "/persons?type=EXTERNAL_ID&identifier=m-1").json()->getValue<int64_t>("id");
+  ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + "\"}").status,
+            200);  // only what follows
+  ASSERT_EQ(
+      admin("PUT", "/persons?type=EXTERNAL_ID&identifier=m-1",
+            R"({"externalId":"m-1","contactInformation":{"email":[{"address":"m1@example.com"}]}})")
+          .status,
+      200);
   const auto merged = admin("POST", "/persons/merge",
-                            R"({"ids":[)" + std::to_string(second.json()->getValue<int64_t>("id")) + "," +
-                                std::to_string(firstId) + "]}");
+                            R"({"ids":[)" + std::to_string(second.json()->getValue<int64_t>("id")) +
+                                "," + std::to_string(firstId) + "]}");
   ASSERT_EQ(merged.status, 200) << merged.body;
   EXPECT_EQ(merged.json()->getValue<int64_t>("id"), firstId);  // the older profile survives
   EXPECT_EQ(merged.json()->getValue<std::string>("firstName"), "Ana");
@@ -280,18 +321,27 @@ TEST_F(PeopleHttpTest, PortalContactChangesAndMergesHaveTheirOwnEvents) {
   const auto events = receiver.events();
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0]->getValue<std::string>("type"), "PERSON_CONTACT_INFORMATION_CREATED");
-  EXPECT_EQ(events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"), "EMAIL");
-  EXPECT_EQ(events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("value"), "m1@example.com");
+  EXPECT_EQ(
+      events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"),
+      "EMAIL");
+  EXPECT_EQ(
+      events[0]->getObject("payload")->getObject("channelData")->getValue<std::string>("value"),
+      "m1@example.com");
   EXPECT_EQ(events[1]->getValue<std::string>("type"), "PERSON_CONTACT_INFORMATION_DELETED");
-  EXPECT_EQ(events[1]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"), "MSISDN");
+  EXPECT_EQ(
+      events[1]->getObject("payload")->getObject("channelData")->getValue<std::string>("type"),
+      "MSISDN");
   EXPECT_EQ(events[2]->getValue<std::string>("type"), "PERSON_MERGED");
-  EXPECT_EQ(events[2]->getObject("payload")->getObject("person")->getValue<std::string>("id"), std::to_string(firstId));
+  EXPECT_EQ(events[2]->getObject("payload")->getObject("person")->getValue<std::string>("id"),
+            std::to_string(firstId));
   EXPECT_EQ(admin("POST", "/persons/merge", R"({"ids":[1]})").status, 400);
 }
 
 TEST_F(PeopleHttpTest, FailedWebhookDeliveriesAreRetriedWithoutBlockingRequests) {
   WebhookReceiver receiver(2);  // first two attempts answer 500
-  ASSERT_EQ(admin("PUT", "/webhook", R"({"url":")" + receiver.url() + R"(","onApiChanges":true})").status, 200);
+  ASSERT_EQ(
+      admin("PUT", "/webhook", R"({"url":")" + receiver.url() + R"(","onApiChanges":true})").status,
+      200);
   ASSERT_EQ(call("POST", "/people/2/persons", R"({"externalId":"r-1"})").status, 200);
   ASSERT_TRUE(admin("POST", "/webhook/flush", "").json()->getValue<bool>("idle"));
   const auto events = receiver.events();
@@ -321,12 +371,17 @@ TEST_F(PeopleHttpTest, MalformedInputGetsEnvelopedErrorsAndTheServerStaysUp) {
   for (const auto& [target, body] : cases) {
     const auto space = target.find(' ');
     const auto reply = call(target.substr(0, space), target.substr(space + 1), body);
-    EXPECT_TRUE(reply.status == 400 || reply.status == 207) << target << " " << reply.status << " " << reply.body;
+    EXPECT_TRUE(reply.status == 400 || reply.status == 207)
+        << target << " " << reply.status << " " << reply.body;
     EXPECT_NO_THROW(reply.json()) << target;
   }
   const auto bad = call("GET", "/people/2/persons?limit=99999999999999999999&page=-1");
   EXPECT_EQ(bad.status, 400);
-  EXPECT_TRUE(bad.json()->getObject("requestError")->getObject("serviceException")->getObject("validationErrors")->has("limit"));
+  EXPECT_TRUE(bad.json()
+                  ->getObject("requestError")
+                  ->getObject("serviceException")
+                  ->getObject("validationErrors")
+                  ->has("limit"));
   EXPECT_EQ(call("GET", "/people/2/persons").status, 200);
 }
 

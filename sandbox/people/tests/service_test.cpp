@@ -32,8 +32,10 @@ class PeopleServiceTest : public ::testing::Test {
                 std::string body = {}) {
     return service_->handle(makeRequest(method, path, std::move(query), std::move(body)));
   }
-  Response admin(const std::string& method, const std::string& sub, std::string body = {}, Query query = {}) {
-    return service_->admin(makeRequest(method, "/__sandbox/people" + sub, std::move(query), std::move(body)), sub);
+  Response admin(const std::string& method, const std::string& sub, std::string body = {},
+                 Query query = {}) {
+    return service_->admin(
+        makeRequest(method, "/__sandbox/people" + sub, std::move(query), std::move(body)), sub);
   }
   Poco::JSON::Object::Ptr create(const std::string& body) {
     const auto response = call("POST", "/people/2/persons", {}, body);
@@ -41,13 +43,15 @@ class PeopleServiceTest : public ::testing::Test {
     return parseObject(response.body);
   }
   Poco::JSON::Object::Ptr get(const std::string& type, const std::string& identifier) {
-    const auto response = call("GET", "/people/2/persons", {{"type", type}, {"identifier", identifier}});
+    const auto response =
+        call("GET", "/people/2/persons", {{"type", type}, {"identifier", identifier}});
     EXPECT_EQ(response.status, 200) << response.body;
     return parseObject(response.body);
   }
   void define(const std::string& name, const std::string& type, const std::string& extra = "") {
-    const auto response = call("POST", "/people/2/customAttributes", {},
-                               R"({"name":")" + name + R"(","dataType":")" + type + "\"" + extra + "}");
+    const auto response =
+        call("POST", "/people/2/customAttributes", {},
+             R"({"name":")" + name + R"(","dataType":")" + type + "\"" + extra + "}");
     ASSERT_EQ(response.status, 200) << response.body;
   }
   std::vector<std::string> listLastNames(Query query) {
@@ -80,15 +84,19 @@ TEST_F(PeopleServiceTest, RejectsMissingWrongOrForeignCredentialsWithTheLegacyEn
 TEST_F(PeopleServiceTest, ScopedKeyMayReadButNotWrite) {
   make(false, {{kKey, {"people:read"}}});
   EXPECT_EQ(call("GET", "/people/2/persons").status, 200);
-  EXPECT_EQ(call("POST", "/people/2/persons/match", {}, R"({"identities":[{"type":"EMAIL","identifier":"a@b.co"}]})").status, 200);
+  EXPECT_EQ(call("POST", "/people/2/persons/match", {},
+                 R"({"identities":[{"type":"EMAIL","identifier":"a@b.co"}]})")
+                .status,
+            200);
   const auto denied = call("POST", "/people/2/persons", {}, R"({"firstName":"Ana"})");
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(serviceException(denied.body)->getValue<std::string>("messageId"), "FORBIDDEN");
 }
 
 TEST_F(PeopleServiceTest, OAuthClientCredentialsTokenWorksUntilItExpires) {
-  auto tokenRequest = makeRequest("POST", "/auth/1/oauth2/token", {},
-                                  "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials", "");
+  auto tokenRequest = makeRequest(
+      "POST", "/auth/1/oauth2/token", {},
+      "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials", "");
   const auto issued = service_->handle(tokenRequest);
   ASSERT_EQ(issued.status, 200) << issued.body;
   const auto token = parseObject(issued.body);
@@ -104,14 +112,19 @@ TEST_F(PeopleServiceTest, OAuthClientCredentialsTokenWorksUntilItExpires) {
   tokenRequest.body = "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=password";
   EXPECT_EQ(service_->handle(tokenRequest).status, 400);
 
-  tokenRequest.body = "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials";
-  const auto second = parseObject(service_->handle(tokenRequest).body)->getValue<std::string>("access_token");
+  tokenRequest.body =
+      "client_id=sandbox-client&client_secret=sandbox-secret&grant_type=client_credentials";
+  const auto second =
+      parseObject(service_->handle(tokenRequest).body)->getValue<std::string>("access_token");
   service_->expireTokens();
-  EXPECT_EQ(service_->handle(makeRequest("GET", "/people/2/persons", {}, {}, "Bearer " + second)).status, 401);
+  EXPECT_EQ(
+      service_->handle(makeRequest("GET", "/people/2/persons", {}, {}, "Bearer " + second)).status,
+      401);
 }
 
 TEST_F(PeopleServiceTest, CreateThenGetByEveryIdentifierType) {
-  const auto created = create(R"({"externalId":"sf-003A","type":"LEAD","firstName":"Ana","lastName":"Horvat",
+  const auto created =
+      create(R"({"externalId":"sf-003A","type":"LEAD","firstName":"Ana","lastName":"Horvat",
       "contactInformation":{"email":[{"address":"Ana.Horvat@Example.com"}],"phone":[{"number":"385911234567"}]},
       "tags":["VIP"]})");
   const auto id = created->getValue<int64_t>("id");
@@ -122,20 +135,28 @@ TEST_F(PeopleServiceTest, CreateThenGetByEveryIdentifierType) {
   EXPECT_TRUE(std::regex_match(created->getValue<std::string>("modifiedAt"),
                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")));
   EXPECT_EQ(get("EXTERNAL_ID", "sf-003A")->getValue<int64_t>("id"), id);
-  EXPECT_EQ(get("EMAIL", "ana.horvat@example.COM")->getValue<int64_t>("id"), id);  // case-insensitive
+  EXPECT_EQ(get("EMAIL", "ana.horvat@example.COM")->getValue<int64_t>("id"),
+            id);  // case-insensitive
   EXPECT_EQ(get("PHONE", "385911234567")->getValue<int64_t>("id"), id);
   EXPECT_EQ(get("ID", std::to_string(id))->getValue<std::string>("lastName"), "Horvat");
 
-  const auto missing = call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "nobody"}});
+  const auto missing =
+      call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "nobody"}});
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(serviceException(missing.body)->getValue<std::string>("messageId"), "NOT_FOUND");
   EXPECT_EQ(call("GET", "/people/2/persons", {{"identifier", "x"}}).status, 400);
   EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "FAX"}, {"identifier", "x"}}).status, 400);
   EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "ID"}, {"identifier", "12a"}}).status, 400);
-  EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "WHATSAPP"}, {"identifier", "x"}}).status, 400);
+  EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "WHATSAPP"}, {"identifier", "x"}}).status,
+            400);
 
-  EXPECT_EQ(call("DELETE", "/people/2/persons", {{"type", "ID"}, {"identifier", std::to_string(id)}}).status, 200);
-  EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "PHONE"}, {"identifier", "385911234567"}}).status, 404);
+  EXPECT_EQ(
+      call("DELETE", "/people/2/persons", {{"type", "ID"}, {"identifier", std::to_string(id)}})
+          .status,
+      200);
+  EXPECT_EQ(
+      call("GET", "/people/2/persons", {{"type", "PHONE"}, {"identifier", "385911234567"}}).status,
+      404);
 }
 
 TEST_F(PeopleServiceTest, PutOverwritesEverythingWhilePatchAppendsTagsAndContacts) {
@@ -144,8 +165,9 @@ TEST_F(PeopleServiceTest, PutOverwritesEverythingWhilePatchAppendsTagsAndContact
       "customAttributes":{"Tier":"Gold"},"contactInformation":{"email":[{"address":"ana@example.com"}]}})");
   const Query who = {{"type", "EXTERNAL_ID"}, {"identifier", "p1"}};
 
-  auto patched = call("PATCH", "/people/2/persons", who,
-                      R"({"lastName":"Kovac","tags":["B"],"contactInformation":{"email":[{"address":"ana2@example.com"}]}})");
+  auto patched = call(
+      "PATCH", "/people/2/persons", who,
+      R"({"lastName":"Kovac","tags":["B"],"contactInformation":{"email":[{"address":"ana2@example.com"}]}})");
   ASSERT_EQ(patched.status, 200) << patched.body;
   auto person = parseObject(patched.body);
   EXPECT_EQ(person->getValue<std::string>("firstName"), "Ana");  // kept
@@ -155,7 +177,8 @@ TEST_F(PeopleServiceTest, PutOverwritesEverythingWhilePatchAppendsTagsAndContact
   EXPECT_EQ(person->getObject("contactInformation")->getArray("email")->size(), 2u);
   EXPECT_EQ(person->getObject("customAttributes")->getValue<std::string>("Tier"), "Gold");
 
-  auto put = call("PUT", "/people/2/persons", who, R"({"externalId":"p1","firstName":"Ana","tags":["C"]})");
+  auto put = call("PUT", "/people/2/persons", who,
+                  R"({"externalId":"p1","firstName":"Ana","tags":["C"]})");
   ASSERT_EQ(put.status, 200) << put.body;
   person = parseObject(put.body);
   EXPECT_FALSE(person->has("lastName"));
@@ -170,43 +193,60 @@ TEST_F(PeopleServiceTest, PutOverwritesEverythingWhilePatchAppendsTagsAndContact
 }
 
 TEST_F(PeopleServiceTest, IdentifiersAreUniqueAcrossTheAccountAndConflictsNameTheHolder) {
-  const auto first = create(R"({"externalId":"x1","contactInformation":{"email":[{"address":"ana@example.com"}],
+  const auto first =
+      create(R"({"externalId":"x1","contactInformation":{"email":[{"address":"ana@example.com"}],
       "phone":[{"number":"385911234567"}]}})");
   const auto holder = std::to_string(first->getValue<int64_t>("id"));
 
-  auto conflict = call("POST", "/people/2/persons", {}, R"({"contactInformation":{"email":[{"address":"ANA@EXAMPLE.COM"}]}})");
+  auto conflict = call("POST", "/people/2/persons", {},
+                       R"({"contactInformation":{"email":[{"address":"ANA@EXAMPLE.COM"}]}})");
   ASSERT_EQ(conflict.status, 409);
   auto error = serviceException(conflict.body);
-  EXPECT_EQ(error->getValue<std::string>("text"), "Destination(email) ANA@EXAMPLE.COM already exists.");
-  EXPECT_EQ(error->getObject("validationErrors")->getArray("contactInformation.email")->getElement<std::string>(0),
+  EXPECT_EQ(error->getValue<std::string>("text"),
+            "Destination(email) ANA@EXAMPLE.COM already exists.");
+  EXPECT_EQ(error->getObject("validationErrors")
+                ->getArray("contactInformation.email")
+                ->getElement<std::string>(0),
             "already belongs to person " + holder);
 
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"externalId":"x1"})").status, 409);
-  EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"contactInformation":{"phone":[{"number":"385911234567"}]}})").status, 409);
+  EXPECT_EQ(call("POST", "/people/2/persons", {},
+                 R"({"contactInformation":{"phone":[{"number":"385911234567"}]}})")
+                .status,
+            409);
   // externalId is case-sensitive.
   create(R"({"externalId":"X1"})");
   // A PATCH that adds someone else's email is refused too, and changes nothing.
   create(R"({"externalId":"x2"})");
-  EXPECT_EQ(call("PATCH", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "x2"}},
-                 R"({"firstName":"Changed","contactInformation":{"email":[{"address":"ana@example.com"}]}})").status, 409);
+  EXPECT_EQ(
+      call(
+          "PATCH", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "x2"}},
+          R"({"firstName":"Changed","contactInformation":{"email":[{"address":"ana@example.com"}]}})")
+          .status,
+      409);
   EXPECT_FALSE(get("EXTERNAL_ID", "x2")->has("firstName"));
 }
 
 TEST_F(PeopleServiceTest, ValidationErrorsListEveryBadPropertyWithItsPath) {
-  const auto response = call("POST", "/people/2/persons", {}, R"({"type":"PROSPECT","firstName":")" +
-      std::string(256, 'a') + R"(","middleName":")" + std::string(51, 'b') +
-      R"(","birthDate":"2023-02-30","gender":"X","preferredLanguage":"english","favouriteColour":"red",
+  const auto response = call(
+      "POST", "/people/2/persons", {},
+      R"({"type":"PROSPECT","firstName":")" + std::string(256, 'a') + R"(","middleName":")" +
+          std::string(51, 'b') +
+          R"(","birthDate":"2023-02-30","gender":"X","preferredLanguage":"english","favouriteColour":"red",
       "contactInformation":{"email":[{"address":"joe@bad"}],"phone":[{"number":"+385911234567"}]}})");
   ASSERT_EQ(response.status, 400);
   const auto error = serviceException(response.body);
   EXPECT_EQ(error->getValue<std::string>("messageId"), "BAD_REQUEST");
   const auto violations = error->getObject("validationErrors");
-  for (const char* property : {"type", "firstName", "middleName", "birthDate", "gender", "preferredLanguage",
-                               "favouriteColour", "contactInformation.email[0].address",
-                               "contactInformation.phone[0].number"}) {
+  for (const char* property :
+       {"type", "firstName", "middleName", "birthDate", "gender", "preferredLanguage",
+        "favouriteColour", "contactInformation.email[0].address",
+        "contactInformation.phone[0].number"}) {
     EXPECT_TRUE(violations->has(property)) << property << " in " << response.body;
   }
-  EXPECT_EQ(parseObject(call("GET", "/people/2/persons", {{"includeTotalCount", "true"}}).body)->getValue<int>("totalCount"), 0);
+  EXPECT_EQ(parseObject(call("GET", "/people/2/persons", {{"includeTotalCount", "true"}}).body)
+                ->getValue<int>("totalCount"),
+            0);
 }
 
 TEST_F(PeopleServiceTest, LengthLimitsCountCharactersNotBytes) {
@@ -214,8 +254,13 @@ TEST_F(PeopleServiceTest, LengthLimitsCountCharactersNotBytes) {
   for (int i = 0; i < 255; ++i) name += "\xC4\x8D";  // 255 x U+010D, 510 bytes
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"firstName":")" + name + "\"}").status, 200);
   EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"firstName":")" + name + "x\"}").status, 400);
-  EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"city":")" + std::string(51, 'c') + "\"}").status, 400);
-  EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"externalId":")" + std::string(257, 'e') + "\"}").status, 400);
+  EXPECT_EQ(
+      call("POST", "/people/2/persons", {}, R"({"city":")" + std::string(51, 'c') + "\"}").status,
+      400);
+  EXPECT_EQ(
+      call("POST", "/people/2/persons", {}, R"({"externalId":")" + std::string(257, 'e') + "\"}")
+          .status,
+      400);
   // Not UTF-8: refused, and the error body itself stays valid JSON.
   const auto latin1 = call("POST", "/people/2/persons", {}, "{\"firstName\":\"Kova\xE8\"}");
   EXPECT_EQ(latin1.status, 400);
@@ -223,11 +268,13 @@ TEST_F(PeopleServiceTest, LengthLimitsCountCharactersNotBytes) {
 }
 
 TEST_F(PeopleServiceTest, MalformedBodiesGetA400InTheEndpointsEnvelope) {
-  for (const std::string body : {"", "{", "[1,2]", "{\"firstName\":}", "\"text\"", "{\"tags\":\"VIP\"}",
-                                 "{\"firstName\":12}", "{\"contactInformation\":[]}", "null"}) {
+  for (const std::string body :
+       {"", "{", "[1,2]", "{\"firstName\":}", "\"text\"", "{\"tags\":\"VIP\"}",
+        "{\"firstName\":12}", "{\"contactInformation\":[]}", "null"}) {
     const auto response = call("POST", "/people/2/persons", {}, body);
     EXPECT_EQ(response.status, 400) << body;
-    EXPECT_EQ(serviceException(response.body)->getValue<std::string>("messageId"), "BAD_REQUEST") << body;
+    EXPECT_EQ(serviceException(response.body)->getValue<std::string>("messageId"), "BAD_REQUEST")
+        << body;
   }
   const auto v3 = call("PUT", "/people/3/persons/upsert", {}, "{\"persons\":[");
   ASSERT_EQ(v3.status, 400);
@@ -256,15 +303,22 @@ TEST_F(PeopleServiceTest, BodiesAboveTheSizeLimitAreRefusedWith413) {
 TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
   define("Visits", "INTEGER");
   define("Orders", "LIST_OF_OBJECTS", R"(,"objectSchema":{"product":"STRING"})");
-  create(R"({"externalId":"base","contactInformation":{"email":[{"address":"base@example.com"}]}})");
+  create(
+      R"({"externalId":"base","contactInformation":{"email":[{"address":"base@example.com"}]}})");
   const std::vector<std::pair<std::string, std::string>> seeds = {
-      {"POST /people/2/persons", R"({"externalId":"a","firstName":"Ana","tags":["T"],"customAttributes":{"Visits":2,"Orders":[{"product":"x"}]},"contactInformation":{"email":[{"address":"a@example.com"}],"phone":[{"number":"385911234567"}]}})"},
-      {"PATCH /people/2/persons/batch", R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"base"},"update":{"lastName":"B","tags":["U"]}}]})"},
-      {"PUT /people/3/persons/upsert", R"({"persons":[{"externalId":"u","contactInformation":[{"type":"EMAIL","identifier":"u@example.com","primary":true}],"customAttributes":{"Visits":1}}]})"},
+      {"POST /people/2/persons",
+       R"({"externalId":"a","firstName":"Ana","tags":["T"],"customAttributes":{"Visits":2,"Orders":[{"product":"x"}]},"contactInformation":{"email":[{"address":"a@example.com"}],"phone":[{"number":"385911234567"}]}})"},
+      {"PATCH /people/2/persons/batch",
+       R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"base"},"update":{"lastName":"B","tags":["U"]}}]})"},
+      {"PUT /people/3/persons/upsert",
+       R"({"persons":[{"externalId":"u","contactInformation":[{"type":"EMAIL","identifier":"u@example.com","primary":true}],"customAttributes":{"Visits":1}}]})"},
       {"POST /people/3/persons/merge", R"({"persons":[{"externalId":"base","city":"Split"}]})"},
-      {"POST /people/2/persons/match", R"({"identities":[{"type":"EMAIL","identifier":"base@example.com"}]})"},
-      {"POST /people/2/companies/batch", R"({"companies":[{"name":"C","domains":["c.hr"],"customAttributes":{"k":1}}]})"},
-      {"POST /people/2/customAttributes", R"({"name":"N","dataType":"LIST_OF_OBJECTS","objectSchema":{"a":"DATE"}})"},
+      {"POST /people/2/persons/match",
+       R"({"identities":[{"type":"EMAIL","identifier":"base@example.com"}]})"},
+      {"POST /people/2/companies/batch",
+       R"({"companies":[{"name":"C","domains":["c.hr"],"customAttributes":{"k":1}}]})"},
+      {"POST /people/2/customAttributes",
+       R"({"name":"N","dataType":"LIST_OF_OBJECTS","objectSchema":{"a":"DATE"}})"},
   };
   uint64_t state = 0x9E3779B97F4A7C15ull;  // fixed seed: the same mutations on every run
   auto next = [&state] {
@@ -280,15 +334,21 @@ TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
     for (int edits = 1 + static_cast<int>(next() % 4); edits > 0 && !body.empty(); --edits) {
       const size_t at = next() % body.size();
       switch (next() % 3) {
-        case 0: body[at] = alphabet[next() % alphabet.size()]; break;
-        case 1: body.erase(at, 1 + next() % 8); break;
-        default: body.insert(at, 1, alphabet[next() % alphabet.size()]);
+        case 0:
+          body[at] = alphabet[next() % alphabet.size()];
+          break;
+        case 1:
+          body.erase(at, 1 + next() % 8);
+          break;
+        default:
+          body.insert(at, 1, alphabet[next() % alphabet.size()]);
       }
     }
     const auto space = target.find(' ');
     const auto response = call(target.substr(0, space), target.substr(space + 1), {}, body);
     ASSERT_TRUE(response.status == 200 || response.status == 207 || response.status == 400 ||
-                response.status == 409) << target << " " << body << " -> " << response.status << " " << response.body;
+                response.status == 409)
+        << target << " " << body << " -> " << response.status << " " << response.body;
     if (!response.body.empty()) {
       ASSERT_NO_THROW(parseObject(response.body)) << response.body;
     }
@@ -298,7 +358,8 @@ TEST_F(PeopleServiceTest, MutatedBodiesNeverCrashAndAlwaysAnswerInAnEnvelope) {
 TEST_F(PeopleServiceTest, CustomAttributesMustBeDefinedAndTypeChecked) {
   auto rejected = call("POST", "/people/2/persons", {}, R"({"customAttributes":{"Tier":"Gold"}})");
   ASSERT_EQ(rejected.status, 400);
-  EXPECT_TRUE(serviceException(rejected.body)->getObject("validationErrors")->has("customAttributes.Tier"));
+  EXPECT_TRUE(
+      serviceException(rejected.body)->getObject("validationErrors")->has("customAttributes.Tier"));
 
   define("Tier", "STRING");
   define("Visits", "INTEGER");
@@ -306,28 +367,45 @@ TEST_F(PeopleServiceTest, CustomAttributesMustBeDefinedAndTypeChecked) {
   define("Active", "BOOLEAN");
   define("Contract End", "DATE");
   define("Orders", "LIST_OF_OBJECTS", R"(,"objectSchema":{"product":"STRING","price":"DECIMAL"})");
-  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"Tier","dataType":"STRING"})").status, 400);
-  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"a[b]","dataType":"STRING"})").status, 400);
-  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"L","dataType":"LIST_OF_OBJECTS"})").status, 400);
-  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"Z","dataType":"MONEY"})").status, 400);
+  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"Tier","dataType":"STRING"})")
+                .status,
+            400);
+  EXPECT_EQ(call("POST", "/people/2/customAttributes", {}, R"({"name":"a[b]","dataType":"STRING"})")
+                .status,
+            400);
+  EXPECT_EQ(
+      call("POST", "/people/2/customAttributes", {}, R"({"name":"L","dataType":"LIST_OF_OBJECTS"})")
+          .status,
+      400);
+  EXPECT_EQ(
+      call("POST", "/people/2/customAttributes", {}, R"({"name":"Z","dataType":"MONEY"})").status,
+      400);
 
-  for (const std::string bad : {R"({"Visits":"12"})", R"({"Visits":1.5})", R"({"Score":"1.5"})", R"({"Active":"yes"})",
-                                R"({"Contract End":"31.01.2025"})", R"({"Orders":[{"product":"A","colour":"red"}]})",
-                                R"({"Orders":{"product":"A"}})"}) {
-    EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"customAttributes":)" + bad + "}").status, 400) << bad;
+  for (const std::string bad :
+       {R"({"Visits":"12"})", R"({"Visits":1.5})", R"({"Score":"1.5"})", R"({"Active":"yes"})",
+        R"({"Contract End":"31.01.2025"})", R"({"Orders":[{"product":"A","colour":"red"}]})",
+        R"({"Orders":{"product":"A"}})"}) {
+    EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"customAttributes":)" + bad + "}").status,
+              400)
+        << bad;
   }
-  const auto person = create(R"({"externalId":"c1","customAttributes":{"Tier":"Gold","Visits":12,"Score":4.5,
+  const auto person =
+      create(R"({"externalId":"c1","customAttributes":{"Tier":"Gold","Visits":12,"Score":4.5,
       "Active":true,"Contract End":"2025-01-31","Orders":[{"product":"A","price":9.99}]}})");
   EXPECT_EQ(person->getObject("customAttributes")->getValue<int>("Visits"), 12);
 
-  const auto appended = call("POST", "/people/2/customAttributes/Orders/append",
-                             {{"type", "EXTERNAL_ID"}, {"identifier", "c1"}}, R"({"product":"B","price":1})");
+  const auto appended =
+      call("POST", "/people/2/customAttributes/Orders/append",
+           {{"type", "EXTERNAL_ID"}, {"identifier", "c1"}}, R"({"product":"B","price":1})");
   ASSERT_EQ(appended.status, 200) << appended.body;
-  EXPECT_EQ(parseObject(appended.body)->getObject("customAttributes")->getArray("Orders")->size(), 2u);
+  EXPECT_EQ(parseObject(appended.body)->getObject("customAttributes")->getArray("Orders")->size(),
+            2u);
 
-  const auto list = parseObject(call("GET", "/people/2/customAttributes", {{"includeTotalCount", "true"}}).body);
+  const auto list =
+      parseObject(call("GET", "/people/2/customAttributes", {{"includeTotalCount", "true"}}).body);
   EXPECT_EQ(list->getValue<int>("totalCount"), 6);
-  EXPECT_EQ(list->getArray("customAttributes")->getObject(0)->getValue<std::string>("name"), "Active");
+  EXPECT_EQ(list->getArray("customAttributes")->getObject(0)->getValue<std::string>("name"),
+            "Active");
   EXPECT_EQ(call("GET", "/people/2/customAttributes/Tier").status, 200);
   EXPECT_EQ(call("DELETE", "/people/2/customAttributes/Tier").status, 200);
   EXPECT_EQ(call("GET", "/people/2/customAttributes/Tier").status, 404);
@@ -345,35 +423,49 @@ TEST_F(PeopleServiceTest, ListPagesAreOneBasedOrderedAndBounded) {
   EXPECT_EQ(listLastNames({}).size(), 20u);  // default limit
   const auto desc = listLastNames({{"limit", "3"}, {"page", "1"}, {"orderBy", "lastName:desc"}});
   EXPECT_EQ(desc, (std::vector<std::string>{"N24", "N23", "N22"}));
-  const auto newest = listLastNames({{"limit", "2"}, {"page", "2"}, {"orderBy", "modifiedAt:desc"}});
+  const auto newest =
+      listLastNames({{"limit", "2"}, {"page", "2"}, {"orderBy", "modifiedAt:desc"}});
   EXPECT_EQ(newest, (std::vector<std::string>{"N22", "N21"}));
-  const auto page = parseObject(call("GET", "/people/2/persons", {{"limit", "10"}, {"page", "2"},
-                                                                   {"includeTotalCount", "true"}, {"orderBy", "createdAt:asc"}}).body);
+  const auto page = parseObject(call("GET", "/people/2/persons",
+                                     {{"limit", "10"},
+                                      {"page", "2"},
+                                      {"includeTotalCount", "true"},
+                                      {"orderBy", "createdAt:asc"}})
+                                    .body);
   EXPECT_EQ(page->getValue<int>("totalCount"), 25);
   EXPECT_EQ(page->getValue<int>("page"), 2);
   EXPECT_EQ(page->getValue<int>("limit"), 10);
   EXPECT_EQ(page->getValue<std::string>("orderBy"), "createdAt:asc");
   EXPECT_EQ(page->getArray("persons")->getObject(0)->getValue<std::string>("lastName"), "N10");
   EXPECT_TRUE(listLastNames({{"page", "9"}}).empty());
-  for (const Query& bad : {Query{{"limit", "1001"}}, Query{{"limit", "0"}}, Query{{"page", "0"}}, Query{{"limit", "ten"}},
-                          Query{{"orderBy", "city:asc"}}, Query{{"orderBy", "lastName:up"}}, Query{{"includeTotalCount", "yes"}}}) {
-    EXPECT_EQ(call("GET", "/people/2/persons", bad).status, 400) << bad.front().first << "=" << bad.front().second;
+  for (const Query& bad :
+       {Query{{"limit", "1001"}}, Query{{"limit", "0"}}, Query{{"page", "0"}},
+        Query{{"limit", "ten"}}, Query{{"orderBy", "city:asc"}}, Query{{"orderBy", "lastName:up"}},
+        Query{{"includeTotalCount", "yes"}}}) {
+    EXPECT_EQ(call("GET", "/people/2/persons", bad).status, 400)
+        << bad.front().first << "=" << bad.front().second;
   }
   EXPECT_EQ(listLastNames({{"limit", "1000"}}).size(), 25u);
 }
 
 TEST_F(PeopleServiceTest, FiltersCombineComparisonsOverStandardCustomAndListAttributes) {
   define("Visits", "INTEGER");
-  create(R"({"firstName":"Ana","lastName":"Horvat","tags":["VIP","SF-Sync"],"customAttributes":{"Visits":3},
+  create(
+      R"({"firstName":"Ana","lastName":"Horvat","tags":["VIP","SF-Sync"],"customAttributes":{"Visits":3},
       "contactInformation":{"email":[{"address":"ana@example.com"}]}})");
   clocks_.advanceWall(std::chrono::seconds(60));
-  create(R"({"firstName":"Ivan","lastName":"Kovac","tags":["SF-Sync"],"customAttributes":{"Visits":10}})");
+  create(
+      R"({"firstName":"Ivan","lastName":"Kovac","tags":["SF-Sync"],"customAttributes":{"Visits":10}})");
   create(R"({"firstName":"Ana","lastName":"Babic"})");
-  auto names = [&](const std::string& filter) { return listLastNames({{"filter", filter}, {"orderBy", "lastName:asc"}}); };
+  auto names = [&](const std::string& filter) {
+    return listLastNames({{"filter", filter}, {"orderBy", "lastName:asc"}});
+  };
   using Names = std::vector<std::string>;
-  EXPECT_EQ(names(R"({"#and":[{"firstName":"Ana"},{"#contains":{"tags":"VIP"}}]})"), Names{"Horvat"});
+  EXPECT_EQ(names(R"({"#and":[{"firstName":"Ana"},{"#contains":{"tags":"VIP"}}]})"),
+            Names{"Horvat"});
   EXPECT_EQ(names(R"({"#and":[{"#contains":{"tags":"SF-Sync"}}]})"), (Names{"Horvat", "Kovac"}));
-  EXPECT_EQ(names(R"({"#or":[{"lastName":"Babic"},{"#gt":{"Visits":5}}]})"), (Names{"Babic", "Kovac"}));
+  EXPECT_EQ(names(R"({"#or":[{"lastName":"Babic"},{"#gt":{"Visits":5}}]})"),
+            (Names{"Babic", "Kovac"}));
   EXPECT_EQ(names(R"({"#ne":{"firstName":"Ana"}})"), Names{"Kovac"});
   EXPECT_EQ(names(R"({"#startsWith":{"lastName":"Ko"}})"), Names{"Kovac"});
   EXPECT_EQ(names(R"({"#endsWith":{"lastName":"vat"}})"), Names{"Horvat"});
@@ -382,9 +474,10 @@ TEST_F(PeopleServiceTest, FiltersCombineComparisonsOverStandardCustomAndListAttr
   EXPECT_EQ(names(R"({"#gte":{"modifiedAt":"2024-03-05T14:08:09"}})"), (Names{"Babic", "Kovac"}));
   EXPECT_EQ(names(R"({"#eq":{"email":"ANA@example.com"}})"), Names{"Horvat"});
   EXPECT_EQ(names(R"({"#eq":{"lastName":null}})"), Names{});
-  for (const std::string bad : {R"({"#gt":{"firstName":"A"}})", R"({"shoeSize":"42"})", R"({"#and":{}})",
-                                R"({"#gt":{"Visits":"5"}})", R"({"#like":{"firstName":"A"}})", R"({"firstName":)",
-                                R"({"#gte":{"modifiedAt":"yesterday"}})", R"([])"}) {
+  for (const std::string bad :
+       {R"({"#gt":{"firstName":"A"}})", R"({"shoeSize":"42"})", R"({"#and":{}})",
+        R"({"#gt":{"Visits":"5"}})", R"({"#like":{"firstName":"A"}})", R"({"firstName":)",
+        R"({"#gte":{"modifiedAt":"yesterday"}})", R"([])"}) {
     const auto response = call("GET", "/people/2/persons", {{"filter", bad}});
     EXPECT_EQ(response.status, 400) << bad;
   }
@@ -402,14 +495,16 @@ TEST_F(PeopleServiceTest, BatchCreateReportsOnlyFailedEntriesWith207) {
   ASSERT_EQ(results->size(), 3u);
   EXPECT_EQ(results->getObject(0)->getValue<int>("index"), 0);
   EXPECT_EQ(results->getObject(0)->getValue<int>("status"), 409);
-  EXPECT_EQ(results->getObject(0)->getArray("errors")->getObject(0)->getValue<std::string>("message"),
-            "Destination(email) ana.horvat@example.com already exists.");
+  EXPECT_EQ(
+      results->getObject(0)->getArray("errors")->getObject(0)->getValue<std::string>("message"),
+      "Destination(email) ana.horvat@example.com already exists.");
   EXPECT_EQ(results->getObject(1)->getValue<int>("index"), 2);
   EXPECT_EQ(results->getObject(1)->getValue<int>("status"), 400);
   EXPECT_EQ(results->getObject(2)->getValue<int>("index"), 3);  // duplicate of entry 1
   EXPECT_EQ(get("EXTERNAL_ID", "sf-003B")->getValue<std::string>("lastName"), "Kovac");
 
-  const auto ok = call("POST", "/people/2/persons/batch", {}, R"({"people":[{"externalId":"sf-003D"}]})");
+  const auto ok =
+      call("POST", "/people/2/persons/batch", {}, R"({"people":[{"externalId":"sf-003D"}]})");
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(parseObject(ok.body)->getArray("results")->size(), 0u);
 
@@ -430,7 +525,8 @@ TEST_F(PeopleServiceTest, BatchUpdateAndDeleteReportUnmatchedQueriesAs409Entries
   EXPECT_EQ(entry->getValue<int>("status"), 409);
   EXPECT_FALSE(entry->getValue<bool>("isModified"));
   EXPECT_EQ(entry->getObject("query")->getValue<std::string>("identifier"), "sf-missing");
-  EXPECT_EQ(entry->getArray("errors")->getObject(0)->getValue<std::string>("message"), "There is no person matching the query");
+  EXPECT_EQ(entry->getArray("errors")->getObject(0)->getValue<std::string>("message"),
+            "There is no person matching the query");
   const auto person = get("PHONE", "385911234567");
   EXPECT_EQ(person->getValue<std::string>("firstName"), "Ana");
   EXPECT_EQ(person->getArray("tags")->size(), 2u);
@@ -438,8 +534,11 @@ TEST_F(PeopleServiceTest, BatchUpdateAndDeleteReportUnmatchedQueriesAs409Entries
   const auto removed = call("DELETE", "/people/2/persons/batch", {}, R"({"people":[
       {"query":{"type":"PHONE","identifier":"385911234567"}},{"query":{"type":"PHONE","identifier":"385900000000"}}]})");
   ASSERT_EQ(removed.status, 207);
-  EXPECT_EQ(parseObject(removed.body)->getArray("results")->getObject(0)->getValue<int>("status"), 409);
-  EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "sf-003A"}}).status, 404);
+  EXPECT_EQ(parseObject(removed.body)->getArray("results")->getObject(0)->getValue<int>("status"),
+            409);
+  EXPECT_EQ(
+      call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "sf-003A"}}).status,
+      404);
 }
 
 TEST_F(PeopleServiceTest, UpsertReportsCreatedUpdatedNotModifiedAndPerRecordErrors) {
@@ -458,21 +557,26 @@ TEST_F(PeopleServiceTest, UpsertReportsCreatedUpdatedNotModifiedAndPerRecordErro
   const auto error = body->getArray("errors")->getObject(0);
   EXPECT_EQ(error->getValue<int>("index"), 1);
   EXPECT_EQ(error->getValue<std::string>("code"), "400100");
-  EXPECT_EQ(error->getValue<std::string>("message"), "One or more properties of the person are invalid");
+  EXPECT_EQ(error->getValue<std::string>("message"),
+            "One or more properties of the person are invalid");
   EXPECT_EQ(error->getArray("details")->getObject(0)->getValue<std::string>("property"),
             "persons[1].contactInformation[0].identifier");
-  EXPECT_EQ(error->getArray("details")->getObject(0)->getValue<std::string>("message"), "Email address is invalid");
+  EXPECT_EQ(error->getArray("details")->getObject(0)->getValue<std::string>("message"),
+            "Email address is invalid");
 
   const auto modifiedAt = get("ID", std::to_string(id))->getValue<std::string>("modifiedAt");
   clocks_.advanceWall(std::chrono::seconds(30));
   auto again = call("PATCH", "/people/3/persons/upsert", {}, R"({"persons":[)" + ana + "]}");
   ASSERT_EQ(again.status, 200) << again.body;
-  EXPECT_EQ(parseObject(again.body)->getArray("results")->getObject(0)->getValue<std::string>("status"), "NOT_MODIFIED");
+  EXPECT_EQ(
+      parseObject(again.body)->getArray("results")->getObject(0)->getValue<std::string>("status"),
+      "NOT_MODIFIED");
   EXPECT_EQ(get("ID", std::to_string(id))->getValue<std::string>("modifiedAt"), modifiedAt);
 
   // Matched by email alone, PATCH keeps what it does not mention.
-  auto changed = call("PATCH", "/people/3/persons/upsert", {},
-                      R"({"persons":[{"lastName":"Kovac","contactInformation":[{"type":"EMAIL","identifier":"ANA.HORVAT@example.com"}]}]})");
+  auto changed = call(
+      "PATCH", "/people/3/persons/upsert", {},
+      R"({"persons":[{"lastName":"Kovac","contactInformation":[{"type":"EMAIL","identifier":"ANA.HORVAT@example.com"}]}]})");
   const auto changedResult = parseObject(changed.body)->getArray("results")->getObject(0);
   EXPECT_EQ(changedResult->getValue<std::string>("status"), "UPDATED");
   EXPECT_EQ(changedResult->getValue<int64_t>("id"), id);
@@ -482,8 +586,11 @@ TEST_F(PeopleServiceTest, UpsertReportsCreatedUpdatedNotModifiedAndPerRecordErro
   EXPECT_NE(person->getValue<std::string>("modifiedAt"), modifiedAt);
 
   // PUT is a full upsert: what it omits is cleared.
-  auto full = call("PUT", "/people/3/persons/upsert", {}, R"({"persons":[{"externalId":"sf-1","lastName":"Horvat"}]})");
-  EXPECT_EQ(parseObject(full.body)->getArray("results")->getObject(0)->getValue<std::string>("status"), "UPDATED");
+  auto full = call("PUT", "/people/3/persons/upsert", {},
+                   R"({"persons":[{"externalId":"sf-1","lastName":"Horvat"}]})");
+  EXPECT_EQ(
+      parseObject(full.body)->getArray("results")->getObject(0)->getValue<std::string>("status"),
+      "UPDATED");
   person = get("ID", std::to_string(id));
   EXPECT_FALSE(person->has("firstName"));
   EXPECT_EQ(person->getObject("contactInformation")->getArray("email")->size(), 0u);
@@ -511,13 +618,16 @@ TEST_F(PeopleServiceTest, UpsertRefusesIdentifiersOfDifferentPersonsAndBadBatche
     EXPECT_EQ(errors->getObject(i)->getValue<size_t>("index"), i);
   }
   std::string tooMany = R"({"persons":[)";
-  for (int i = 0; i < 1001; ++i) tooMany += std::string(i ? "," : "") + R"({"externalId":"e)" + std::to_string(i) + "\"}";
+  for (int i = 0; i < 1001; ++i)
+    tooMany += std::string(i ? "," : "") + R"({"externalId":"e)" + std::to_string(i) + "\"}";
   EXPECT_EQ(call("PUT", "/people/3/persons/upsert", {}, tooMany + "]}").status, 400);
 }
 
 TEST_F(PeopleServiceTest, MatchResolvesKnownIdentitiesOnce) {
-  const auto id = create(R"({"externalId":"sf-003A","contactInformation":{"email":[{"address":"ana@example.com"}]}})")
-                      ->getValue<int64_t>("id");
+  const auto id =
+      create(
+          R"({"externalId":"sf-003A","contactInformation":{"email":[{"address":"ana@example.com"}]}})")
+          ->getValue<int64_t>("id");
   const auto response = call("POST", "/people/2/persons/match", {}, R"({"identities":[
       {"type":"EXTERNAL_ID","identifier":"sf-003A"},{"type":"EMAIL","identifier":"ana@example.com"},
       {"type":"EMAIL","identifier":"ANA@example.com"},{"type":"PHONE","identifier":"385900000000"}]})");
@@ -526,12 +636,17 @@ TEST_F(PeopleServiceTest, MatchResolvesKnownIdentitiesOnce) {
   ASSERT_EQ(matches->size(), 2u);
   EXPECT_EQ(matches->getObject(0)->getValue<std::string>("type"), "EXTERNAL_ID");
   EXPECT_EQ(matches->getObject(1)->getValue<int64_t>("personId"), id);
-  EXPECT_EQ(call("POST", "/people/2/persons/match", {}, R"({"identities":[{"type":"SHOE","identifier":"x"}]})").status, 400);
+  EXPECT_EQ(call("POST", "/people/2/persons/match", {},
+                 R"({"identities":[{"type":"SHOE","identifier":"x"}]})")
+                .status,
+            400);
 }
 
 TEST_F(PeopleServiceTest, MergeFoldsEveryProfileSharingAnIdentifierIntoTheOldest) {
-  const auto older = create(R"({"externalId":"sf-1","firstName":"Ana","tags":["A"]})")->getValue<int64_t>("id");
-  create(R"({"lastName":"Horvat","tags":["B"],"contactInformation":{"email":[{"address":"ana@example.com"}]}})");
+  const auto older =
+      create(R"({"externalId":"sf-1","firstName":"Ana","tags":["A"]})")->getValue<int64_t>("id");
+  create(
+      R"({"lastName":"Horvat","tags":["B"],"contactInformation":{"email":[{"address":"ana@example.com"}]}})");
   const auto response = call("POST", "/people/3/persons/merge", {}, R"({"persons":[
       {"externalId":"sf-1","city":"Zagreb","contactInformation":[{"type":"EMAIL","identifier":"ana@example.com"}]},
       {"externalId":"sf-new"}]})");
@@ -543,11 +658,14 @@ TEST_F(PeopleServiceTest, MergeFoldsEveryProfileSharingAnIdentifierIntoTheOldest
   EXPECT_EQ(person->getValue<std::string>("lastName"), "Horvat");
   EXPECT_EQ(person->getValue<std::string>("city"), "Zagreb");
   EXPECT_EQ(person->getArray("tags")->size(), 2u);
-  EXPECT_EQ(parseObject(call("GET", "/people/2/persons", {{"includeTotalCount", "true"}}).body)->getValue<int>("totalCount"), 2);
+  EXPECT_EQ(parseObject(call("GET", "/people/2/persons", {{"includeTotalCount", "true"}}).body)
+                ->getValue<int>("totalCount"),
+            2);
 }
 
 TEST_F(PeopleServiceTest, ContactInformationEndpointsReplaceAddAndRemove) {
-  create(R"({"externalId":"c","contactInformation":{"email":[{"address":"a@example.com"}],"phone":[{"number":"385911111111"}]}})");
+  create(
+      R"({"externalId":"c","contactInformation":{"email":[{"address":"a@example.com"}],"phone":[{"number":"385911111111"}]}})");
   const Query who = {{"type", "EXTERNAL_ID"}, {"identifier", "c"}};
   auto contacts = [&](const Response& r) {
     EXPECT_EQ(r.status, 200) << r.body;
@@ -555,11 +673,14 @@ TEST_F(PeopleServiceTest, ContactInformationEndpointsReplaceAddAndRemove) {
     return std::make_pair(info->getArray("email")->size(), info->getArray("phone")->size());
   };
   EXPECT_EQ(contacts(call("PATCH", "/people/2/persons/contactInformation", who,
-                          R"({"contactInformation":{"email":[{"address":"b@example.com"}]}})")), std::make_pair(size_t{2}, size_t{1}));
+                          R"({"contactInformation":{"email":[{"address":"b@example.com"}]}})")),
+            std::make_pair(size_t{2}, size_t{1}));
   EXPECT_EQ(contacts(call("DELETE", "/people/2/persons/contactInformation", who,
-                          R"({"contactInformation":{"email":[{"address":"A@example.com"}]}})")), std::make_pair(size_t{1}, size_t{1}));
+                          R"({"contactInformation":{"email":[{"address":"A@example.com"}]}})")),
+            std::make_pair(size_t{1}, size_t{1}));
   EXPECT_EQ(contacts(call("PUT", "/people/2/persons/contactInformation", who,
-                          R"({"contactInformation":{"phone":[{"number":"385922222222"}]}})")), std::make_pair(size_t{0}, size_t{1}));
+                          R"({"contactInformation":{"phone":[{"number":"385922222222"}]}})")),
+            std::make_pair(size_t{0}, size_t{1}));
   EXPECT_EQ(get("PHONE", "385922222222")->getValue<std::string>("externalId"), "c");
   EXPECT_EQ(call("PATCH", "/people/2/persons/contactInformation", who, R"({})").status, 400);
 }
@@ -571,14 +692,18 @@ TEST_F(PeopleServiceTest, TagsAreListedAssignedAndRemoved) {
   ASSERT_EQ(tag.status, 200);
   EXPECT_EQ(parseObject(tag.body)->getValue<std::string>("name"), "VIP");
   EXPECT_EQ(call("POST", "/people/2/tags", {}, R"({"name":"VIP"})").status, 400);
-  const auto list = parseObject(call("GET", "/people/2/tags", {{"includeTotalCount", "true"}}).body);
+  const auto list =
+      parseObject(call("GET", "/people/2/tags", {{"includeTotalCount", "true"}}).body);
   EXPECT_EQ(list->getValue<int>("totalCount"), 2);  // "Auto" was created by the person write
   const auto assign = call("PATCH", "/people/2/tags/VIP/persons", {}, R"({"people":[
       {"query":{"type":"EXTERNAL_ID","identifier":"t1"}},{"query":{"type":"EXTERNAL_ID","identifier":"t2"}},
       {"query":{"type":"EXTERNAL_ID","identifier":"t3"}}]})");
   EXPECT_EQ(assign.status, 207);
   EXPECT_EQ(get("EXTERNAL_ID", "t2")->getArray("tags")->getElement<std::string>(0), "VIP");
-  EXPECT_EQ(call("DELETE", "/people/2/tags/VIP/persons", {}, R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"t2"}}]})").status, 200);
+  EXPECT_EQ(call("DELETE", "/people/2/tags/VIP/persons", {},
+                 R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"t2"}}]})")
+                .status,
+            200);
   EXPECT_EQ(get("EXTERNAL_ID", "t2")->getArray("tags")->size(), 0u);
   EXPECT_EQ(call("DELETE", "/people/2/tags/VIP").status, 200);
   EXPECT_EQ(get("EXTERNAL_ID", "t1")->getArray("tags")->size(), 1u);
@@ -587,31 +712,43 @@ TEST_F(PeopleServiceTest, TagsAreListedAssignedAndRemoved) {
 }
 
 TEST_F(PeopleServiceTest, CompaniesAreUniqueByNameAndLinkPersons) {
-  const auto created = call("POST", "/people/2/companies", {}, R"({"name":"Acme d.o.o.","domains":["acme.hr"],"tags":["A"]})");
+  const auto created = call("POST", "/people/2/companies", {},
+                            R"({"name":"Acme d.o.o.","domains":["acme.hr"],"tags":["A"]})");
   ASSERT_EQ(created.status, 200) << created.body;
   const auto id = parseObject(created.body)->getValue<int64_t>("id");
   EXPECT_EQ(call("POST", "/people/2/companies", {}, R"({"name":"ACME D.O.O."})").status, 409);
   EXPECT_EQ(call("POST", "/people/2/companies", {}, R"({"domains":["x.hr"]})").status, 400);
-  EXPECT_EQ(parseObject(call("GET", "/people/2/companies", {{"domain", "ACME.hr"}}).body)->getValue<int64_t>("id"), id);
-  EXPECT_EQ(call("GET", "/people/2/companies", {{"domain", "acme.hr"}, {"name", "Acme d.o.o."}}).status, 400);
+  EXPECT_EQ(parseObject(call("GET", "/people/2/companies", {{"domain", "ACME.hr"}}).body)
+                ->getValue<int64_t>("id"),
+            id);
+  EXPECT_EQ(
+      call("GET", "/people/2/companies", {{"domain", "acme.hr"}, {"name", "Acme d.o.o."}}).status,
+      400);
 
-  auto patched = call("PATCH", "/people/2/companies", {{"id", std::to_string(id)}}, R"({"tags":["B"],"industry":"Retail"})");
+  auto patched = call("PATCH", "/people/2/companies", {{"id", std::to_string(id)}},
+                      R"({"tags":["B"],"industry":"Retail"})");
   ASSERT_EQ(patched.status, 200);
   EXPECT_EQ(parseObject(patched.body)->getArray("tags")->size(), 2u);
-  patched = call("PATCH", "/people/2/companies", {{"id", std::to_string(id)}, {"replaceTags", "true"}}, R"({"tags":["C"]})");
+  patched = call("PATCH", "/people/2/companies",
+                 {{"id", std::to_string(id)}, {"replaceTags", "true"}}, R"({"tags":["C"]})");
   EXPECT_EQ(parseObject(patched.body)->getArray("tags")->size(), 1u);
 
   const auto person = create(R"({"externalId":"emp-1"})")->getValue<int64_t>("id");
   EXPECT_EQ(call("PATCH", "/people/2/companies/persons", {{"name", "acme d.o.o."}},
-                 R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"emp-1"}}]})").status, 200);
+                 R"({"people":[{"query":{"type":"EXTERNAL_ID","identifier":"emp-1"}}]})")
+                .status,
+            200);
   auto dump = parseObject(admin("GET", "/dump").body);
   ASSERT_EQ(dump->getArray("companyLinks")->size(), 1u);
   EXPECT_EQ(dump->getArray("companyLinks")->getObject(0)->getValue<int64_t>("personId"), person);
 
-  const auto batch = call("POST", "/people/2/companies/batch", {}, R"({"companies":[{"name":"Beta"},{"name":"acme D.O.O."}]})");
+  const auto batch = call("POST", "/people/2/companies/batch", {},
+                          R"({"companies":[{"name":"Beta"},{"name":"acme D.O.O."}]})");
   ASSERT_EQ(batch.status, 207);
-  EXPECT_EQ(parseObject(batch.body)->getArray("results")->getObject(1)->getValue<int>("status"), 409);
-  const auto list = parseObject(call("GET", "/people/2/companies", {{"includeTotalCount", "true"}}).body);
+  EXPECT_EQ(parseObject(batch.body)->getArray("results")->getObject(1)->getValue<int>("status"),
+            409);
+  const auto list =
+      parseObject(call("GET", "/people/2/companies", {{"includeTotalCount", "true"}}).body);
   EXPECT_EQ(list->getValue<int>("totalCount"), 2);
   EXPECT_EQ(call("DELETE", "/people/2/companies", {{"externalId", "none"}}).status, 404);
   EXPECT_EQ(call("DELETE", "/people/2/companies", {{"id", std::to_string(id)}}).status, 200);
@@ -623,14 +760,21 @@ TEST_F(PeopleServiceTest, RateLimitsAnswer429PerEndpointAndRecoverAsTokensRefill
   for (int i = 0; i < 5; ++i) EXPECT_EQ(call("GET", "/people/2/persons").status, 200) << i;
   const auto limited = call("GET", "/people/2/persons");
   ASSERT_EQ(limited.status, 429);
-  EXPECT_EQ(serviceException(limited.body)->getValue<std::string>("messageId"), "TOO_MANY_REQUESTS");
+  EXPECT_EQ(serviceException(limited.body)->getValue<std::string>("messageId"),
+            "TOO_MANY_REQUESTS");
   // Other endpoints have their own buckets; create allows 10/s.
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(call("POST", "/people/2/persons", {}, R"({"externalId":"r)" + std::to_string(i) + "\"}").status, 200) << i;
+    EXPECT_EQ(
+        call("POST", "/people/2/persons", {}, R"({"externalId":"r)" + std::to_string(i) + "\"}")
+            .status,
+        200)
+        << i;
   }
   EXPECT_EQ(call("POST", "/people/2/persons", {}, "{}").status, 429);
-  for (int i = 0; i < 5; ++i) call("PATCH", "/people/3/persons/upsert", {}, R"({"persons":[{"externalId":"u"}]})");
-  const auto v3 = call("PATCH", "/people/3/persons/upsert", {}, R"({"persons":[{"externalId":"u"}]})");
+  for (int i = 0; i < 5; ++i)
+    call("PATCH", "/people/3/persons/upsert", {}, R"({"persons":[{"externalId":"u"}]})");
+  const auto v3 =
+      call("PATCH", "/people/3/persons/upsert", {}, R"({"persons":[{"externalId":"u"}]})");
   ASSERT_EQ(v3.status, 429);
   EXPECT_EQ(parseObject(v3.body)->getValue<std::string>("errorCode"), "E429");
 
@@ -650,7 +794,9 @@ TEST_F(PeopleServiceTest, SnapshotRestoresTheWholeAccount) {
   call("POST", "/people/2/companies", {}, R"({"name":"Acme"})");
   const std::string saved = service_->snapshot();
   service_->reset();
-  EXPECT_EQ(call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "s1"}}).status, 404);
+  EXPECT_EQ(
+      call("GET", "/people/2/persons", {{"type", "EXTERNAL_ID"}, {"identifier", "s1"}}).status,
+      404);
   service_->restore(saved);
   const auto person = get("EMAIL", "S1@example.com");
   EXPECT_EQ(person->getObject("customAttributes")->getValue<int>("Visits"), 2);
@@ -674,7 +820,10 @@ TEST_F(PeopleServiceTest, SeedIsDeterministicAndPortalWritesAreMarked) {
   const auto person = get("EXTERNAL_ID", "seed-3");
   EXPECT_TRUE(person->getObject("contactInformation")->getArray("email")->size() == 1);
   // Seeding the same sequence again collides with every identifier and creates nothing.
-  EXPECT_EQ(parseObject(admin("POST", "/seed", R"({"count":50,"seed":7,"externalIdPrefix":"seed-"})").body)->getValue<int>("skipped"), 50);
+  EXPECT_EQ(parseObject(
+                admin("POST", "/seed", R"({"count":50,"seed":7,"externalIdPrefix":"seed-"})").body)
+                ->getValue<int>("skipped"),
+            50);
 
   const auto portal = admin("POST", "/persons", R"({"firstName":"Portal","externalId":"p-1"})");
   ASSERT_EQ(portal.status, 200);
@@ -686,13 +835,17 @@ TEST_F(PeopleServiceTest, SeedIsDeterministicAndPortalWritesAreMarked) {
 }
 
 TEST_F(PeopleServiceTest, EndpointNamesGroupPathsIntoTemplates) {
-  EXPECT_EQ(service_->endpointName(makeRequest("GET", "/people/2/tags/VIP")), "GET /people/2/tags/{name}");
-  EXPECT_EQ(service_->endpointName(makeRequest("PATCH", "/people/3/persons/upsert")), "PATCH /people/3/persons/upsert");
+  EXPECT_EQ(service_->endpointName(makeRequest("GET", "/people/2/tags/VIP")),
+            "GET /people/2/tags/{name}");
+  EXPECT_EQ(service_->endpointName(makeRequest("PATCH", "/people/3/persons/upsert")),
+            "PATCH /people/3/persons/upsert");
   const auto fault = service_->faultResponse(429, makeRequest("GET", "/people/2/persons"));
   EXPECT_EQ(fault.status, 429);
   EXPECT_EQ(serviceException(fault.body)->getValue<std::string>("messageId"), "TOO_MANY_REQUESTS");
-  EXPECT_EQ(parseObject(service_->faultResponse(503, makeRequest("PUT", "/people/3/persons/upsert")).body)
-                ->getValue<std::string>("code"), "500100");
+  EXPECT_EQ(
+      parseObject(service_->faultResponse(503, makeRequest("PUT", "/people/3/persons/upsert")).body)
+          ->getValue<std::string>("code"),
+      "500100");
 }
 
 }  // namespace

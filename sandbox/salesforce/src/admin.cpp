@@ -24,7 +24,8 @@ Poco::JSON::Object::Ptr bodyObject(const Request& request, Response& error) {
   if (request.body.empty()) return new Poco::JSON::Object;
   try {
     auto value = Poco::JSON::Parser().parse(request.body);
-    if (value.type() == typeid(Poco::JSON::Object::Ptr)) return value.extract<Poco::JSON::Object::Ptr>();
+    if (value.type() == typeid(Poco::JSON::Object::Ptr))
+      return value.extract<Poco::JSON::Object::Ptr>();
   } catch (const Poco::Exception&) {
   }
   error = adminError(400, "body must be a JSON object");
@@ -34,9 +35,15 @@ Poco::JSON::Object::Ptr bodyObject(const Request& request, Response& error) {
 std::string saveResultJson(const SaveResult& result) {
   JsonWriter json;
   json.beginObject().key("id");
-  if (result.success) json.value(result.id);
-  else json.null();
-  json.key("success").value(result.success).key("errors").raw(saveErrorsJson(result.errors, false)).endObject();
+  if (result.success)
+    json.value(result.id);
+  else
+    json.null();
+  json.key("success")
+      .value(result.success)
+      .key("errors")
+      .raw(saveErrorsJson(result.errors, false))
+      .endObject();
   return json.take();
 }
 
@@ -46,15 +53,24 @@ Response SalesforceService::knobsJson() const {
   const WriteKnobs& knobs = org_->knobs();
   JsonWriter json;
   json.beginObject()
-      .key("lateCommitMs").value(knobs.lateCommitMs)
-      .key("duplicateRule").value(knobs.duplicateRule)
-      .key("unableToLockRowNext").value(knobs.unableToLockRowNext)
-      .key("unableToLockRowShare").value(knobs.unableToLockRowShare)
-      .key("tokenTtlSeconds").value(options_.tokenTtlSeconds)
-      .key("dailyApiLimit").value(options_.dailyApiLimit)
-      .key("apiUsage").value(apiUsage())
-      .key("clockOffsetMs").value(clockOffsetMs_)
-      .key("now").value(formatDateTime(now()))
+      .key("lateCommitMs")
+      .value(knobs.lateCommitMs)
+      .key("duplicateRule")
+      .value(knobs.duplicateRule)
+      .key("unableToLockRowNext")
+      .value(knobs.unableToLockRowNext)
+      .key("unableToLockRowShare")
+      .value(knobs.unableToLockRowShare)
+      .key("tokenTtlSeconds")
+      .value(options_.tokenTtlSeconds)
+      .key("dailyApiLimit")
+      .value(options_.dailyApiLimit)
+      .key("apiUsage")
+      .value(apiUsage())
+      .key("clockOffsetMs")
+      .value(clockOffsetMs_)
+      .key("now")
+      .value(formatDateTime(now()))
       .endObject();
   return jsonResponse(200, json.take());
 }
@@ -70,23 +86,36 @@ Response SalesforceService::setKnobs(const Request& request) {
   try {
     for (const auto& name : body->getNames()) {
       auto value = body->get(name);
-      if (name == "lateCommitMs") knobs.lateCommitMs = value.convert<int64_t>();
-      else if (name == "duplicateRule") knobs.duplicateRule = value.convert<bool>();
-      else if (name == "unableToLockRowNext") knobs.unableToLockRowNext = value.convert<int>();
-      else if (name == "unableToLockRowShare") knobs.unableToLockRowShare = value.convert<double>();
-      else if (name == "tokenTtlSeconds") options.tokenTtlSeconds = value.convert<int64_t>();
-      else if (name == "dailyApiLimit") options.dailyApiLimit = value.convert<int64_t>();
-      else if (name == "apiUsage") usage = value.convert<int64_t>();
-      else if (name == "clockOffsetMs") offset = value.convert<int64_t>();
-      else if (name == "advanceClockMs") offset += value.convert<int64_t>();
-      else return adminError(400, "unknown knob '" + name + "'");
+      if (name == "lateCommitMs")
+        knobs.lateCommitMs = value.convert<int64_t>();
+      else if (name == "duplicateRule")
+        knobs.duplicateRule = value.convert<bool>();
+      else if (name == "unableToLockRowNext")
+        knobs.unableToLockRowNext = value.convert<int>();
+      else if (name == "unableToLockRowShare")
+        knobs.unableToLockRowShare = value.convert<double>();
+      else if (name == "tokenTtlSeconds")
+        options.tokenTtlSeconds = value.convert<int64_t>();
+      else if (name == "dailyApiLimit")
+        options.dailyApiLimit = value.convert<int64_t>();
+      else if (name == "apiUsage")
+        usage = value.convert<int64_t>();
+      else if (name == "clockOffsetMs")
+        offset = value.convert<int64_t>();
+      else if (name == "advanceClockMs")
+        offset += value.convert<int64_t>();
+      else
+        return adminError(400, "unknown knob '" + name + "'");
     }
   } catch (const Poco::Exception&) {
     return adminError(400, "a knob has a value of the wrong type");
   }
   if (knobs.lateCommitMs < 0 || knobs.unableToLockRowNext < 0 || knobs.unableToLockRowShare < 0 ||
-      knobs.unableToLockRowShare > 1 || options.tokenTtlSeconds <= 0 || options.dailyApiLimit < 0 || (usage && *usage < 0))
-    return adminError(400, "knob out of range (lateCommitMs>=0, 0<=unableToLockRowShare<=1, tokenTtlSeconds>0, ...)");
+      knobs.unableToLockRowShare > 1 || options.tokenTtlSeconds <= 0 || options.dailyApiLimit < 0 ||
+      (usage && *usage < 0))
+    return adminError(
+        400,
+        "knob out of range (lateCommitMs>=0, 0<=unableToLockRowShare<=1, tokenTtlSeconds>0, ...)");
   org_->knobs() = knobs;
   options_.tokenTtlSeconds = options.tokenTtlSeconds;
   options_.dailyApiLimit = options.dailyApiLimit;
@@ -109,10 +138,12 @@ Response SalesforceService::seed(const Request& request) {
     fake.seed = body->optValue<uint64_t>("seed", options_.seed);
     fake.invalidShare = body->optValue<double>("invalidShare", 0.0);
   } catch (const Poco::Exception&) {
-    return adminError(400, "seed takes {\"Account\":n,\"Contact\":n,\"Lead\":n,\"seed\":n,\"invalidShare\":0..1}");
+    return adminError(
+        400,
+        "seed takes {\"Account\":n,\"Contact\":n,\"Lead\":n,\"seed\":n,\"invalidShare\":0..1}");
   }
-  if (accounts < 0 || contacts < 0 || leads < 0 || accounts + contacts + leads > 1000000 || fake.invalidShare < 0 ||
-      fake.invalidShare > 1)
+  if (accounts < 0 || contacts < 0 || leads < 0 || accounts + contacts + leads > 1000000 ||
+      fake.invalidShare < 0 || fake.invalidShare > 1)
     return adminError(400, "counts must be 0..1000000 in total and invalidShare 0..1");
   FakeDataGenerator generator(fake);
   const ObjectDef& account = *schema_.object("Account");
@@ -122,37 +153,53 @@ Response SalesforceService::seed(const Request& request) {
   int64_t failed = 0;
   // Salesforce cannot hold an invalid email, so an "invalid" person keeps a bad phone (phones
   // are not validated) and loses the email.
-  auto email = [](const FakePerson& p) -> InputValue { return p.emailInvalid ? InputValue{} : InputValue{p.email}; };
+  auto email = [](const FakePerson& p) -> InputValue {
+    return p.emailInvalid ? InputValue{} : InputValue{p.email};
+  };
   for (int64_t i = 0; i < accounts; ++i) {
     FakePerson p = generator.next();
     FieldInputs fields = {{"Name", p.company + " " + p.city + " " + std::to_string(p.index)},
-                          {"Phone", p.phone}, {"BillingCity", p.city}, {"BillingCountry", p.country},
+                          {"Phone", p.phone},
+                          {"BillingCity", p.city},
+                          {"BillingCountry", p.country},
                           {"Website", "https://www.example.com/" + std::to_string(p.index)}};
     SaveResult result = org_->create(account, fields);
-    if (result.success) accountIds.push_back(result.id);
-    else ++failed;
+    if (result.success)
+      accountIds.push_back(result.id);
+    else
+      ++failed;
   }
   for (int64_t i = 0; i < contacts; ++i) {
     FakePerson p = generator.next();
-    FieldInputs fields = {{"FirstName", p.firstName}, {"LastName", p.lastName}, {"Email", email(p)},
-                          {"MobilePhone", p.phone}, {"Title", p.title}, {"MailingCity", p.city},
+    FieldInputs fields = {{"FirstName", p.firstName},   {"LastName", p.lastName},
+                          {"Email", email(p)},          {"MobilePhone", p.phone},
+                          {"Title", p.title},           {"MailingCity", p.city},
                           {"MailingCountry", p.country}};
-    if (!accountIds.empty()) fields.emplace_back("AccountId", accountIds[static_cast<size_t>(i) % accountIds.size()]);
+    if (!accountIds.empty())
+      fields.emplace_back("AccountId", accountIds[static_cast<size_t>(i) % accountIds.size()]);
     failed += !org_->create(contact, fields).success;
   }
   for (int64_t i = 0; i < leads; ++i) {
     FakePerson p = generator.next();
-    FieldInputs fields = {{"FirstName", p.firstName}, {"LastName", p.lastName}, {"Company", p.company},
-                          {"Email", email(p)}, {"MobilePhone", p.phone}, {"Title", p.title},
-                          {"City", p.city}, {"Country", p.country}};
+    FieldInputs fields = {{"FirstName", p.firstName}, {"LastName", p.lastName},
+                          {"Company", p.company},     {"Email", email(p)},
+                          {"MobilePhone", p.phone},   {"Title", p.title},
+                          {"City", p.city},           {"Country", p.country}};
     failed += !org_->create(lead, fields).success;
   }
   JsonWriter json;
   json.beginObject()
-      .key("created").beginObject()
-      .key("Account").value(static_cast<int64_t>(accountIds.size()))
-      .key("Contact").value(contacts).key("Lead").value(leads).endObject()
-      .key("failed").value(failed)
+      .key("created")
+      .beginObject()
+      .key("Account")
+      .value(static_cast<int64_t>(accountIds.size()))
+      .key("Contact")
+      .value(contacts)
+      .key("Lead")
+      .value(leads)
+      .endObject()
+      .key("failed")
+      .value(failed)
       .endObject();
   return jsonResponse(200, json.take());
 }
@@ -165,18 +212,27 @@ Response SalesforceService::admin(const Request& request, const std::string& sub
     JsonWriter json;
     json.beginObject().key("records").beginObject();
     for (const auto& object : schema_.objects()) {
-      json.key(object.name).beginObject()
-          .key("live").value(static_cast<uint64_t>(org_->count(object, false)))
-          .key("total").value(static_cast<uint64_t>(org_->count(object, true)))
+      json.key(object.name)
+          .beginObject()
+          .key("live")
+          .value(static_cast<uint64_t>(org_->count(object, false)))
+          .key("total")
+          .value(static_cast<uint64_t>(org_->count(object, true)))
           .endObject();
     }
     json.endObject().key("knobs").raw(knobsJson().body);
-    json.key("credentials").beginObject()
-        .key("clientId").value(options_.clientId)
-        .key("username").value(options_.username)
-        .key("orgId").value(org_->orgId())
-        .key("userId").value(org_->userId())
-        .endObject().endObject();
+    json.key("credentials")
+        .beginObject()
+        .key("clientId")
+        .value(options_.clientId)
+        .key("username")
+        .value(options_.username)
+        .key("orgId")
+        .value(org_->orgId())
+        .key("userId")
+        .value(org_->userId())
+        .endObject()
+        .endObject();
     return jsonResponse(200, json.take());
   }
   const std::string& head = parts[0];
@@ -234,12 +290,14 @@ Response SalesforceService::admin(const Request& request, const std::string& sub
     Response error;
     auto body = bodyObject(request, error);
     if (!body) return error;
-    auto result = org_->convertLead(body->optValue<std::string>("leadId", ""), body->optValue<std::string>("accountId", ""),
+    auto result = org_->convertLead(body->optValue<std::string>("leadId", ""),
+                                    body->optValue<std::string>("accountId", ""),
                                     body->optValue<std::string>("contactId", ""),
                                     body->optValue<std::string>("convertedStatus", ""));
     JsonWriter json;
     json.beginObject().key("success").value(result.errors.empty());
-    if (result.errors.empty()) json.key("accountId").value(result.accountId).key("contactId").value(result.contactId);
+    if (result.errors.empty())
+      json.key("accountId").value(result.accountId).key("contactId").value(result.contactId);
     json.key("errors").raw(saveErrorsJson(result.errors, false)).endObject();
     return jsonResponse(result.errors.empty() ? 200 : 400, json.take());
   }
@@ -249,11 +307,17 @@ Response SalesforceService::admin(const Request& request, const std::string& sub
     if (!body) return error;
     std::vector<std::string> duplicates;
     if (auto list = body->getArray("duplicateIds")) {
-      for (size_t i = 0; i < list->size(); ++i) duplicates.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+      for (size_t i = 0; i < list->size(); ++i)
+        duplicates.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
     }
     auto errors = org_->merge(body->optValue<std::string>("masterId", ""), duplicates);
     JsonWriter json;
-    json.beginObject().key("success").value(errors.empty()).key("errors").raw(saveErrorsJson(errors, false)).endObject();
+    json.beginObject()
+        .key("success")
+        .value(errors.empty())
+        .key("errors")
+        .raw(saveErrorsJson(errors, false))
+        .endObject();
     return jsonResponse(errors.empty() ? 200 : 400, json.take());
   }
   return adminError(404, "no salesforce admin call " + method + " " + subPath);
@@ -301,7 +365,9 @@ void SalesforceService::restore(const std::string& text) {
   if (auto tokens = root->getArray("refreshTokens")) {
     for (size_t i = 0; i < tokens->size(); ++i) {
       auto item = tokens->getObject(static_cast<unsigned>(i));
-      if (item) refreshTokens_[item->optValue<std::string>("token", "")] = RefreshToken{item->optValue<std::string>("scope", "")};
+      if (item)
+        refreshTokens_[item->optValue<std::string>("token", "")] =
+            RefreshToken{item->optValue<std::string>("scope", "")};
     }
   }
 }

@@ -51,35 +51,57 @@ std::optional<size_t> decodeLocator(const std::string& locator) {
 
 std::string lineEndingText(const std::string& name) { return name == "CRLF" ? "\r\n" : "\n"; }
 
-bool terminal(const std::string& state) { return state == "JobComplete" || state == "Failed" || state == "Aborted"; }
+bool terminal(const std::string& state) {
+  return state == "JobComplete" || state == "Failed" || state == "Aborted";
+}
 
 }  // namespace
 
 std::string SalesforceService::ingestJson(const IngestJob& job, bool full) const {
   JsonWriter json;
   json.beginObject()
-      .key("id").value(job.id)
-      .key("operation").value(job.operation)
-      .key("object").value(job.object)
-      .key("createdById").value(org_->userId())
-      .key("createdDate").value(formatDateTime(job.createdMs))
-      .key("systemModstamp").value(formatDateTime(job.modifiedMs))
-      .key("state").value(job.state);
+      .key("id")
+      .value(job.id)
+      .key("operation")
+      .value(job.operation)
+      .key("object")
+      .value(job.object)
+      .key("createdById")
+      .value(org_->userId())
+      .key("createdDate")
+      .value(formatDateTime(job.createdMs))
+      .key("systemModstamp")
+      .value(formatDateTime(job.modifiedMs))
+      .key("state")
+      .value(job.state);
   if (!job.externalIdField.empty()) json.key("externalIdFieldName").value(job.externalIdField);
-  json.key("concurrencyMode").value("Parallel")
-      .key("contentType").value("CSV")
-      .key("apiVersion").value(std::stod(job.apiVersion.substr(1)))
-      .key("contentUrl").value("services/data/" + job.apiVersion + "/jobs/ingest/" + job.id + "/batches")
-      .key("lineEnding").value(job.lineEnding)
-      .key("columnDelimiter").value(job.columnDelimiter);
+  json.key("concurrencyMode")
+      .value("Parallel")
+      .key("contentType")
+      .value("CSV")
+      .key("apiVersion")
+      .value(std::stod(job.apiVersion.substr(1)))
+      .key("contentUrl")
+      .value("services/data/" + job.apiVersion + "/jobs/ingest/" + job.id + "/batches")
+      .key("lineEnding")
+      .value(job.lineEnding)
+      .key("columnDelimiter")
+      .value(job.columnDelimiter);
   if (full) {
-    json.key("jobType").value("V2Ingest")
-        .key("numberRecordsProcessed").value(job.processed)
-        .key("numberRecordsFailed").value(job.failed)
-        .key("retries").value(0)
-        .key("totalProcessingTime").value(job.processed)
-        .key("apiActiveProcessingTime").value(job.processed)
-        .key("apexProcessingTime").value(0);
+    json.key("jobType")
+        .value("V2Ingest")
+        .key("numberRecordsProcessed")
+        .value(job.processed)
+        .key("numberRecordsFailed")
+        .value(job.failed)
+        .key("retries")
+        .value(0)
+        .key("totalProcessingTime")
+        .value(job.processed)
+        .key("apiActiveProcessingTime")
+        .value(job.processed)
+        .key("apexProcessingTime")
+        .value(0);
     if (!job.errorMessage.empty()) json.key("errorMessage").value(job.errorMessage);
   }
   json.endObject();
@@ -89,35 +111,53 @@ std::string SalesforceService::ingestJson(const IngestJob& job, bool full) const
 std::string SalesforceService::queryJobJson(const QueryJob& job) const {
   JsonWriter json;
   json.beginObject()
-      .key("id").value(job.id)
-      .key("operation").value(job.operation)
-      .key("object").value(job.object)
-      .key("createdById").value(org_->userId())
-      .key("createdDate").value(formatDateTime(job.createdMs))
-      .key("systemModstamp").value(formatDateTime(job.modifiedMs))
-      .key("state").value(job.state)
-      .key("concurrencyMode").value("Parallel")
-      .key("contentType").value("CSV")
-      .key("apiVersion").value(std::stod(job.apiVersion.substr(1)))
-      .key("jobType").value("V2Query")
-      .key("lineEnding").value(job.lineEnding)
-      .key("columnDelimiter").value(job.columnDelimiter)
-      .key("numberRecordsProcessed").value(static_cast<int64_t>(job.state == "JobComplete" ? job.rows.size() : 0))
-      .key("retries").value(0)
-      .key("totalProcessingTime").value(0);
+      .key("id")
+      .value(job.id)
+      .key("operation")
+      .value(job.operation)
+      .key("object")
+      .value(job.object)
+      .key("createdById")
+      .value(org_->userId())
+      .key("createdDate")
+      .value(formatDateTime(job.createdMs))
+      .key("systemModstamp")
+      .value(formatDateTime(job.modifiedMs))
+      .key("state")
+      .value(job.state)
+      .key("concurrencyMode")
+      .value("Parallel")
+      .key("contentType")
+      .value("CSV")
+      .key("apiVersion")
+      .value(std::stod(job.apiVersion.substr(1)))
+      .key("jobType")
+      .value("V2Query")
+      .key("lineEnding")
+      .value(job.lineEnding)
+      .key("columnDelimiter")
+      .value(job.columnDelimiter)
+      .key("numberRecordsProcessed")
+      .value(static_cast<int64_t>(job.state == "JobComplete" ? job.rows.size() : 0))
+      .key("retries")
+      .value(0)
+      .key("totalProcessingTime")
+      .value(0);
   if (!job.errorMessage.empty()) json.key("errorMessage").value(job.errorMessage);
   json.endObject();
   return json.take();
 }
 
-Response SalesforceService::bulk(const Request& request, const std::string& version, const std::vector<std::string>& rest) {
+Response SalesforceService::bulk(const Request& request, const std::string& version,
+                                 const std::vector<std::string>& rest) {
   if (rest.size() < 2) return restError(404, "NOT_FOUND", "The requested resource does not exist");
   if (rest[1] == "ingest") return ingest(request, version, rest);
   if (rest[1] == "query") return queryJobs(request, version, rest);
   return restError(404, "NOT_FOUND", "The requested resource does not exist");
 }
 
-Response SalesforceService::ingest(const Request& request, const std::string& version, const std::vector<std::string>& rest) {
+Response SalesforceService::ingest(const Request& request, const std::string& version,
+                                   const std::vector<std::string>& rest) {
   const std::string& method = request.method;
   if (rest.size() == 2) {
     if (method == "GET") {
@@ -132,8 +172,11 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto spec = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-    if (!spec) return bulkError(400, "INVALIDJOB", "InvalidJob : the job definition must be a JSON object");
+    auto spec = body.type() == typeid(Poco::JSON::Object::Ptr)
+                    ? body.extract<Poco::JSON::Object::Ptr>()
+                    : nullptr;
+    if (!spec)
+      return bulkError(400, "INVALIDJOB", "InvalidJob : the job definition must be a JSON object");
     IngestJob job;
     job.object = spec->optValue<std::string>("object", "");
     job.operation = spec->optValue<std::string>("operation", "");
@@ -142,22 +185,33 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     job.columnDelimiter = spec->optValue<std::string>("columnDelimiter", "COMMA");
     std::string contentType = spec->optValue<std::string>("contentType", "CSV");
     const ObjectDef* object = schema_.object(job.object);
-    if (!object) return bulkError(400, "INVALIDJOB", "InvalidJob : Object '" + job.object + "' is not supported by Bulk API 2.0");
+    if (!object)
+      return bulkError(400, "INVALIDJOB",
+                       "InvalidJob : Object '" + job.object + "' is not supported by Bulk API 2.0");
     job.object = object->name;
     static const char* kOperations[] = {"insert", "update", "upsert", "delete", "hardDelete"};
-    if (std::none_of(std::begin(kOperations), std::end(kOperations), [&](const char* op) { return job.operation == op; }))
-      return bulkError(400, "INVALIDJOB", "InvalidJob : operation must be insert, update, upsert, delete or hardDelete");
-    if (contentType != "CSV") return bulkError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV");
-    if (job.lineEnding != "LF" && job.lineEnding != "CRLF") return bulkError(400, "INVALIDJOB", "InvalidJob : lineEnding must be LF or CRLF");
-    if (!csvDelimiter(job.columnDelimiter)) return bulkError(400, "INVALIDJOB", "InvalidJob : unknown columnDelimiter " + job.columnDelimiter);
+    if (std::none_of(std::begin(kOperations), std::end(kOperations),
+                     [&](const char* op) { return job.operation == op; }))
+      return bulkError(
+          400, "INVALIDJOB",
+          "InvalidJob : operation must be insert, update, upsert, delete or hardDelete");
+    if (contentType != "CSV")
+      return bulkError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV");
+    if (job.lineEnding != "LF" && job.lineEnding != "CRLF")
+      return bulkError(400, "INVALIDJOB", "InvalidJob : lineEnding must be LF or CRLF");
+    if (!csvDelimiter(job.columnDelimiter))
+      return bulkError(400, "INVALIDJOB",
+                       "InvalidJob : unknown columnDelimiter " + job.columnDelimiter);
     if (job.operation == "upsert") {
       const FieldDef* key = object->field(job.externalIdField);
       if (!key || !(key->externalId || key->type == FieldType::kId))
-        return bulkError(400, "INVALIDJOB", "InvalidJob : externalIdFieldName '" + job.externalIdField +
-                                                 "' is not an external id field of " + object->name);
+        return bulkError(400, "INVALIDJOB",
+                         "InvalidJob : externalIdFieldName '" + job.externalIdField +
+                             "' is not an external id field of " + object->name);
       job.externalIdField = key->name;
     } else if (!job.externalIdField.empty()) {
-      return bulkError(400, "INVALIDJOB", "InvalidJob : externalIdFieldName is only valid for upsert");
+      return bulkError(400, "INVALIDJOB",
+                       "InvalidJob : externalIdFieldName is only valid for upsert");
     }
     job.id = makeId("750", ++jobSerial_);
     job.apiVersion = version;
@@ -167,18 +221,22 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     return jsonResponse(200, json);
   }
   auto it = ingestJobs_.find(normalizeId(rest[2]).value_or(rest[2]));
-  if (it == ingestJobs_.end()) return bulkError(404, "NOT_FOUND", "The requested resource does not exist");
+  if (it == ingestJobs_.end())
+    return bulkError(404, "NOT_FOUND", "The requested resource does not exist");
   IngestJob& job = it->second;
   if (rest.size() == 3) {
     if (method == "GET") {
       std::string json = ingestJson(job, true);
-      if (job.state == "UploadComplete") job.state = "InProgress";
-      else if (job.state == "InProgress") job.state = job.errorMessage.empty() ? "JobComplete" : "Failed";
+      if (job.state == "UploadComplete")
+        job.state = "InProgress";
+      else if (job.state == "InProgress")
+        job.state = job.errorMessage.empty() ? "JobComplete" : "Failed";
       return jsonResponse(200, json);
     }
     if (method == "DELETE") {
       if (job.state == "UploadComplete" || job.state == "InProgress")
-        return bulkError(400, "INVALIDJOBSTATE", "Job can't be deleted while it is being processed");
+        return bulkError(400, "INVALIDJOBSTATE",
+                         "Job can't be deleted while it is being processed");
       ingestJobs_.erase(it);
       Response response;
       response.status = 204;
@@ -189,15 +247,19 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto change = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
+    auto change = body.type() == typeid(Poco::JSON::Object::Ptr)
+                      ? body.extract<Poco::JSON::Object::Ptr>()
+                      : nullptr;
     std::string state = change ? change->optValue<std::string>("state", "") : "";
     if (state == "UploadComplete") {
-      if (job.state != "Open") return bulkError(400, "INVALIDJOBSTATE", "Job is not in Open state: " + job.state);
+      if (job.state != "Open")
+        return bulkError(400, "INVALIDJOBSTATE", "Job is not in Open state: " + job.state);
       job.state = "UploadComplete";
       job.modifiedMs = now();
       processIngest(job);
     } else if (state == "Aborted") {
-      if (terminal(job.state)) return bulkError(400, "INVALIDJOBSTATE", "Job is already " + job.state);
+      if (terminal(job.state))
+        return bulkError(400, "INVALIDJOBSTATE", "Job is already " + job.state);
       job.state = "Aborted";
       job.modifiedMs = now();
     } else {
@@ -210,8 +272,11 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     const std::string* type = request.header("Content-Type");
     if (!type || toLower(*type).find("text/csv") == std::string::npos)
       return bulkError(400, "INVALIDJOB", "InvalidJob : Content-Type must be text/csv");
-    if (job.state != "Open") return bulkError(409, "INVALIDJOBSTATE", "Job is not in Open state: " + job.state);
-    if (job.uploaded) return bulkError(409, "INVALIDJOBSTATE", "Job data was already uploaded; a job takes one upload");
+    if (job.state != "Open")
+      return bulkError(409, "INVALIDJOBSTATE", "Job is not in Open state: " + job.state);
+    if (job.uploaded)
+      return bulkError(409, "INVALIDJOBSTATE",
+                       "Job data was already uploaded; a job takes one upload");
     job.data = request.body;
     job.uploaded = true;
     job.modifiedMs = now();
@@ -219,10 +284,12 @@ Response SalesforceService::ingest(const Request& request, const std::string& ve
     response.status = 201;
     return response;
   }
-  if (rest.size() == 4 && (rest[3] == "successfulResults" || rest[3] == "failedResults" || rest[3] == "unprocessedrecords")) {
+  if (rest.size() == 4 && (rest[3] == "successfulResults" || rest[3] == "failedResults" ||
+                           rest[3] == "unprocessedrecords")) {
     if (method != "GET") return restError(405, "METHOD_NOT_ALLOWED", "use GET");
     if (rest[3] != "unprocessedrecords" && job.state != "JobComplete" && job.state != "Failed")
-      return bulkError(409, "INVALIDJOBSTATE", "results are available once the job is processed; state " + job.state);
+      return bulkError(409, "INVALIDJOBSTATE",
+                       "results are available once the job is processed; state " + job.state);
     if (rest[3] == "successfulResults") return csvResponse(job.successCsv);
     if (rest[3] == "failedResults") return csvResponse(job.failedCsv);
     return csvResponse(job.unprocessedCsv);
@@ -275,7 +342,8 @@ void SalesforceService::processIngest(IngestJob& job) {
     if (!job.externalIdField.empty() && iequals(def->name, job.externalIdField)) keyColumn = c;
     columns.push_back({def->name});
   }
-  bool needsId = job.operation == "update" || job.operation == "delete" || job.operation == "hardDelete";
+  bool needsId =
+      job.operation == "update" || job.operation == "delete" || job.operation == "hardDelete";
   if (needsId && !idColumn) {
     job.errorMessage = "InvalidBatch : Field name not found : Id";
     return;
@@ -299,16 +367,21 @@ void SalesforceService::processIngest(IngestJob& job) {
       if (columns[c].parent) {
         auto ids = org_->findByExternalId(*columns[c].parent, columns[c].parentKey, row[c]);
         if (ids.size() != 1) {
-          errors.push_back({"INVALID_FIELD", "Foreign key external ID: " + row[c] + " not found for field " +
-                                                 columns[c].parent->fields[columns[c].parentKey].name + " in entity " +
-                                                 columns[c].parent->name, {columns[c].field}, {}});
+          errors.push_back({"INVALID_FIELD",
+                            "Foreign key external ID: " + row[c] + " not found for field " +
+                                columns[c].parent->fields[columns[c].parentKey].name +
+                                " in entity " + columns[c].parent->name,
+                            {columns[c].field},
+                            {}});
           break;
         }
         inputs.emplace_back(columns[c].field, ids[0]);
         continue;
       }
-      if (row[c] == "#N/A") inputs.emplace_back(columns[c].field, std::monostate{});
-      else inputs.emplace_back(columns[c].field, row[c]);
+      if (row[c] == "#N/A")
+        inputs.emplace_back(columns[c].field, std::monostate{});
+      else
+        inputs.emplace_back(columns[c].field, row[c]);
     }
     SaveResult result;
     std::string rowId = idColumn ? row[*idColumn] : "";
@@ -319,11 +392,13 @@ void SalesforceService::processIngest(IngestJob& job) {
     } else if (job.operation == "update") {
       result = org_->update(object, rowId, inputs);
     } else if (job.operation == "upsert") {
-      result = org_->upsert(object, *object.field(job.externalIdField), row[*keyColumn], inputs, nullptr);
+      result = org_->upsert(object, *object.field(job.externalIdField), row[*keyColumn], inputs,
+                            nullptr);
     } else {
       Record* target = org_->find(rowId);
       if (!target || target->type != &object) {
-        result.errors.push_back({"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}, {}});
+        result.errors.push_back(
+            {"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {}, {}});
       } else {
         result = org_->remove(rowId);
         if (result.success && job.operation == "hardDelete") org_->purge(rowId);
@@ -340,7 +415,8 @@ void SalesforceService::processIngest(IngestJob& job) {
       const SaveError& first = result.errors.front();
       std::string fields;
       for (const auto& field : first.fields) fields += (fields.empty() ? "" : ",") + field;
-      cells = {result.id.empty() ? rowId : result.id, first.statusCode + ":" + first.message + ":" + fields + " --"};
+      cells = {result.id.empty() ? rowId : result.id,
+               first.statusCode + ":" + first.message + ":" + fields + " --"};
       cells.insert(cells.end(), row.begin(), row.end());
       appendCsvRow(job.failedCsv, cells, delimiter, lineEnding);
     }
@@ -348,7 +424,8 @@ void SalesforceService::processIngest(IngestJob& job) {
   job.data.clear();
 }
 
-Response SalesforceService::queryJobs(const Request& request, const std::string& version, const std::vector<std::string>& rest) {
+Response SalesforceService::queryJobs(const Request& request, const std::string& version,
+                                      const std::vector<std::string>& rest) {
   const std::string& method = request.method;
   if (rest.size() == 2) {
     if (method == "GET") {
@@ -363,8 +440,11 @@ Response SalesforceService::queryJobs(const Request& request, const std::string&
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto spec = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-    if (!spec) return bulkError(400, "INVALIDJOB", "InvalidJob : the job definition must be a JSON object");
+    auto spec = body.type() == typeid(Poco::JSON::Object::Ptr)
+                    ? body.extract<Poco::JSON::Object::Ptr>()
+                    : nullptr;
+    if (!spec)
+      return bulkError(400, "INVALIDJOB", "InvalidJob : the job definition must be a JSON object");
     QueryJob job;
     job.operation = spec->optValue<std::string>("operation", "");
     job.query = spec->optValue<std::string>("query", "");
@@ -372,17 +452,24 @@ Response SalesforceService::queryJobs(const Request& request, const std::string&
     job.columnDelimiter = spec->optValue<std::string>("columnDelimiter", "COMMA");
     if (job.operation != "query" && job.operation != "queryAll")
       return bulkError(400, "INVALIDJOB", "InvalidJob : operation must be query or queryAll");
-    if (spec->optValue<std::string>("contentType", "CSV") != "CSV") return bulkError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV");
-    if (job.lineEnding != "LF" && job.lineEnding != "CRLF") return bulkError(400, "INVALIDJOB", "InvalidJob : lineEnding must be LF or CRLF");
-    if (!csvDelimiter(job.columnDelimiter)) return bulkError(400, "INVALIDJOB", "InvalidJob : unknown columnDelimiter " + job.columnDelimiter);
+    if (spec->optValue<std::string>("contentType", "CSV") != "CSV")
+      return bulkError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV");
+    if (job.lineEnding != "LF" && job.lineEnding != "CRLF")
+      return bulkError(400, "INVALIDJOB", "InvalidJob : lineEnding must be LF or CRLF");
+    if (!csvDelimiter(job.columnDelimiter))
+      return bulkError(400, "INVALIDJOB",
+                       "InvalidJob : unknown columnDelimiter " + job.columnDelimiter);
     Query parsed;
     try {
       parsed = parseSoql(job.query, schema_);
     } catch (const SoqlError& e) {
       return restError(400, e.code(), e.what());
     }
-    if (parsed.count) return bulkError(400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported by Bulk API 2.0");
-    if (parsed.offset) return bulkError(400, "INVALIDJOB", "InvalidJob : OFFSET is not supported by Bulk API 2.0");
+    if (parsed.count)
+      return bulkError(400, "INVALIDJOB",
+                       "InvalidJob : Aggregate queries are not supported by Bulk API 2.0");
+    if (parsed.offset)
+      return bulkError(400, "INVALIDJOB", "InvalidJob : OFFSET is not supported by Bulk API 2.0");
     QueryRows rows = org_->runQuery(parsed, job.operation == "queryAll", version, true);
     job.object = parsed.object->name;
     job.header = std::move(rows.csvHeader);
@@ -396,13 +483,16 @@ Response SalesforceService::queryJobs(const Request& request, const std::string&
     return jsonResponse(200, json);
   }
   auto it = queryJobs_.find(normalizeId(rest[2]).value_or(rest[2]));
-  if (it == queryJobs_.end()) return bulkError(404, "NOT_FOUND", "The requested resource does not exist");
+  if (it == queryJobs_.end())
+    return bulkError(404, "NOT_FOUND", "The requested resource does not exist");
   QueryJob& job = it->second;
   if (rest.size() == 3) {
     if (method == "GET") {
       std::string json = queryJobJson(job);
-      if (job.state == "UploadComplete") job.state = "InProgress";
-      else if (job.state == "InProgress") job.state = "JobComplete";
+      if (job.state == "UploadComplete")
+        job.state = "InProgress";
+      else if (job.state == "InProgress")
+        job.state = "JobComplete";
       return jsonResponse(200, json);
     }
     if (method == "DELETE") {
@@ -416,22 +506,29 @@ Response SalesforceService::queryJobs(const Request& request, const std::string&
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto change = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
+    auto change = body.type() == typeid(Poco::JSON::Object::Ptr)
+                      ? body.extract<Poco::JSON::Object::Ptr>()
+                      : nullptr;
     if (!change || change->optValue<std::string>("state", "") != "Aborted")
       return bulkError(400, "INVALIDJOBSTATE", "state must be Aborted");
-    if (terminal(job.state)) return bulkError(400, "INVALIDJOBSTATE", "Job is already " + job.state);
+    if (terminal(job.state))
+      return bulkError(400, "INVALIDJOBSTATE", "Job is already " + job.state);
     job.state = "Aborted";
     return jsonResponse(200, queryJobJson(job));
   }
   if (rest.size() == 4 && rest[3] == "results") {
     if (method != "GET") return restError(405, "METHOD_NOT_ALLOWED", "use GET");
     if (version != job.apiVersion)
-      return bulkError(409, "INVALIDVERSION", "Results must be read with the API version that created the job (" + job.apiVersion + ")");
-    if (job.state != "JobComplete") return bulkError(409, "INVALIDJOBSTATE", "Job is not complete: " + job.state);
+      return bulkError(409, "INVALIDVERSION",
+                       "Results must be read with the API version that created the job (" +
+                           job.apiVersion + ")");
+    if (job.state != "JobComplete")
+      return bulkError(409, "INVALIDJOBSTATE", "Job is not complete: " + job.state);
     size_t offset = 0;
     if (const std::string* locator = request.param("locator"); locator && !locator->empty()) {
       auto decoded = decodeLocator(*locator);
-      if (!decoded || *decoded > job.rows.size()) return bulkError(400, "INVALIDLOCATOR", "Invalid locator: " + *locator);
+      if (!decoded || *decoded > job.rows.size())
+        return bulkError(400, "INVALIDLOCATOR", "Invalid locator: " + *locator);
       offset = *decoded;
     }
     size_t maxRecords = 50000;
@@ -448,7 +545,8 @@ Response SalesforceService::queryJobs(const Request& request, const std::string&
     for (size_t i = offset; i < stop; ++i) appendCsvRow(body, job.rows[i], delimiter, lineEnding);
     Response response = csvResponse(std::move(body));
     response.headers.emplace_back("Sforce-NumberOfRecords", std::to_string(stop - offset));
-    response.headers.emplace_back("Sforce-Locator", stop < job.rows.size() ? encodeLocator(stop) : "null");
+    response.headers.emplace_back("Sforce-Locator",
+                                  stop < job.rows.size() ? encodeLocator(stop) : "null");
     return response;
   }
   return bulkError(404, "NOT_FOUND", "The requested resource does not exist");

@@ -81,8 +81,9 @@ std::optional<CsvTable> parseCsv(std::string_view text, char delimiter, std::str
   table.header = std::move(rows[0]);
   for (size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].size() != table.header.size()) {
-      error = "ClientInputError: row " + std::to_string(r + 1) + " has " + std::to_string(rows[r].size()) +
-              " fields, the header has " + std::to_string(table.header.size());
+      error = "ClientInputError: row " + std::to_string(r + 1) + " has " +
+              std::to_string(rows[r].size()) + " fields, the header has " +
+              std::to_string(table.header.size());
       return std::nullopt;
     }
     table.rows.push_back(std::move(rows[r]));

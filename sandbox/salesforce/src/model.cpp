@@ -21,17 +21,30 @@ FieldDef field(std::string name, std::string label, FieldType type, int length =
   def.custom = def.name.size() > 3 && def.name.ends_with("__c");
   switch (type) {
     case FieldType::kId:
-    case FieldType::kReference: def.length = 18; break;
-    case FieldType::kEmail: if (!def.length) def.length = 80; break;
-    case FieldType::kPhone: if (!def.length) def.length = 40; break;
-    case FieldType::kUrl: if (!def.length) def.length = 255; break;
-    case FieldType::kPicklist: if (!def.length) def.length = 255; break;
+    case FieldType::kReference:
+      def.length = 18;
+      break;
+    case FieldType::kEmail:
+      if (!def.length) def.length = 80;
+      break;
+    case FieldType::kPhone:
+      if (!def.length) def.length = 40;
+      break;
+    case FieldType::kUrl:
+      if (!def.length) def.length = 255;
+      break;
+    case FieldType::kPicklist:
+      if (!def.length) def.length = 255;
+      break;
     case FieldType::kBoolean:
       def.nillable = false;
       def.defaultedOnCreate = true;
       break;
-    case FieldType::kTextarea: def.sortable = def.filterable = def.length <= 255; break;
-    default: break;
+    case FieldType::kTextarea:
+      def.sortable = def.filterable = def.length <= 255;
+      break;
+    default:
+      break;
   }
   return def;
 }
@@ -47,7 +60,8 @@ FieldDef required(FieldDef def) {
   return def;
 }
 
-FieldDef reference(std::string name, std::string label, std::string target, std::string relationship) {
+FieldDef reference(std::string name, std::string label, std::string target,
+                   std::string relationship) {
   FieldDef def = field(std::move(name), std::move(label), FieldType::kReference);
   def.referenceTo = {std::move(target)};
   def.relationshipName = std::move(relationship);
@@ -63,7 +77,8 @@ FieldDef picklist(std::string name, std::string label, std::vector<std::string> 
 
 FieldDef number(std::string name, std::string label, FieldType type, int precision, int scale) {
   FieldDef def = field(std::move(name), std::move(label), type);
-  if (type == FieldType::kInt) def.digits = precision;
+  if (type == FieldType::kInt)
+    def.digits = precision;
   else {
     def.precision = precision;
     def.scale = scale;
@@ -88,7 +103,8 @@ void addSystemFields(std::vector<FieldDef>& fields, const std::string& objectNam
   fields.insert(fields.begin(), id);
   FieldDef deleted = readOnly(field("IsDeleted", "Deleted", FieldType::kBoolean));
   fields.push_back(deleted);
-  fields.push_back(readOnly(reference("MasterRecordId", "Master Record ID", objectName, "MasterRecord")));
+  fields.push_back(
+      readOnly(reference("MasterRecordId", "Master Record ID", objectName, "MasterRecord")));
   FieldDef owner = reference("OwnerId", "Owner ID", "User", "Owner");
   owner.nillable = false;
   owner.defaultedOnCreate = true;
@@ -102,7 +118,8 @@ void addSystemFields(std::vector<FieldDef>& fields, const std::string& objectNam
   }
   fields.back().label = "System Modstamp";
   for (const char* name : {"CreatedById", "LastModifiedById"}) {
-    FieldDef user = readOnly(reference(name, name, "User", std::string(name).substr(0, std::string(name).size() - 2)));
+    FieldDef user = readOnly(
+        reference(name, name, "User", std::string(name).substr(0, std::string(name).size() - 2)));
     user.nillable = false;
     user.defaultedOnCreate = true;
     fields.push_back(user);
@@ -118,9 +135,9 @@ void addAddress(std::vector<FieldDef>& fields, const std::string& prefix) {
   fields.push_back(field(prefix + "Country", label + "Country", FieldType::kString, 80));
 }
 
-const std::vector<std::string> kIndustries = {"Agriculture", "Banking", "Communications", "Consulting",
-                                              "Education", "Healthcare", "Retail", "Technology",
-                                              "Transportation", "Other"};
+const std::vector<std::string> kIndustries = {
+    "Agriculture", "Banking", "Communications", "Consulting",     "Education",
+    "Healthcare",  "Retail",  "Technology",     "Transportation", "Other"};
 const std::vector<std::string> kLeadSources = {"Web", "Phone Inquiry", "Partner Referral",
                                                "Purchased List", "Other"};
 const std::vector<std::string> kRatings = {"Hot", "Warm", "Cold"};
@@ -142,8 +159,9 @@ ObjectDef accountObject() {
   f.push_back(required(field("Name", "Account Name", FieldType::kString, 255)));
   f.push_back(field("AccountNumber", "Account Number", FieldType::kString, 40));
   f.push_back(field("Site", "Account Site", FieldType::kString, 80));
-  f.push_back(picklist("Type", "Account Type", {"Prospect", "Customer - Direct", "Customer - Channel",
-                                                "Channel Partner / Reseller", "Other"}));
+  f.push_back(picklist("Type", "Account Type",
+                       {"Prospect", "Customer - Direct", "Customer - Channel",
+                        "Channel Partner / Reseller", "Other"}));
   f.push_back(picklist("Industry", "Industry", kIndustries));
   f.push_back(picklist("Rating", "Account Rating", kRatings));
   f.push_back(picklist("Ownership", "Ownership", {"Public", "Private", "Subsidiary", "Other"}));
@@ -174,9 +192,12 @@ ObjectDef contactObject() {
   f.back().idLookup = true;
   f.push_back(field("Title", "Title", FieldType::kString, 128));
   f.push_back(field("Department", "Department", FieldType::kString, 80));
-  for (auto [name, label] : {std::pair{"Phone", "Business Phone"}, {"MobilePhone", "Mobile Phone"},
-                             {"HomePhone", "Home Phone"}, {"OtherPhone", "Other Phone"},
-                             {"Fax", "Business Fax"}, {"AssistantPhone", "Asst. Phone"}})
+  for (auto [name, label] : {std::pair{"Phone", "Business Phone"},
+                             {"MobilePhone", "Mobile Phone"},
+                             {"HomePhone", "Home Phone"},
+                             {"OtherPhone", "Other Phone"},
+                             {"Fax", "Business Fax"},
+                             {"AssistantPhone", "Asst. Phone"}})
     f.push_back(field(name, label, FieldType::kPhone));
   addAddress(f, "Mailing");
   addAddress(f, "Other");
@@ -213,8 +234,9 @@ ObjectDef leadObject() {
   addAddress(f, "");
   f.push_back(field("Website", "Website", FieldType::kUrl));
   // Status: required, defaulted from the default LeadStatus value, restricted to the list.
-  FieldDef status = picklist("Status", "Status", {"Open - Not Contacted", "Working - Contacted",
-                                                  "Closed - Converted", "Closed - Not Converted"},
+  FieldDef status = picklist("Status", "Status",
+                             {"Open - Not Contacted", "Working - Contacted", "Closed - Converted",
+                              "Closed - Not Converted"},
                              "Open - Not Contacted");
   status.nillable = false;
   status.defaultedOnCreate = true;
@@ -230,10 +252,12 @@ ObjectDef leadObject() {
   f.push_back(field("DoNotCall", "Do Not Call", FieldType::kBoolean));
   f.push_back(readOnly(field("IsConverted", "Converted", FieldType::kBoolean)));
   f.push_back(readOnly(field("ConvertedDate", "Converted Date", FieldType::kDate)));
-  f.push_back(readOnly(reference("ConvertedAccountId", "Converted Account ID", "Account", "ConvertedAccount")));
-  f.push_back(readOnly(reference("ConvertedContactId", "Converted Contact ID", "Contact", "ConvertedContact")));
-  f.push_back(readOnly(reference("ConvertedOpportunityId", "Converted Opportunity ID", "Opportunity",
-                                 "ConvertedOpportunity")));
+  f.push_back(readOnly(
+      reference("ConvertedAccountId", "Converted Account ID", "Account", "ConvertedAccount")));
+  f.push_back(readOnly(
+      reference("ConvertedContactId", "Converted Contact ID", "Contact", "ConvertedContact")));
+  f.push_back(readOnly(reference("ConvertedOpportunityId", "Converted Opportunity ID",
+                                 "Opportunity", "ConvertedOpportunity")));
   f.push_back(externalIdField("Ferry_External_Id__c", "Ferry External ID", true));
   f.push_back(externalIdField("People_Person_Id__c", "People Person ID", false));
   addSystemFields(f, "Lead");
@@ -297,20 +321,34 @@ std::string formatDateTimeWith(int64_t ms, const char* zone) {
 
 std::string_view fieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kId: return "id";
-    case FieldType::kString: return "string";
-    case FieldType::kTextarea: return "textarea";
-    case FieldType::kEmail: return "email";
-    case FieldType::kPhone: return "phone";
-    case FieldType::kUrl: return "url";
-    case FieldType::kPicklist: return "picklist";
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kInt: return "int";
-    case FieldType::kDouble: return "double";
-    case FieldType::kCurrency: return "currency";
-    case FieldType::kDate: return "date";
-    case FieldType::kDateTime: return "datetime";
-    case FieldType::kReference: return "reference";
+    case FieldType::kId:
+      return "id";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kTextarea:
+      return "textarea";
+    case FieldType::kEmail:
+      return "email";
+    case FieldType::kPhone:
+      return "phone";
+    case FieldType::kUrl:
+      return "url";
+    case FieldType::kPicklist:
+      return "picklist";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kDouble:
+      return "double";
+    case FieldType::kCurrency:
+      return "currency";
+    case FieldType::kDate:
+      return "date";
+    case FieldType::kDateTime:
+      return "datetime";
+    case FieldType::kReference:
+      return "reference";
   }
   return "string";
 }
@@ -318,14 +356,21 @@ std::string_view fieldTypeName(FieldType type) {
 std::string_view soapTypeName(FieldType type) {
   switch (type) {
     case FieldType::kId:
-    case FieldType::kReference: return "tns:ID";
-    case FieldType::kBoolean: return "xsd:boolean";
-    case FieldType::kInt: return "xsd:int";
+    case FieldType::kReference:
+      return "tns:ID";
+    case FieldType::kBoolean:
+      return "xsd:boolean";
+    case FieldType::kInt:
+      return "xsd:int";
     case FieldType::kDouble:
-    case FieldType::kCurrency: return "xsd:double";
-    case FieldType::kDate: return "xsd:date";
-    case FieldType::kDateTime: return "xsd:dateTime";
-    default: return "xsd:string";
+    case FieldType::kCurrency:
+      return "xsd:double";
+    case FieldType::kDate:
+      return "xsd:date";
+    case FieldType::kDateTime:
+      return "xsd:dateTime";
+    default:
+      return "xsd:string";
   }
 }
 

@@ -13,8 +13,20 @@
 namespace ferry::sandbox::salesforce {
 
 enum class FieldType {
-  kId, kString, kTextarea, kEmail, kPhone, kUrl, kPicklist, kBoolean, kInt, kDouble, kCurrency,
-  kDate, kDateTime, kReference
+  kId,
+  kString,
+  kTextarea,
+  kEmail,
+  kPhone,
+  kUrl,
+  kPicklist,
+  kBoolean,
+  kInt,
+  kDouble,
+  kCurrency,
+  kDate,
+  kDateTime,
+  kReference
 };
 
 std::string_view fieldTypeName(FieldType type);  // describe's "type" value
@@ -66,7 +78,7 @@ struct ObjectDef {
   std::string labelPlural;
   std::string keyPrefix;
   std::vector<FieldDef> fields;
-  std::unordered_map<std::string, size_t> byLowerName;  // lower-case name -> index
+  std::unordered_map<std::string, size_t> byLowerName;          // lower-case name -> index
   std::unordered_map<std::string, size_t> byLowerRelationship;  // "account" -> AccountId index
   size_t isDeletedIndex = 0;  // cached: read for every record a query scans
 
@@ -80,7 +92,7 @@ struct ObjectDef {
 class Schema {
  public:
   Schema();
-  const ObjectDef* object(std::string_view name) const;  // case-insensitive
+  const ObjectDef* object(std::string_view name) const;     // case-insensitive
   const ObjectDef* objectForId(std::string_view id) const;  // by key prefix
   const std::vector<ObjectDef>& objects() const { return objects_; }
 

@@ -26,9 +26,15 @@ const char* kJwtGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 Response oauthError(int status, const std::string& error, const std::string& description) {
   JsonWriter json;
-  json.beginObject().key("error").value(error).key("error_description").value(description).endObject();
+  json.beginObject()
+      .key("error")
+      .value(error)
+      .key("error_description")
+      .value(description)
+      .endObject();
   Response response = jsonResponse(status, json.take());
-  response.headers.emplace_back("Cache-Control", "no-cache,must-revalidate,max-age=0,no-store,private");
+  response.headers.emplace_back("Cache-Control",
+                                "no-cache,must-revalidate,max-age=0,no-store,private");
   return response;
 }
 
@@ -44,8 +50,8 @@ std::string base64(const unsigned char* data, size_t size, bool url) {
 std::string hmacSha256Base64(const std::string& key, const std::string& message) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), digest, &length);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
   return base64(digest, length, false);
 }
 
@@ -55,7 +61,8 @@ std::string pkceChallenge(const std::string& verifier) {
   return base64(digest, sizeof digest, true);
 }
 
-const std::string* formValue(const std::vector<std::pair<std::string, std::string>>& form, const std::string& name) {
+const std::string* formValue(const std::vector<std::pair<std::string, std::string>>& form,
+                             const std::string& name) {
   for (const auto& [key, value] : form)
     if (key == name) return &value;
   return nullptr;
@@ -108,9 +115,12 @@ std::optional<Response> SalesforceService::authenticate(const Request& request) 
   const std::string* header = request.header("Authorization");
   if (!header) return unauthorized();
   std::string token;
-  if (startsWith(*header, "Bearer ")) token = header->substr(7);
-  else if (startsWith(*header, "OAuth ")) token = header->substr(6);
-  else return unauthorized();
+  if (startsWith(*header, "Bearer "))
+    token = header->substr(7);
+  else if (startsWith(*header, "OAuth "))
+    token = header->substr(6);
+  else
+    return unauthorized();
   auto it = accessTokens_.find(token);
   if (it == accessTokens_.end()) return unauthorized();
   if (now() - it->second.issuedMs >= options_.tokenTtlSeconds * 1000) {
@@ -123,7 +133,8 @@ std::optional<Response> SalesforceService::authenticate(const Request& request) 
 Response SalesforceService::oauth(const Request& request, const std::vector<std::string>& parts) {
   if (parts.size() != 3) return oauthError(404, "not_found", "no such OAuth endpoint");
   if (parts[2] == "authorize") {
-    if (request.method != "GET" && request.method != "POST") return oauthError(405, "invalid_request", "use GET");
+    if (request.method != "GET" && request.method != "POST")
+      return oauthError(405, "invalid_request", "use GET");
     return authorize(request);
   }
   if (parts[2] == "token") {
@@ -131,7 +142,8 @@ Response SalesforceService::oauth(const Request& request, const std::vector<std:
     return token(request);
   }
   if (parts[2] == "revoke") {
-    if (request.method != "POST" && request.method != "GET") return oauthError(405, "invalid_request", "use POST");
+    if (request.method != "POST" && request.method != "GET")
+      return oauthError(405, "invalid_request", "use POST");
     return revoke(request);
   }
   if (parts[2] == "userinfo") return identity(request, {"id", org_->orgId(), org_->userId()});
@@ -148,21 +160,24 @@ Response SalesforceService::authorize(const Request& request) {
     const std::string* value = formValue(params, name);
     return value ? *value : "";
   };
-  if (get("client_id") != options_.clientId) return oauthError(400, "invalid_client_id", "client identifier invalid");
+  if (get("client_id") != options_.clientId)
+    return oauthError(400, "invalid_client_id", "client identifier invalid");
   std::string redirect = get("redirect_uri");
   if (redirect.empty() || (!options_.callbackUrl.empty() && redirect != options_.callbackUrl))
     return oauthError(400, "redirect_uri_mismatch", "redirect_uri must match configuration");
   std::string state = get("state");
   std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&");
   if (get("response_type") != "code") {
-    location += "error=unsupported_response_type&error_description=" + percentEncode("response type not supported");
+    location += "error=unsupported_response_type&error_description=" +
+                percentEncode("response type not supported");
   } else {
     std::string method = get("code_challenge_method");
     if (!method.empty() && method != "S256")
       return oauthError(400, "invalid_request", "code_challenge_method must be S256");
     std::string code = "aPrx" + randomToken(60);
     std::string scope = get("scope").empty() ? "api refresh_token" : get("scope");
-    codes_[code] = AuthCode{redirect, scope, get("code_challenge"), method, now() + kCodeLifetimeMs};
+    codes_[code] =
+        AuthCode{redirect, scope, get("code_challenge"), method, now() + kCodeLifetimeMs};
     location += "code=" + percentEncode(code);
   }
   if (!state.empty()) location += "&state=" + percentEncode(state);
@@ -170,12 +185,13 @@ Response SalesforceService::authorize(const Request& request) {
   response.status = 302;
   response.contentType = "text/html;charset=UTF-8";
   response.headers.emplace_back("Location", location);
-  response.body = "<html><body>Redirecting to <a href=\"" + location + "\">the callback</a></body></html>";
+  response.body =
+      "<html><body>Redirecting to <a href=\"" + location + "\">the callback</a></body></html>";
   return response;
 }
 
-Response SalesforceService::tokenResponse(const Request& request, const std::string& scope, bool withRefresh,
-                                          const std::string& existingRefresh) {
+Response SalesforceService::tokenResponse(const Request& request, const std::string& scope,
+                                          bool withRefresh, const std::string& existingRefresh) {
   std::string orgId15 = org_->orgId().substr(0, 15);
   std::string access = orgId15 + "!" + randomToken(96);
   int64_t issued = now();
@@ -191,15 +207,22 @@ Response SalesforceService::tokenResponse(const Request& request, const std::str
   JsonWriter json;
   json.beginObject().key("access_token").value(access);
   if (withRefresh) json.key("refresh_token").value(refresh);
-  json.key("signature").value(hmacSha256Base64(options_.clientSecret, id + issuedAt))
-      .key("scope").value(scope)
-      .key("instance_url").value(base)
-      .key("id").value(id)
-      .key("token_type").value("Bearer")
-      .key("issued_at").value(issuedAt)
+  json.key("signature")
+      .value(hmacSha256Base64(options_.clientSecret, id + issuedAt))
+      .key("scope")
+      .value(scope)
+      .key("instance_url")
+      .value(base)
+      .key("id")
+      .value(id)
+      .key("token_type")
+      .value("Bearer")
+      .key("issued_at")
+      .value(issuedAt)
       .endObject();
   Response response = jsonResponse(200, json.take());
-  response.headers.emplace_back("Cache-Control", "no-cache,must-revalidate,max-age=0,no-store,private");
+  response.headers.emplace_back("Cache-Control",
+                                "no-cache,must-revalidate,max-age=0,no-store,private");
   response.headers.emplace_back("Pragma", "no-cache");
   return response;
 }
@@ -207,7 +230,8 @@ Response SalesforceService::tokenResponse(const Request& request, const std::str
 Response SalesforceService::token(const Request& request) {
   const std::string* type = request.header("Content-Type");
   if (!type || toLower(*type).find("application/x-www-form-urlencoded") == std::string::npos)
-    return oauthError(400, "invalid_request", "the token request must be application/x-www-form-urlencoded");
+    return oauthError(400, "invalid_request",
+                      "the token request must be application/x-www-form-urlencoded");
   auto form = parseForm(request.body);
   auto get = [&](const std::string& name) -> std::string {
     const std::string* value = formValue(form, name);
@@ -229,7 +253,8 @@ Response SalesforceService::token(const Request& request) {
     auto it = codes_.find(get("code"));
     if (it == codes_.end() || it->second.expiresMs < now())
       return oauthError(400, "invalid_grant", "invalid authorization code");
-    if (clientId != options_.clientId) return oauthError(400, "invalid_client_id", "client identifier invalid");
+    if (clientId != options_.clientId)
+      return oauthError(400, "invalid_client_id", "client identifier invalid");
     AuthCode code = it->second;
     codes_.erase(it);  // single use
     if (get("redirect_uri") != code.redirectUri)
@@ -237,7 +262,8 @@ Response SalesforceService::token(const Request& request) {
     std::string verifier = get("code_verifier");
     if (!code.challenge.empty()) {
       if (verifier.empty()) return oauthError(400, "invalid_grant", "invalid code verifier");
-      if (pkceChallenge(verifier) != code.challenge) return oauthError(400, "invalid_request", "invalid code verifier");
+      if (pkceChallenge(verifier) != code.challenge)
+        return oauthError(400, "invalid_request", "invalid code verifier");
     }
     if ((secretGiven || code.challenge.empty()) && clientSecret != options_.clientSecret)
       return oauthError(400, "invalid_client", "invalid client credentials");
@@ -246,8 +272,10 @@ Response SalesforceService::token(const Request& request) {
   }
   if (grant == "refresh_token") {
     auto it = refreshTokens_.find(get("refresh_token"));
-    if (it == refreshTokens_.end()) return oauthError(400, "invalid_grant", "expired access/refresh token");
-    if (clientId != options_.clientId) return oauthError(400, "invalid_client_id", "client identifier invalid");
+    if (it == refreshTokens_.end())
+      return oauthError(400, "invalid_grant", "expired access/refresh token");
+    if (clientId != options_.clientId)
+      return oauthError(400, "invalid_client_id", "client identifier invalid");
     if (secretGiven && clientSecret != options_.clientSecret)
       return oauthError(400, "invalid_client", "invalid client credentials");
     std::string refreshToken = it->first;
@@ -259,15 +287,19 @@ Response SalesforceService::token(const Request& request) {
     return tokenResponse(request, "api", false, "");
   }
   if (grant == "password") {
-    if (clientId != options_.clientId) return oauthError(400, "invalid_client_id", "client identifier invalid");
-    if (clientSecret != options_.clientSecret) return oauthError(400, "invalid_client", "invalid client credentials");
-    if (get("username") != options_.username || get("password") != options_.password + options_.securityToken)
+    if (clientId != options_.clientId)
+      return oauthError(400, "invalid_client_id", "client identifier invalid");
+    if (clientSecret != options_.clientSecret)
+      return oauthError(400, "invalid_client", "invalid client credentials");
+    if (get("username") != options_.username ||
+        get("password") != options_.password + options_.securityToken)
       return oauthError(400, "invalid_grant", "authentication failure");
     return tokenResponse(request, "api", false, "");
   }
   if (grant == kJwtGrant) {
     if (options_.jwtCertificatePem.empty())
-      return oauthError(400, "invalid_grant", "no certificate is configured for JWT bearer (start with --jwt-cert)");
+      return oauthError(400, "invalid_grant",
+                        "no certificate is configured for JWT bearer (start with --jwt-cert)");
     Poco::JWT::Token jwt;
     try {
       Poco::SharedPtr<Poco::Crypto::RSAKey> key;
@@ -286,16 +318,18 @@ Response SalesforceService::token(const Request& request) {
     } catch (const Poco::Exception&) {
       return oauthError(400, "invalid_grant", "invalid assertion");
     }
-    if (jwt.getIssuer() != options_.clientId) return oauthError(400, "invalid_client_id", "client identifier invalid");
+    if (jwt.getIssuer() != options_.clientId)
+      return oauthError(400, "invalid_client_id", "client identifier invalid");
     if (jwt.getSubject() != options_.username)
       return oauthError(400, "invalid_grant", "user hasn't approved this consumer");
     std::string base = instanceUrl(request);
     bool audienceOk = false;
     for (const auto& audience : jwt.getAudience())
-      audienceOk = audienceOk || audience == "https://login.salesforce.com" || audience == "https://test.salesforce.com" ||
-                   audience == base;
+      audienceOk = audienceOk || audience == "https://login.salesforce.com" ||
+                   audience == "https://test.salesforce.com" || audience == base;
     if (!audienceOk) return oauthError(400, "invalid_grant", "audience is invalid");
-    if (!jwt.payload().has("exp")) return oauthError(400, "invalid_grant", "invalid assertion: exp is required");
+    if (!jwt.payload().has("exp"))
+      return oauthError(400, "invalid_grant", "invalid assertion: exp is required");
     if (jwt.getExpiration().epochMicroseconds() / 1000 <= now())
       return oauthError(400, "invalid_grant", "invalid assertion: expired");
     return tokenResponse(request, "api", false, "");
@@ -313,17 +347,21 @@ Response SalesforceService::revoke(const Request& request) {
   if (refreshTokens_.erase(token) > 0) {
     // Revoking a refresh token also kills the access tokens minted from it.
     for (auto it = accessTokens_.begin(); it != accessTokens_.end();) {
-      if (it->second.refreshToken == token) it = accessTokens_.erase(it);
-      else ++it;
+      if (it->second.refreshToken == token)
+        it = accessTokens_.erase(it);
+      else
+        ++it;
     }
     return jsonResponse(200, "");
   }
   return oauthError(400, "invalid_token", "invalid token");
 }
 
-Response SalesforceService::identity(const Request& request, const std::vector<std::string>& parts) {
+Response SalesforceService::identity(const Request& request,
+                                     const std::vector<std::string>& parts) {
   Request withToken = request;
-  if (const std::string* token = request.param("oauth_token")) withToken.headers.emplace_back("Authorization", "Bearer " + *token);
+  if (const std::string* token = request.param("oauth_token"))
+    withToken.headers.emplace_back("Authorization", "Bearer " + *token);
   if (auto unauthorized = authenticate(withToken)) {
     // The identity service answers with a plain 403 text rather than the REST error array.
     Response response;
@@ -337,24 +375,42 @@ Response SalesforceService::identity(const Request& request, const std::vector<s
   std::string base = instanceUrl(request);
   JsonWriter json;
   json.beginObject()
-      .key("id").value(base + "/id/" + org_->orgId() + "/" + org_->userId())
-      .key("asserted_user").value(true)
-      .key("user_id").value(org_->userId())
-      .key("organization_id").value(org_->orgId())
-      .key("username").value(options_.username)
-      .key("nick_name").value("integration")
-      .key("display_name").value("Integration User")
-      .key("email").value(options_.username)
-      .key("active").value(true)
-      .key("user_type").value("STANDARD")
-      .key("language").value("en_US")
-      .key("locale").value("en_US")
-      .key("utcOffset").value(0)
-      .key("urls").beginObject()
-      .key("rest").value(base + "/services/data/v{version}/")
-      .key("sobjects").value(base + "/services/data/v{version}/sobjects/")
-      .key("query").value(base + "/services/data/v{version}/query/")
-      .key("limits").value(base + "/services/data/v{version}/limits/")
+      .key("id")
+      .value(base + "/id/" + org_->orgId() + "/" + org_->userId())
+      .key("asserted_user")
+      .value(true)
+      .key("user_id")
+      .value(org_->userId())
+      .key("organization_id")
+      .value(org_->orgId())
+      .key("username")
+      .value(options_.username)
+      .key("nick_name")
+      .value("integration")
+      .key("display_name")
+      .value("Integration User")
+      .key("email")
+      .value(options_.username)
+      .key("active")
+      .value(true)
+      .key("user_type")
+      .value("STANDARD")
+      .key("language")
+      .value("en_US")
+      .key("locale")
+      .value("en_US")
+      .key("utcOffset")
+      .value(0)
+      .key("urls")
+      .beginObject()
+      .key("rest")
+      .value(base + "/services/data/v{version}/")
+      .key("sobjects")
+      .value(base + "/services/data/v{version}/sobjects/")
+      .key("query")
+      .value(base + "/services/data/v{version}/query/")
+      .key("limits")
+      .value(base + "/services/data/v{version}/limits/")
       .endObject()
       .endObject();
   return jsonResponse(200, json.take());

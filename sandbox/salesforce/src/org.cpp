@@ -26,8 +26,10 @@ bool isTextual(FieldType type) {
     case FieldType::kEmail:
     case FieldType::kPhone:
     case FieldType::kUrl:
-    case FieldType::kPicklist: return true;
-    default: return false;
+    case FieldType::kPicklist:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -64,14 +66,17 @@ std::string formatNumber(double number) {
 // Salesforce's email check: one '@', a dot-atom local part, a dotted domain with a TLD.
 bool validEmail(const std::string& email) {
   size_t at = email.find('@');
-  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos) return false;
+  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos)
+    return false;
   std::string_view local(email.data(), at);
   std::string_view domain(email.data() + at + 1, email.size() - at - 1);
-  if (local.size() > 64 || local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      local.find("..") != std::string_view::npos)
     return false;
   static const std::string kLocalExtra = "!#$%&'*+/=?^_`{|}~.-";
   for (char c : local) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && kLocalExtra.find(c) == std::string::npos) return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && kLocalExtra.find(c) == std::string::npos)
+      return false;
   }
   if (domain.empty() || domain.find('.') == std::string_view::npos) return false;
   size_t start = 0;
@@ -135,7 +140,8 @@ std::optional<Value> convert(const FieldDef& def, const InputValue& input) {
       if (text) {
         double value;
         auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-        if (ec == std::errc() && end == text->data() + text->size() && std::isfinite(value)) return Value{value};
+        if (ec == std::errc() && end == text->data() + text->size() && std::isfinite(value))
+          return Value{value};
       }
       return std::nullopt;
     }
@@ -150,7 +156,8 @@ std::optional<Value> convert(const FieldDef& def, const InputValue& input) {
       }
       return std::nullopt;
     default: {
-      if (std::holds_alternative<bool>(input) && def.type != FieldType::kString && def.type != FieldType::kTextarea)
+      if (std::holds_alternative<bool>(input) && def.type != FieldType::kString &&
+          def.type != FieldType::kTextarea)
         return std::nullopt;
       std::string value = inputText(input);
       if (value.empty()) return Value{};  // Salesforce stores "" as null
@@ -172,16 +179,20 @@ void writeValue(JsonWriter& json, const Value& value) {
   std::visit(
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::monostate>) json.null();
-        else if constexpr (std::is_same_v<T, DateTimeMs>) json.value(formatDateTime(v.ms));
-        else json.value(v);
+        if constexpr (std::is_same_v<T, std::monostate>)
+          json.null();
+        else if constexpr (std::is_same_v<T, DateTimeMs>)
+          json.value(formatDateTime(v.ms));
+        else
+          json.value(v);
       },
       value);
 }
 
 int compareValues(const FieldDef& def, const Value& a, const Value& b) {
   switch (def.type) {
-    case FieldType::kBoolean: return static_cast<int>(std::get<bool>(a)) - static_cast<int>(std::get<bool>(b));
+    case FieldType::kBoolean:
+      return static_cast<int>(std::get<bool>(a)) - static_cast<int>(std::get<bool>(b));
     case FieldType::kInt:
     case FieldType::kDouble:
     case FieldType::kCurrency: {
@@ -198,7 +209,8 @@ int compareValues(const FieldDef& def, const Value& a, const Value& b) {
       int c = std::get<std::string>(a).compare(std::get<std::string>(b));
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    default: return compareInsensitive(std::get<std::string>(a), std::get<std::string>(b));
+    default:
+      return compareInsensitive(std::get<std::string>(a), std::get<std::string>(b));
   }
 }
 
@@ -212,7 +224,8 @@ bool matchLike(std::string_view text, std::string_view pattern) {
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
-      pieces.push_back({static_cast<char>(std::tolower(static_cast<unsigned char>(pattern[++i]))), 0});
+      pieces.push_back(
+          {static_cast<char>(std::tolower(static_cast<unsigned char>(pattern[++i]))), 0});
     } else if (c == '%') {
       pieces.push_back({0, 2});
     } else if (c == '_') {
@@ -266,7 +279,9 @@ Org::Org(const Schema& schema, std::function<int64_t()> clock, uint64_t seed)
   orgId_ = makeId("00D", 1000 + random.below(100000));
 }
 
-std::string Org::newId(const ObjectDef& object) { return makeId(object.keyPrefix, ++serials_[object.keyPrefix]); }
+std::string Org::newId(const ObjectDef& object) {
+  return makeId(object.keyPrefix, ++serials_[object.keyPrefix]);
+}
 
 Record* Org::find(const std::string& id) {
   auto normalized = normalizeId(id);
@@ -275,11 +290,13 @@ Record* Org::find(const std::string& id) {
   return it == records_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> Org::findByExternalId(const ObjectDef& object, size_t field, const std::string& value) {
+std::vector<std::string> Org::findByExternalId(const ObjectDef& object, size_t field,
+                                               const std::string& value) {
   std::vector<std::string> ids;
   const FieldDef& def = object.fields[field];
   if (def.type == FieldType::kId) {
-    if (Record* record = find(value); record && record->type == &object && !record->deleted()) ids.push_back(record->id);
+    if (Record* record = find(value); record && record->type == &object && !record->deleted())
+      ids.push_back(record->id);
     return ids;
   }
   auto [begin, end] = index_.equal_range(indexKey(object, field, value));
@@ -291,7 +308,8 @@ std::vector<std::string> Org::findByExternalId(const ObjectDef& object, size_t f
   return ids;
 }
 
-void Org::reindex(const Record& record, const std::vector<Value>* before, const std::vector<Value>* after) {
+void Org::reindex(const Record& record, const std::vector<Value>* before,
+                  const std::vector<Value>* after) {
   const ObjectDef& object = *record.type;
   for (size_t i = 0; i < object.fields.size(); ++i) {
     if (!indexed(object.fields[i])) continue;
@@ -317,32 +335,36 @@ Org::Prepared Org::prepare(const ObjectDef& object, const FieldInputs& fields, b
   for (const auto& [name, input] : fields) {
     const FieldDef* def = object.field(name);
     if (!def) {
-      out.errors.push_back(error("INVALID_FIELD", "No such column '" + name + "' on sobject of type " + object.name,
+      out.errors.push_back(error("INVALID_FIELD",
+                                 "No such column '" + name + "' on sobject of type " + object.name,
                                  {name}));
       continue;
     }
     if (def->type == FieldType::kId) {
-      out.errors.push_back(error("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                 creating ? "cannot specify Id in an insert call" : "Id cannot be updated",
-                                 {def->name}));
+      out.errors.push_back(error(
+          "INVALID_FIELD_FOR_INSERT_UPDATE",
+          creating ? "cannot specify Id in an insert call" : "Id cannot be updated", {def->name}));
       continue;
     }
     if (creating ? !def->createable : !def->updateable) {
-      out.errors.push_back(error("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                 "Unable to create/update fields: " + def->name +
-                                     ". Please check the security settings of this field and verify that "
-                                     "it is read/write for your profile or permission set.",
-                                 {def->name}));
+      out.errors.push_back(
+          error("INVALID_FIELD_FOR_INSERT_UPDATE",
+                "Unable to create/update fields: " + def->name +
+                    ". Please check the security settings of this field and verify that "
+                    "it is read/write for your profile or permission set.",
+                {def->name}));
       continue;
     }
     auto value = convert(*def, input);
     if (!value) {
       out.errors.push_back(error("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                                 def->label + ": value not of required type: " + inputText(input), {def->name}));
+                                 def->label + ": value not of required type: " + inputText(input),
+                                 {def->name}));
       continue;
     }
     if (const auto* text = std::get_if<std::string>(&*value)) {
-      if (def->length > 0 && isTextual(def->type) && utf8Length(*text) > static_cast<size_t>(def->length)) {
+      if (def->length > 0 && isTextual(def->type) &&
+          utf8Length(*text) > static_cast<size_t>(def->length)) {
         out.errors.push_back(error("STRING_TOO_LONG",
                                    def->label + ": data value too large: " + text->substr(0, 200) +
                                        " (max length=" + std::to_string(def->length) + ")",
@@ -350,22 +372,25 @@ Org::Prepared Org::prepare(const ObjectDef& object, const FieldInputs& fields, b
         continue;
       }
       if (def->type == FieldType::kEmail && !validEmail(*text)) {
-        out.errors.push_back(error("INVALID_EMAIL_ADDRESS", def->label + ": invalid email address: " + *text, {def->name}));
+        out.errors.push_back(error("INVALID_EMAIL_ADDRESS",
+                                   def->label + ": invalid email address: " + *text, {def->name}));
         continue;
       }
       if (def->type == FieldType::kPicklist && def->restrictedPicklist) {
         bool known = std::any_of(def->picklist.begin(), def->picklist.end(),
                                  [&](const PicklistValue& v) { return v.value == *text; });
         if (!known) {
-          out.errors.push_back(error("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                                     def->label + ": bad value for restricted picklist field: " + *text, {def->name}));
+          out.errors.push_back(error(
+              "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+              def->label + ": bad value for restricted picklist field: " + *text, {def->name}));
           continue;
         }
       }
       if (def->type == FieldType::kReference) {
         auto id = normalizeId(*text);
         if (!id) {
-          out.errors.push_back(error("MALFORMED_ID", def->label + ": id value of incorrect type: " + *text, {def->name}));
+          out.errors.push_back(error(
+              "MALFORMED_ID", def->label + ": id value of incorrect type: " + *text, {def->name}));
           continue;
         }
         bool ok = false;
@@ -375,8 +400,8 @@ Org::Prepared Org::prepare(const ObjectDef& object, const FieldInputs& fields, b
           ok = !target->deleted() && target->type->name == def->referenceTo[0];
         }
         if (!ok) {
-          out.errors.push_back(error("INVALID_CROSS_REFERENCE_KEY",
-                                     "invalid cross reference id", {def->name}));
+          out.errors.push_back(
+              error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", {def->name}));
           continue;
         }
         value = Value{*id};
@@ -394,11 +419,13 @@ void Org::recomputeName(Record& record) {
   if (!nameIndex || !first || !last || record.type->fields[*nameIndex].createable) return;
   std::string name;
   if (auto f = std::get_if<std::string>(&record.values[*first])) name = *f;
-  if (auto l = std::get_if<std::string>(&record.values[*last])) name += (name.empty() ? "" : " ") + *l;
+  if (auto l = std::get_if<std::string>(&record.values[*last]))
+    name += (name.empty() ? "" : " ") + *l;
   record.values[*nameIndex] = name.empty() ? Value{} : Value{name};
 }
 
-void Org::validateRecord(const Record& record, const std::string& selfId, std::vector<SaveError>& errors) {
+void Org::validateRecord(const Record& record, const std::string& selfId,
+                         std::vector<SaveError>& errors) {
   const ObjectDef& object = *record.type;
   std::vector<std::string> missing;
   for (size_t i = 0; i < object.fields.size(); ++i) {
@@ -410,7 +437,8 @@ void Org::validateRecord(const Record& record, const std::string& selfId, std::v
   if (!missing.empty()) {
     std::string list;
     for (const auto& name : missing) list += (list.empty() ? "" : ", ") + name;
-    errors.push_back(error("REQUIRED_FIELD_MISSING", "Required fields are missing: [" + list + "]", missing));
+    errors.push_back(
+        error("REQUIRED_FIELD_MISSING", "Required fields are missing: [" + list + "]", missing));
     return;
   }
   for (size_t i = 0; i < object.fields.size(); ++i) {
@@ -420,8 +448,9 @@ void Org::validateRecord(const Record& record, const std::string& selfId, std::v
     if (!text) continue;
     for (const auto& other : findByExternalId(object, i, *text)) {
       if (other != selfId) {
-        errors.push_back(error("DUPLICATE_VALUE",
-                               "duplicate value found: " + def.name + " duplicates value on record with id: " + other));
+        errors.push_back(
+            error("DUPLICATE_VALUE", "duplicate value found: " + def.name +
+                                         " duplicates value on record with id: " + other));
         return;
       }
     }
@@ -433,37 +462,64 @@ void Org::validateRecord(const Record& record, const std::string& selfId, std::v
       for (const auto& other : findByExternalId(object, email, *text))
         if (other != selfId) matches.push_back(other);
       if (!matches.empty()) {
-        const std::string message = "You're creating a duplicate record. We recommend you use an existing record instead.";
+        const std::string message =
+            "You're creating a duplicate record. We recommend you use an existing record instead.";
         JsonWriter json;
         json.beginObject()
-            .key("allowSave").value(false)
-            .key("duplicateRule").value("Standard_" + object.name + "_Duplicate_Rule")
-            .key("duplicateRuleEntityType").value(object.name)
-            .key("errorMessage").value(message)
-            .key("matchResults").beginArray().beginObject()
-            .key("entityType").value(object.name)
-            .key("errors").beginArray().endArray()
-            .key("matchEngine").value("ExactMatchEngine")
-            .key("matchRecords").beginArray();
+            .key("allowSave")
+            .value(false)
+            .key("duplicateRule")
+            .value("Standard_" + object.name + "_Duplicate_Rule")
+            .key("duplicateRuleEntityType")
+            .value(object.name)
+            .key("errorMessage")
+            .value(message)
+            .key("matchResults")
+            .beginArray()
+            .beginObject()
+            .key("entityType")
+            .value(object.name)
+            .key("errors")
+            .beginArray()
+            .endArray()
+            .key("matchEngine")
+            .value("ExactMatchEngine")
+            .key("matchRecords")
+            .beginArray();
         for (const auto& id : matches) {
           json.beginObject()
-              .key("additionalInformation").beginArray().endArray()
-              .key("fieldDiffs").beginArray().endArray()
-              .key("matchConfidence").value(100.0)
-              .key("record").beginObject()
-              .key("attributes").beginObject()
-              .key("type").value(object.name)
-              .key("url").value("/services/data/v62.0/sobjects/" + object.name + "/" + id)
+              .key("additionalInformation")
+              .beginArray()
+              .endArray()
+              .key("fieldDiffs")
+              .beginArray()
+              .endArray()
+              .key("matchConfidence")
+              .value(100.0)
+              .key("record")
+              .beginObject()
+              .key("attributes")
+              .beginObject()
+              .key("type")
+              .value(object.name)
+              .key("url")
+              .value("/services/data/v62.0/sobjects/" + object.name + "/" + id)
               .endObject()
-              .key("Id").value(id)
+              .key("Id")
+              .value(id)
               .endObject()
               .endObject();
         }
         json.endArray()
-            .key("rule").value("Standard_Rule_for_" + object.name + "s_with_Duplicate_Email")
-            .key("size").value(static_cast<int64_t>(matches.size()))
-            .key("success").value(true)
-            .endObject().endArray().endObject();
+            .key("rule")
+            .value("Standard_Rule_for_" + object.name + "s_with_Duplicate_Email")
+            .key("size")
+            .value(static_cast<int64_t>(matches.size()))
+            .key("success")
+            .value(true)
+            .endObject()
+            .endArray()
+            .endObject();
         SaveError duplicate = error("DUPLICATES_DETECTED", "Use one of these records?");
         duplicate.duplicateResultJson = json.take();
         errors.push_back(std::move(duplicate));
@@ -482,8 +538,9 @@ bool Org::lockConflict(const std::string& id, std::vector<SaveError>& errors) {
     fire = random.unit() < knobs_.unableToLockRowShare;
   }
   if (fire) {
-    errors.push_back(error("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records: " +
-                                                     (id.empty() ? std::string("(new record)") : id)));
+    errors.push_back(error("UNABLE_TO_LOCK_ROW",
+                           "unable to obtain exclusive access to this record or 1 records: " +
+                               (id.empty() ? std::string("(new record)") : id)));
   }
   return fire;
 }
@@ -517,11 +574,15 @@ void Org::commitWrite(Record& record, const std::vector<Value>& before, bool exi
   }
 }
 
-const std::vector<Value>* Org::visible(const Record& record, bool includeDeleted, int64_t current) const {
+const std::vector<Value>* Org::visible(const Record& record, bool includeDeleted,
+                                       int64_t current) const {
   const std::vector<Value>* values = nullptr;
-  if (record.visibleAtMs <= current) values = &record.values;
-  else if (record.hasCommitted) values = &record.committed;
-  else return nullptr;
+  if (record.visibleAtMs <= current)
+    values = &record.values;
+  else if (record.hasCommitted)
+    values = &record.committed;
+  else
+    return nullptr;
   const Value& deleted = (*values)[record.type->isDeletedIndex];
   if (std::get<bool>(deleted)) {
     if (!includeDeleted) return nullptr;
@@ -565,13 +626,15 @@ SaveResult Org::create(const ObjectDef& object, const FieldInputs& fields, Trans
   return result;
 }
 
-SaveResult Org::update(const ObjectDef& object, const std::string& id, const FieldInputs& fields, Transaction* tx) {
+SaveResult Org::update(const ObjectDef& object, const std::string& id, const FieldInputs& fields,
+                       Transaction* tx) {
   SaveResult result;
   Record* record = find(id);
   if (!record || record->type != &object) {
     result.errors.push_back(error(normalizeId(id) ? "INVALID_CROSS_REFERENCE_KEY" : "MALFORMED_ID",
-                                  normalizeId(id) ? "invalid cross reference id"
-                                                  : object.name + " ID: id value of incorrect type: " + id,
+                                  normalizeId(id)
+                                      ? "invalid cross reference id"
+                                      : object.name + " ID: id value of incorrect type: " + id,
                                   {"Id"}));
     return result;
   }
@@ -580,7 +643,8 @@ SaveResult Org::update(const ObjectDef& object, const std::string& id, const Fie
     return result;
   }
   if (object.name == "Lead" && std::get<bool>(record->values[object.require("IsConverted")])) {
-    result.errors.push_back(error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
+    result.errors.push_back(
+        error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
     return result;
   }
   Prepared prepared = prepare(object, fields, false);
@@ -616,8 +680,9 @@ SaveResult Org::remove(const std::string& id, Transaction* tx) {
   SaveResult result;
   Record* record = find(id);
   if (!record) {
-    result.errors.push_back(error(normalizeId(id) ? "INVALID_CROSS_REFERENCE_KEY" : "MALFORMED_ID",
-                                  normalizeId(id) ? "invalid cross reference id" : "malformed id " + id));
+    result.errors.push_back(
+        error(normalizeId(id) ? "INVALID_CROSS_REFERENCE_KEY" : "MALFORMED_ID",
+              normalizeId(id) ? "invalid cross reference id" : "malformed id " + id));
     return result;
   }
   if (record->deleted()) {
@@ -631,7 +696,8 @@ SaveResult Org::remove(const std::string& id, Transaction* tx) {
     const ObjectDef& contact = *schema_.object("Contact");
     size_t accountField = contact.require("AccountId");
     for (Record* child : order_["Contact"]) {
-      if (!child->deleted() && child->values[accountField] == Value{record->id}) markDeleted(*child, tx);
+      if (!child->deleted() && child->values[accountField] == Value{record->id})
+        markDeleted(*child, tx);
     }
   }
   result.id = record->id;
@@ -650,15 +716,18 @@ void Org::purge(const std::string& id) {
 }
 
 SaveResult Org::upsert(const ObjectDef& object, const FieldDef& key, const std::string& keyValue,
-                       const FieldInputs& fields, std::vector<std::string>* matches, Transaction* tx) {
+                       const FieldInputs& fields, std::vector<std::string>* matches,
+                       Transaction* tx) {
   SaveResult result;
   FieldInputs rest;
   for (const auto& [name, input] : fields) {
     if (iequals(name, key.name)) {
       if (key.type != FieldType::kId && !iequals(inputText(input), keyValue)) {
-        result.errors.push_back(error("INVALID_FIELD", "The value of " + key.name +
-                                                           " in the body does not match the external id used for the upsert",
-                                      {key.name}));
+        result.errors.push_back(
+            error("INVALID_FIELD",
+                  "The value of " + key.name +
+                      " in the body does not match the external id used for the upsert",
+                  {key.name}));
         return result;
       }
       continue;
@@ -669,7 +738,9 @@ SaveResult Org::upsert(const ObjectDef& object, const FieldDef& key, const std::
     if (keyValue.empty()) return create(object, rest, tx);
     Record* record = find(keyValue);
     if (!record || record->type != &object) {
-      result.errors.push_back(error("NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + keyValue));
+      result.errors.push_back(
+          error("NOT_FOUND",
+                "Provided external ID field does not exist or is not accessible: " + keyValue));
       return result;
     }
     return update(object, record->id, rest, tx);
@@ -683,9 +754,10 @@ SaveResult Org::upsert(const ObjectDef& object, const FieldDef& key, const std::
     if (matches) *matches = ids;
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
-    result.errors.push_back(error("DUPLICATE_EXTERNAL_ID",
-                                  key.name + ": more than one record found for external id field: [" + list + "]",
-                                  {key.name}));
+    result.errors.push_back(
+        error("DUPLICATE_EXTERNAL_ID",
+              key.name + ": more than one record found for external id field: [" + list + "]",
+              {key.name}));
     return result;
   }
   if (ids.size() == 1) {
@@ -719,7 +791,9 @@ std::string Org::renderRecord(const Record& record, const std::vector<size_t>& f
   const ObjectDef& object = *record.type;
   JsonWriter json;
   json.beginObject().key("attributes").beginObject().key("type").value(object.name);
-  json.key("url").value("/services/data/" + version + "/sobjects/" + object.name + "/" + record.id).endObject();
+  json.key("url")
+      .value("/services/data/" + version + "/sobjects/" + object.name + "/" + record.id)
+      .endObject();
   if (fields.empty()) {
     for (size_t i = 0; i < object.fields.size(); ++i) {
       json.key(object.fields[i].name);
@@ -735,7 +809,8 @@ std::string Org::renderRecord(const Record& record, const std::vector<size_t>& f
   return json.take();
 }
 
-const Value& Org::fieldValue(const std::vector<Value>& values, const BoundField& field, int64_t current) const {
+const Value& Org::fieldValue(const std::vector<Value>& values, const BoundField& field,
+                             int64_t current) const {
   if (!field.via) return values[field.index];
   const auto* ref = std::get_if<std::string>(&values[*field.via]);
   if (!ref) return kNull;
@@ -758,7 +833,8 @@ bool evaluate(const Condition& condition, const Getter& get) {
       for (const auto& child : condition.children)
         if (evaluate(*child, get)) return true;
       return false;
-    case Condition::Kind::kNot: return !evaluate(*condition.children[0], get);
+    case Condition::Kind::kNot:
+      return !evaluate(*condition.children[0], get);
     case Condition::Kind::kLike: {
       const auto* text = std::get_if<std::string>(&get(condition.field));
       return text && matchLike(*text, std::get<std::string>(condition.bound[0]));
@@ -767,8 +843,9 @@ bool evaluate(const Condition& condition, const Getter& get) {
       const Value& value = get(condition.field);
       bool found = false;
       for (const auto& literal : condition.bound) {
-        if (isNull(literal) || isNull(value) ? isNull(literal) && isNull(value)
-                                             : compareValues(*condition.field.def, value, literal) == 0) {
+        if (isNull(literal) || isNull(value)
+                ? isNull(literal) && isNull(value)
+                : compareValues(*condition.field.def, value, literal) == 0) {
           found = true;
           break;
         }
@@ -786,12 +863,18 @@ bool evaluate(const Condition& condition, const Getter& get) {
       if (isNull(value)) return condition.op == CompareOp::kNe;  // SOQL: null != 'x' is true
       int c = compareValues(*condition.field.def, value, literal);
       switch (condition.op) {
-        case CompareOp::kEq: return c == 0;
-        case CompareOp::kNe: return c != 0;
-        case CompareOp::kLt: return c < 0;
-        case CompareOp::kLe: return c <= 0;
-        case CompareOp::kGt: return c > 0;
-        case CompareOp::kGe: return c >= 0;
+        case CompareOp::kEq:
+          return c == 0;
+        case CompareOp::kNe:
+          return c != 0;
+        case CompareOp::kLt:
+          return c < 0;
+        case CompareOp::kLe:
+          return c <= 0;
+        case CompareOp::kGt:
+          return c > 0;
+        case CompareOp::kGe:
+          return c >= 0;
       }
     }
   }
@@ -800,7 +883,8 @@ bool evaluate(const Condition& condition, const Getter& get) {
 
 }  // namespace
 
-QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::string& version, bool csv) {
+QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::string& version,
+                        bool csv) {
   const ObjectDef& object = *query.object;
   struct Match {
     const Record* record;
@@ -816,7 +900,9 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
     const auto* values = visible(record, includeDeleted, current);
     if (!values) continue;
     if (query.where) {
-      auto get = [&](const BoundField& field) -> const Value& { return fieldValue(*values, field, current); };
+      auto get = [&](const BoundField& field) -> const Value& {
+        return fieldValue(*values, field, current);
+      };
       if (!evaluate(*query.where, get)) continue;
     }
     matches.push_back({&record, values, matches.size()});
@@ -840,8 +926,11 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
       return a.position < b.position;
     };
     // LIMIT/OFFSET only need the first `end` rows in order: O(n log end) instead of a full sort.
-    if (end < matches.size()) std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(), less);
-    else std::sort(matches.begin(), matches.end(), less);
+    if (end < matches.size())
+      std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(),
+                        less);
+    else
+      std::sort(matches.begin(), matches.end(), less);
   }
   QueryRows rows;
   rows.totalSize = static_cast<int64_t>(end - begin);
@@ -866,7 +955,8 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
       slots.push_back({&item, 0});
       continue;
     }
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.via == *item.field.via; });
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const Group& g) { return g.via == *item.field.via; });
     if (it == groups.end()) {
       groups.push_back({*item.field.via, item.field.parent, item.field.relationshipName, {}});
       slots.push_back({nullptr, groups.size() - 1});
@@ -902,7 +992,8 @@ QueryRows Org::runQuery(const Query& query, bool includeDeleted, const std::stri
       json.key(group.name);
       const auto* ref = std::get_if<std::string>(&values[group.via]);
       auto parentIt = ref ? records_.find(*ref) : records_.end();
-      const std::vector<Value>* parentValues = parentIt == records_.end() ? nullptr : visible(parentIt->second, true, current);
+      const std::vector<Value>* parentValues =
+          parentIt == records_.end() ? nullptr : visible(parentIt->second, true, current);
       if (!parentValues) {
         json.null();
         continue;
@@ -925,12 +1016,18 @@ std::string Org::valueToCsv(const FieldDef& def, const Value& value) {
   return std::visit(
       [&](const auto& v) -> std::string {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return "";
-        else if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        else if constexpr (std::is_same_v<T, int64_t>) return std::to_string(v);
-        else if constexpr (std::is_same_v<T, double>) return formatNumber(v);
-        else if constexpr (std::is_same_v<T, DateTimeMs>) return formatDateTimeZ(v.ms);
-        else return v;
+        if constexpr (std::is_same_v<T, std::monostate>)
+          return "";
+        else if constexpr (std::is_same_v<T, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<T, int64_t>)
+          return std::to_string(v);
+        else if constexpr (std::is_same_v<T, double>)
+          return formatNumber(v);
+        else if constexpr (std::is_same_v<T, DateTimeMs>)
+          return formatDateTimeZ(v.ms);
+        else
+          return v;
       },
       value);
 }
@@ -948,20 +1045,23 @@ std::vector<std::string> Org::updatedIds(const ObjectDef& object, int64_t start,
   return out;
 }
 
-std::vector<std::pair<std::string, int64_t>> Org::deletedIds(const ObjectDef& object, int64_t start, int64_t end) {
+std::vector<std::pair<std::string, int64_t>> Org::deletedIds(const ObjectDef& object, int64_t start,
+                                                             int64_t end) {
   std::vector<std::pair<std::string, int64_t>> out;
   size_t deletedField = object.require("IsDeleted");
   int64_t current = now();
   for (const Record* record : order_[object.name]) {
     const auto* values = visible(*record, true, current);
     if (!values || !std::get<bool>((*values)[deletedField])) continue;
-    if (record->deletedAtMs >= start && record->deletedAtMs < end) out.emplace_back(record->id, record->deletedAtMs);
+    if (record->deletedAtMs >= start && record->deletedAtMs < end)
+      out.emplace_back(record->id, record->deletedAtMs);
   }
   return out;
 }
 
 Org::ConvertResult Org::convertLead(const std::string& leadId, const std::string& accountId,
-                                    const std::string& contactId, const std::string& convertedStatus) {
+                                    const std::string& contactId,
+                                    const std::string& convertedStatus) {
   ConvertResult result;
   Record* lead = find(leadId);
   const ObjectDef& leadType = *schema_.object("Lead");
@@ -970,7 +1070,8 @@ Org::ConvertResult Org::convertLead(const std::string& leadId, const std::string
     return result;
   }
   if (std::get<bool>(lead->values[leadType.require("IsConverted")])) {
-    result.errors.push_back(error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
+    result.errors.push_back(
+        error("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
     return result;
   }
   std::string status = convertedStatus.empty() ? "Closed - Converted" : convertedStatus;
@@ -987,16 +1088,22 @@ Org::ConvertResult Org::convertLead(const std::string& leadId, const std::string
   if (!accountId.empty()) {
     Record* existing = find(accountId);
     if (!existing || existing->type != &account || existing->deleted()) {
-      result.errors.push_back(error("INVALID_CROSS_REFERENCE_KEY", "no live Account with id " + accountId));
+      result.errors.push_back(
+          error("INVALID_CROSS_REFERENCE_KEY", "no live Account with id " + accountId));
       return result;
     }
     result.accountId = existing->id;
   } else {
-    FieldInputs fields = {{"Name", leadValue("Company")}, {"Website", leadValue("Website")},
-                          {"Industry", leadValue("Industry")}, {"Phone", leadValue("Phone")},
-                          {"BillingStreet", leadValue("Street")}, {"BillingCity", leadValue("City")},
-                          {"BillingState", leadValue("State")}, {"BillingPostalCode", leadValue("PostalCode")},
-                          {"BillingCountry", leadValue("Country")}, {"AnnualRevenue", leadValue("AnnualRevenue")},
+    FieldInputs fields = {{"Name", leadValue("Company")},
+                          {"Website", leadValue("Website")},
+                          {"Industry", leadValue("Industry")},
+                          {"Phone", leadValue("Phone")},
+                          {"BillingStreet", leadValue("Street")},
+                          {"BillingCity", leadValue("City")},
+                          {"BillingState", leadValue("State")},
+                          {"BillingPostalCode", leadValue("PostalCode")},
+                          {"BillingCountry", leadValue("Country")},
+                          {"AnnualRevenue", leadValue("AnnualRevenue")},
                           {"NumberOfEmployees", leadValue("NumberOfEmployees")}};
     SaveResult created = create(account, fields, &tx);
     if (!created.success) {
@@ -1005,26 +1112,37 @@ Org::ConvertResult Org::convertLead(const std::string& leadId, const std::string
     }
     result.accountId = created.id;
   }
-  FieldInputs contactFields = {
-      {"FirstName", leadValue("FirstName")}, {"LastName", leadValue("LastName")},
-      {"Salutation", leadValue("Salutation")}, {"Title", leadValue("Title")}, {"Email", leadValue("Email")},
-      {"Phone", leadValue("Phone")}, {"MobilePhone", leadValue("MobilePhone")}, {"Fax", leadValue("Fax")},
-      {"MailingStreet", leadValue("Street")}, {"MailingCity", leadValue("City")},
-      {"MailingState", leadValue("State")}, {"MailingPostalCode", leadValue("PostalCode")},
-      {"MailingCountry", leadValue("Country")}, {"LeadSource", leadValue("LeadSource")},
-      {"HasOptedOutOfEmail", leadValue("HasOptedOutOfEmail")}, {"HasOptedOutOfFax", leadValue("HasOptedOutOfFax")},
-      {"DoNotCall", leadValue("DoNotCall")}, {"Description", leadValue("Description")}};
+  FieldInputs contactFields = {{"FirstName", leadValue("FirstName")},
+                               {"LastName", leadValue("LastName")},
+                               {"Salutation", leadValue("Salutation")},
+                               {"Title", leadValue("Title")},
+                               {"Email", leadValue("Email")},
+                               {"Phone", leadValue("Phone")},
+                               {"MobilePhone", leadValue("MobilePhone")},
+                               {"Fax", leadValue("Fax")},
+                               {"MailingStreet", leadValue("Street")},
+                               {"MailingCity", leadValue("City")},
+                               {"MailingState", leadValue("State")},
+                               {"MailingPostalCode", leadValue("PostalCode")},
+                               {"MailingCountry", leadValue("Country")},
+                               {"LeadSource", leadValue("LeadSource")},
+                               {"HasOptedOutOfEmail", leadValue("HasOptedOutOfEmail")},
+                               {"HasOptedOutOfFax", leadValue("HasOptedOutOfFax")},
+                               {"DoNotCall", leadValue("DoNotCall")},
+                               {"Description", leadValue("Description")}};
   if (!contactId.empty()) {
     Record* existing = find(contactId);
     if (!existing || existing->type != &contact || existing->deleted()) {
       rollback(tx);
-      result.errors.push_back(error("INVALID_CROSS_REFERENCE_KEY", "no live Contact with id " + contactId));
+      result.errors.push_back(
+          error("INVALID_CROSS_REFERENCE_KEY", "no live Contact with id " + contactId));
       return result;
     }
     // Conversion into an existing contact only fills its blank fields.
     FieldInputs fill;
     for (const auto& [name, input] : contactFields) {
-      if (isNull(existing->values[contact.require(name)]) && !std::holds_alternative<std::monostate>(input))
+      if (isNull(existing->values[contact.require(name)]) &&
+          !std::holds_alternative<std::monostate>(input))
         fill.emplace_back(name, input);
     }
     SaveResult updated = update(contact, existing->id, fill, &tx);
@@ -1055,23 +1173,27 @@ Org::ConvertResult Org::convertLead(const std::string& leadId, const std::string
   return result;
 }
 
-std::vector<SaveError> Org::merge(const std::string& masterId, const std::vector<std::string>& duplicateIds) {
+std::vector<SaveError> Org::merge(const std::string& masterId,
+                                  const std::vector<std::string>& duplicateIds) {
   std::vector<SaveError> errors;
   Record* master = find(masterId);
   if (!master || master->deleted()) {
-    errors.push_back(error("INVALID_CROSS_REFERENCE_KEY", "no live master record with id " + masterId));
+    errors.push_back(
+        error("INVALID_CROSS_REFERENCE_KEY", "no live master record with id " + masterId));
     return errors;
   }
   if (duplicateIds.empty() || duplicateIds.size() > 2) {
-    errors.push_back(error("INVALID_ARGUMENT", "a merge takes one or two records to merge into the master"));
+    errors.push_back(
+        error("INVALID_ARGUMENT", "a merge takes one or two records to merge into the master"));
     return errors;
   }
   std::vector<Record*> losers;
   for (const auto& id : duplicateIds) {
     Record* loser = find(id);
     if (!loser || loser->deleted() || loser->type != master->type || loser->id == master->id) {
-      errors.push_back(error("INVALID_CROSS_REFERENCE_KEY",
-                             "record " + id + " is not a live " + master->type->name + " other than the master"));
+      errors.push_back(error(
+          "INVALID_CROSS_REFERENCE_KEY",
+          "record " + id + " is not a live " + master->type->name + " other than the master"));
       return errors;
     }
     losers.push_back(loser);
@@ -1145,7 +1267,11 @@ std::string Org::snapshot() const {
     if (it == order_.end()) continue;
     for (const Record* pointer : it->second) {
       const Record& record = *pointer;
-      json.beginObject().key("type").value(object.name).key("deletedAtMs").value(record.deletedAtMs);
+      json.beginObject()
+          .key("type")
+          .value(object.name)
+          .key("deletedAtMs")
+          .value(record.deletedAtMs);
       json.key("fields").beginObject();
       for (size_t i = 0; i < object.fields.size(); ++i) {
         if (isNull(record.values[i])) continue;
@@ -1172,34 +1298,50 @@ void Org::restore(const std::string& text) {
   if (!list) throw std::runtime_error("salesforce snapshot lacks \"records\"");
   for (size_t i = 0; i < list->size(); ++i) {
     auto item = list->getObject(static_cast<unsigned>(i));
-    if (!item) throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " is not an object");
+    if (!item)
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) +
+                               " is not an object");
     const ObjectDef* object = schema_.object(item->optValue<std::string>("type", ""));
-    if (!object) throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " has an unknown type");
+    if (!object)
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) +
+                               " has an unknown type");
     Record record;
     record.type = object;
     record.values.assign(object->fields.size(), Value{});
     record.deletedAtMs = item->optValue<int64_t>("deletedAtMs", -1);
     auto fields = item->getObject("fields");
-    if (!fields) throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " lacks fields");
+    if (!fields)
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " lacks fields");
     for (const auto& name : fields->getNames()) {
       const FieldDef* def = object->field(name);
-      if (!def) throw std::runtime_error("salesforce snapshot names unknown field " + object->name + "." + name);
+      if (!def)
+        throw std::runtime_error("salesforce snapshot names unknown field " + object->name + "." +
+                                 name);
       auto var = fields->get(name);
       InputValue input;
-      if (var.isBoolean()) input = var.convert<bool>();
-      else if (var.isInteger()) input = var.convert<int64_t>();
-      else if (var.isNumeric()) input = var.convert<double>();
-      else if (var.isString()) input = var.convert<std::string>();
+      if (var.isBoolean())
+        input = var.convert<bool>();
+      else if (var.isInteger())
+        input = var.convert<int64_t>();
+      else if (var.isNumeric())
+        input = var.convert<double>();
+      else if (var.isString())
+        input = var.convert<std::string>();
       auto value = convert(*def, input);
-      if (!value) throw std::runtime_error("salesforce snapshot has a bad value for " + object->name + "." + name);
+      if (!value)
+        throw std::runtime_error("salesforce snapshot has a bad value for " + object->name + "." +
+                                 name);
       record.values[object->require(def->name)] = *value;
     }
     const auto* id = std::get_if<std::string>(&record.values[object->require("Id")]);
-    if (!id || !normalizeId(*id)) throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " lacks a valid Id");
+    if (!id || !normalizeId(*id))
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) +
+                               " lacks a valid Id");
     record.id = *id;
     order.emplace_back(object->name, record.id);
     if (!records.emplace(record.id, std::move(record)).second)
-      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) + " repeats an Id");
+      throw std::runtime_error("salesforce snapshot record " + std::to_string(i) +
+                               " repeats an Id");
   }
   records_ = std::move(records);
   order_.clear();

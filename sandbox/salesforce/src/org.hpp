@@ -57,7 +57,9 @@ struct WriteKnobs {
 class Transaction {
  public:
   void remember(const std::string& id, const Record* before);  // nullptr: the record is new
-  const std::vector<std::pair<std::string, std::optional<Record>>>& entries() const { return entries_; }
+  const std::vector<std::pair<std::string, std::optional<Record>>>& entries() const {
+    return entries_;
+  }
 
  private:
   std::vector<std::pair<std::string, std::optional<Record>>> entries_;
@@ -90,12 +92,14 @@ class Org {
   // Upsert by an external-id field (or "Id"); 300 (several matches) is reported through
   // `matches` with success=false and no errors.
   SaveResult upsert(const ObjectDef& object, const FieldDef& key, const std::string& keyValue,
-                    const FieldInputs& fields, std::vector<std::string>* matches, Transaction* tx = nullptr);
+                    const FieldInputs& fields, std::vector<std::string>* matches,
+                    Transaction* tx = nullptr);
   void rollback(const Transaction& tx);
 
   // Reads.
   Record* find(const std::string& id);  // 15/18-char id, any state
-  std::vector<std::string> findByExternalId(const ObjectDef& object, size_t field, const std::string& value);
+  std::vector<std::string> findByExternalId(const ObjectDef& object, size_t field,
+                                            const std::string& value);
   // Renders the record with all fields (or the named ones) as the REST API does.
   std::string renderRecord(const Record& record, const std::vector<size_t>& fields,
                            const std::string& version) const;
@@ -103,7 +107,8 @@ class Org {
 
   // Replication (getUpdated / getDeleted).
   std::vector<std::string> updatedIds(const ObjectDef& object, int64_t start, int64_t end);
-  std::vector<std::pair<std::string, int64_t>> deletedIds(const ObjectDef& object, int64_t start, int64_t end);
+  std::vector<std::pair<std::string, int64_t>> deletedIds(const ObjectDef& object, int64_t start,
+                                                          int64_t end);
 
   // Sandbox actions "as a user in the UI".
   struct ConvertResult {
@@ -112,7 +117,8 @@ class Org {
   };
   ConvertResult convertLead(const std::string& leadId, const std::string& accountId,
                             const std::string& contactId, const std::string& convertedStatus);
-  std::vector<SaveError> merge(const std::string& masterId, const std::vector<std::string>& duplicateIds);
+  std::vector<SaveError> merge(const std::string& masterId,
+                               const std::vector<std::string>& duplicateIds);
 
   void reset();
   std::string snapshot() const;
@@ -128,18 +134,22 @@ class Org {
     std::vector<SaveError> errors;
   };
   Prepared prepare(const ObjectDef& object, const FieldInputs& fields, bool creating);
-  void validateRecord(const Record& record, const std::string& selfId, std::vector<SaveError>& errors);
+  void validateRecord(const Record& record, const std::string& selfId,
+                      std::vector<SaveError>& errors);
   bool lockConflict(const std::string& id, std::vector<SaveError>& errors);
   void stamp(Record& record, bool created);
   void commitWrite(Record& record, const std::vector<Value>& before, bool existedVisible);
   // The version of `record` queries see at time `current` (late commit, recycle bin), or null.
-  const std::vector<Value>* visible(const Record& record, bool includeDeleted, int64_t current) const;
+  const std::vector<Value>* visible(const Record& record, bool includeDeleted,
+                                    int64_t current) const;
   std::string newId(const ObjectDef& object);
   void recomputeName(Record& record);
-  const Value& fieldValue(const std::vector<Value>& values, const BoundField& field, int64_t current) const;
+  const Value& fieldValue(const std::vector<Value>& values, const BoundField& field,
+                          int64_t current) const;
   void markDeleted(Record& record, Transaction* tx);
   // Keeps index_ in step with a record's external-id and email values.
-  void reindex(const Record& record, const std::vector<Value>* before, const std::vector<Value>* after);
+  void reindex(const Record& record, const std::vector<Value>* before,
+               const std::vector<Value>* after);
 
   const Schema& schema_;
   std::function<int64_t()> clock_;
@@ -148,8 +158,8 @@ class Org {
   WriteKnobs knobs_;
   std::string userId_;
   std::string orgId_;
-  std::map<std::string, uint64_t> serials_;              // key prefix -> last serial
-  std::unordered_map<std::string, Record> records_;     // 18-char id -> record
+  std::map<std::string, uint64_t> serials_;          // key prefix -> last serial
+  std::unordered_map<std::string, Record> records_;  // 18-char id -> record
   // object -> its records in creation order (nodes of records_ never move, so the pointers stay
   // valid across rehashing)
   std::map<std::string, std::vector<Record*>> order_;

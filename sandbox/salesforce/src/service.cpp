@@ -57,7 +57,8 @@ bool isJsonContent(const Request& request) {
 Response unsupportedMedia(const Request& request) {
   const std::string* type = request.header("Content-Type");
   return restError(415, "UNSUPPORTED_MEDIA_TYPE",
-                   "Content type '" + (type ? *type : std::string()) + "' not supported; the sandbox speaks JSON only");
+                   "Content type '" + (type ? *type : std::string()) +
+                       "' not supported; the sandbox speaks JSON only");
 }
 
 std::string joined(const std::vector<std::string>& rows) {
@@ -74,11 +75,15 @@ std::string joined(const std::vector<std::string>& rows) {
   return out;
 }
 
-void writeResult(JsonWriter& json, const SaveResult& result, const std::string& failedId, bool withCreated) {
+void writeResult(JsonWriter& json, const SaveResult& result, const std::string& failedId,
+                 bool withCreated) {
   json.beginObject().key("id");
-  if (result.success) json.value(result.id);
-  else if (!failedId.empty()) json.value(failedId);
-  else json.null();
+  if (result.success)
+    json.value(result.id);
+  else if (!failedId.empty())
+    json.value(failedId);
+  else
+    json.null();
   json.key("success").value(result.success).key("errors").raw(saveErrorsJson(result.errors, false));
   if (withCreated) json.key("created").value(result.success && result.created);
   json.endObject();
@@ -86,7 +91,8 @@ void writeResult(JsonWriter& json, const SaveResult& result, const std::string& 
 
 SaveError rolledBack() {
   return SaveError{"ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                   "Record rolled back because not all records were valid and the request was using AllOrNone header",
+                   "Record rolled back because not all records were valid and the request was "
+                   "using AllOrNone header",
                    {},
                    {}};
 }
@@ -100,7 +106,8 @@ std::optional<bool> boolParam(const Request& request, const std::string& name) {
 }  // namespace
 
 int64_t systemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -122,9 +129,12 @@ std::string saveErrorsJson(const std::vector<SaveError>& errors, bool restStyle)
   json.beginArray();
   for (const auto& error : errors) {
     json.beginObject();
-    if (!error.duplicateResultJson.empty()) json.key("duplicateResult").raw(error.duplicateResultJson);
-    if (restStyle) json.key("message").value(error.message).key("errorCode").value(error.statusCode);
-    else json.key("statusCode").value(error.statusCode).key("message").value(error.message);
+    if (!error.duplicateResultJson.empty())
+      json.key("duplicateResult").raw(error.duplicateResultJson);
+    if (restStyle)
+      json.key("message").value(error.message).key("errorCode").value(error.statusCode);
+    else
+      json.key("statusCode").value(error.statusCode).key("message").value(error.message);
     json.key("fields").beginArray();
     for (const auto& field : error.fields) json.value(field);
     json.endArray().endObject();
@@ -136,7 +146,8 @@ std::string saveErrorsJson(const std::vector<SaveError>& errors, bool restStyle)
 Poco::Dynamic::Var parseJsonBody(const std::string& body, Response& error, bool& ok) {
   ok = false;
   if (body.empty()) {
-    error = restError(400, "JSON_PARSER_ERROR", "The request body is empty; expected a JSON document");
+    error =
+        restError(400, "JSON_PARSER_ERROR", "The request body is empty; expected a JSON document");
     return {};
   }
   try {
@@ -156,16 +167,24 @@ bool toFieldInputs(const Poco::JSON::Object& object, FieldInputs& out, std::stri
                    const std::vector<std::string>& skip) {
   for (const auto& name : object.getNames()) {
     if (name == "attributes") continue;
-    if (std::any_of(skip.begin(), skip.end(), [&](const std::string& s) { return iequals(s, name); })) continue;
+    if (std::any_of(skip.begin(), skip.end(),
+                    [&](const std::string& s) { return iequals(s, name); }))
+      continue;
     Poco::Dynamic::Var value = object.get(name);
-    if (value.isEmpty()) out.emplace_back(name, std::monostate{});
-    else if (value.isBoolean()) out.emplace_back(name, value.convert<bool>());
-    else if (value.isInteger()) out.emplace_back(name, value.convert<int64_t>());
-    else if (value.isNumeric()) out.emplace_back(name, value.convert<double>());
-    else if (value.isString()) out.emplace_back(name, value.convert<std::string>());
+    if (value.isEmpty())
+      out.emplace_back(name, std::monostate{});
+    else if (value.isBoolean())
+      out.emplace_back(name, value.convert<bool>());
+    else if (value.isInteger())
+      out.emplace_back(name, value.convert<int64_t>());
+    else if (value.isNumeric())
+      out.emplace_back(name, value.convert<double>());
+    else if (value.isString())
+      out.emplace_back(name, value.convert<std::string>());
     else {
       problem = "Cannot deserialize instance of " + name + " from START_" +
-                (value.type() == typeid(Poco::JSON::Array::Ptr) ? std::string("ARRAY") : std::string("OBJECT"));
+                (value.type() == typeid(Poco::JSON::Array::Ptr) ? std::string("ARRAY")
+                                                                : std::string("OBJECT"));
       return false;
     }
   }
@@ -174,12 +193,15 @@ bool toFieldInputs(const Poco::JSON::Object& object, FieldInputs& out, std::stri
 
 SalesforceService::SalesforceService(SalesforceOptions options)
     : options_(std::move(options)), defaults_(options_), random_(options_.seed) {
-  org_ = std::make_unique<Org>(schema_, [this] { return now(); }, options_.seed);
+  org_ = std::make_unique<Org>(
+      schema_, [this] { return now(); }, options_.seed);
   org_->knobs().lateCommitMs = options_.lateCommitMs;
   org_->knobs().duplicateRule = options_.duplicateRule;
 }
 
-int64_t SalesforceService::now() const { return (options_.clock ? options_.clock() : systemNowMs()) + clockOffsetMs_; }
+int64_t SalesforceService::now() const {
+  return (options_.clock ? options_.clock() : systemNowMs()) + clockOffsetMs_;
+}
 
 int64_t SalesforceService::apiUsage() const {
   int64_t hour = now() / 3600000;
@@ -206,12 +228,20 @@ std::string SalesforceService::endpointName(const Request& request) const {
   std::string out = request.method + " ";
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string part = parts[i];
-    if (i == 2 && parts[1] == "data" && parseVersion(part)) part = "vXX.X";
-    else if (i > 0 && parts[i - 1] == "query" && part.find('-') != std::string::npos) part = "{locator}";
-    else if (i > 0 && parts[i - 1] == "queryAll" && part.find('-') != std::string::npos) part = "{locator}";
-    else if (normalizeId(part) && i >= 3 && std::any_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) part = "{id}";
-    else if (i == 6 && parts.size() == 7 && parts[3] == "sobjects") part = "{value}";
-    else if (parts[0] == "id" && i > 0) part = "{id}";
+    if (i == 2 && parts[1] == "data" && parseVersion(part))
+      part = "vXX.X";
+    else if (i > 0 && parts[i - 1] == "query" && part.find('-') != std::string::npos)
+      part = "{locator}";
+    else if (i > 0 && parts[i - 1] == "queryAll" && part.find('-') != std::string::npos)
+      part = "{locator}";
+    else if (normalizeId(part) && i >= 3 &&
+             std::any_of(part.begin(), part.end(),
+                         [](unsigned char c) { return std::isdigit(c) != 0; }))
+      part = "{id}";
+    else if (i == 6 && parts.size() == 7 && parts[3] == "sobjects")
+      part = "{value}";
+    else if (parts[0] == "id" && i > 0)
+      part = "{id}";
     out += "/" + part;
   }
   if (parts.empty()) out += "/";
@@ -226,7 +256,8 @@ Response SalesforceService::faultResponse(int status, const Request&) const {
     response.headers.emplace_back("Sforce-Limit-Info", limitInfo());
     return response;
   }
-  return restError(status, "SERVER_UNAVAILABLE", "Server temporarily unavailable (sandbox fault knob)");
+  return restError(status, "SERVER_UNAVAILABLE",
+                   "Server temporarily unavailable (sandbox fault knob)");
 }
 
 Response SalesforceService::handle(const Request& request) {
@@ -235,7 +266,8 @@ Response SalesforceService::handle(const Request& request) {
   if (parts[0] == "id") return identity(request, parts);
   if (parts[0] != "services" || parts.size() < 2) return notFound();
   if (parts[1] == "oauth2") return oauth(request, parts);
-  if (parts[1] != "data") return notFound();  // SOAP, Bulk 1.0 (/services/async), Apex REST: not emulated
+  if (parts[1] != "data")
+    return notFound();  // SOAP, Bulk 1.0 (/services/async), Apex REST: not emulated
   if (parts.size() == 2) {
     if (request.method != "GET") return methodNotAllowed(request.method, "GET,HEAD");
     return versions(request);
@@ -249,7 +281,8 @@ Response SalesforceService::handle(const Request& request) {
     return response;
   }
   countCall();
-  Response response = data(request, parts[2], std::vector<std::string>(parts.begin() + 3, parts.end()));
+  Response response =
+      data(request, parts[2], std::vector<std::string>(parts.begin() + 3, parts.end()));
   response.headers.emplace_back("Sforce-Limit-Info", limitInfo());
   return response;
 }
@@ -259,7 +292,11 @@ Response SalesforceService::versions(const Request&) const {
   json.beginArray();
   for (int v = kMinApiVersion; v <= kMaxApiVersion; ++v) {
     std::string version = std::to_string(v) + ".0";
-    json.beginObject().key("label").value(releaseName(v)).key("url").value("/services/data/v" + version);
+    json.beginObject()
+        .key("label")
+        .value(releaseName(v))
+        .key("url")
+        .value("/services/data/v" + version);
     json.key("version").value(version).endObject();
   }
   json.endArray();
@@ -279,9 +316,11 @@ Response SalesforceService::resources(const std::string& version) const {
 Response SalesforceService::data(const Request& request, const std::string& version,
                                  const std::vector<std::string>& rest) {
   const std::string& method = request.method;
-  if (rest.empty()) return method == "GET" ? resources(version) : methodNotAllowed(method, "GET,HEAD");
+  if (rest.empty())
+    return method == "GET" ? resources(version) : methodNotAllowed(method, "GET,HEAD");
   const std::string& head = rest[0];
-  if (head == "limits" && rest.size() == 1) return method == "GET" ? limits() : methodNotAllowed(method, "GET,HEAD");
+  if (head == "limits" && rest.size() == 1)
+    return method == "GET" ? limits() : methodNotAllowed(method, "GET,HEAD");
   if (head == "query" || head == "queryAll") {
     if (method != "GET") return methodNotAllowed(method, "GET,HEAD");
     if (rest.size() == 1) return query(request, version, head == "queryAll");
@@ -300,7 +339,13 @@ Response SalesforceService::limits() const {
   for (const auto& [id, job] : queryJobs_) queryJobs += job.createdMs > dayAgo;
   for (const auto& [id, job] : ingestJobs_) batches += job.uploaded && job.createdMs > dayAgo;
   auto entry = [](JsonWriter& json, const char* name, int64_t max, int64_t remaining) {
-    json.key(name).beginObject().key("Max").value(max).key("Remaining").value(std::max<int64_t>(0, remaining)).endObject();
+    json.key(name)
+        .beginObject()
+        .key("Max")
+        .value(max)
+        .key("Remaining")
+        .value(std::max<int64_t>(0, remaining))
+        .endObject();
   };
   JsonWriter json;
   json.beginObject();
@@ -316,7 +361,8 @@ Response SalesforceService::limits() const {
 
 Response SalesforceService::query(const Request& request, const std::string& version, bool all) {
   const std::string* q = request.param("q");
-  if (!q || q->empty()) return restError(400, "MALFORMED_QUERY", "A query string has to be specified");
+  if (!q || q->empty())
+    return restError(400, "MALFORMED_QUERY", "A query string has to be specified");
   Query parsed;
   try {
     parsed = parseSoql(*q, schema_);
@@ -336,7 +382,8 @@ Response SalesforceService::query(const Request& request, const std::string& ver
   }
   QueryRows rows = org_->runQuery(parsed, all, version, false);
   if (rows.json.size() <= batch) {
-    std::string body = "{\"totalSize\":" + std::to_string(rows.totalSize) + ",\"done\":true,\"records\":" + joined(rows.json) + "}";
+    std::string body = "{\"totalSize\":" + std::to_string(rows.totalSize) +
+                       ",\"done\":true,\"records\":" + joined(rows.json) + "}";
     return jsonResponse(200, std::move(body));
   }
   std::string cursorId = makeId("01g", ++cursorSerial_);
@@ -358,8 +405,10 @@ Response SalesforceService::queryMore(const std::string& version, const std::str
   if (dash == std::string::npos) return invalid();
   auto it = cursors_.find(locator.substr(0, dash));
   size_t offset = 0;
-  auto [end, ec] = std::from_chars(locator.data() + dash + 1, locator.data() + locator.size(), offset);
-  if (it == cursors_.end() || ec != std::errc() || end != locator.data() + locator.size()) return invalid();
+  auto [end, ec] =
+      std::from_chars(locator.data() + dash + 1, locator.data() + locator.size(), offset);
+  if (it == cursors_.end() || ec != std::errc() || end != locator.data() + locator.size())
+    return invalid();
   Cursor& cursor = it->second;
   if (offset >= cursor.rows.size() && !(offset == 0 && cursor.rows.empty())) return invalid();
   cursor.lastUsedMs = now();
@@ -369,9 +418,11 @@ Response SalesforceService::queryMore(const std::string& version, const std::str
   for (size_t i = offset; i < stop; ++i) size += cursor.rows[i].size() + 1;
   std::string body;
   body.reserve(size);
-  body += "{\"totalSize\":" + std::to_string(cursor.rows.size()) + ",\"done\":" + (done ? "true" : "false");
+  body += "{\"totalSize\":" + std::to_string(cursor.rows.size()) +
+          ",\"done\":" + (done ? "true" : "false");
   if (!done)
-    body += ",\"nextRecordsUrl\":\"/services/data/" + version + "/query/" + it->first + "-" + std::to_string(stop) + "\"";
+    body += ",\"nextRecordsUrl\":\"/services/data/" + version + "/query/" + it->first + "-" +
+            std::to_string(stop) + "\"";
   body += ",\"records\":[";
   for (size_t i = offset; i < stop; ++i) {
     if (i > offset) body += ',';
@@ -383,17 +434,51 @@ Response SalesforceService::queryMore(const std::string& version, const std::str
 
 Response SalesforceService::describeGlobal(const std::string& version) const {
   JsonWriter json;
-  json.beginObject().key("encoding").value("UTF-8").key("maxBatchSize").value(200).key("sobjects").beginArray();
+  json.beginObject()
+      .key("encoding")
+      .value("UTF-8")
+      .key("maxBatchSize")
+      .value(200)
+      .key("sobjects")
+      .beginArray();
   for (const auto& object : schema_.objects()) {
     std::string base = "/services/data/" + version + "/sobjects/" + object.name;
     json.beginObject()
-        .key("name").value(object.name).key("label").value(object.label)
-        .key("labelPlural").value(object.labelPlural).key("keyPrefix").value(object.keyPrefix)
-        .key("custom").value(false).key("createable").value(true).key("updateable").value(true)
-        .key("deletable").value(true).key("queryable").value(true).key("replicateable").value(true)
-        .key("retrieveable").value(true).key("searchable").value(true).key("undeletable").value(true)
-        .key("urls").beginObject().key("sobject").value(base).key("describe").value(base + "/describe")
-        .key("rowTemplate").value(base + "/{ID}").endObject()
+        .key("name")
+        .value(object.name)
+        .key("label")
+        .value(object.label)
+        .key("labelPlural")
+        .value(object.labelPlural)
+        .key("keyPrefix")
+        .value(object.keyPrefix)
+        .key("custom")
+        .value(false)
+        .key("createable")
+        .value(true)
+        .key("updateable")
+        .value(true)
+        .key("deletable")
+        .value(true)
+        .key("queryable")
+        .value(true)
+        .key("replicateable")
+        .value(true)
+        .key("retrieveable")
+        .value(true)
+        .key("searchable")
+        .value(true)
+        .key("undeletable")
+        .value(true)
+        .key("urls")
+        .beginObject()
+        .key("sobject")
+        .value(base)
+        .key("describe")
+        .value(base + "/describe")
+        .key("rowTemplate")
+        .value(base + "/{ID}")
+        .endObject()
         .endObject();
   }
   json.endArray().endObject();
@@ -404,42 +489,134 @@ Response SalesforceService::describe(const ObjectDef& object, const std::string&
   std::string base = "/services/data/" + version + "/sobjects/" + object.name;
   JsonWriter json;
   json.beginObject()
-      .key("name").value(object.name).key("label").value(object.label).key("labelPlural").value(object.labelPlural)
-      .key("keyPrefix").value(object.keyPrefix).key("custom").value(false).key("createable").value(true)
-      .key("updateable").value(true).key("deletable").value(true).key("queryable").value(true)
-      .key("retrieveable").value(true).key("replicateable").value(true).key("searchable").value(true)
-      .key("undeletable").value(true).key("mergeable").value(true).key("layoutable").value(true)
-      .key("childRelationships").beginArray().endArray()
-      .key("recordTypeInfos").beginArray().endArray()
-      .key("urls").beginObject().key("sobject").value(base).key("describe").value(base + "/describe")
-      .key("rowTemplate").value(base + "/{ID}").endObject()
-      .key("fields").beginArray();
+      .key("name")
+      .value(object.name)
+      .key("label")
+      .value(object.label)
+      .key("labelPlural")
+      .value(object.labelPlural)
+      .key("keyPrefix")
+      .value(object.keyPrefix)
+      .key("custom")
+      .value(false)
+      .key("createable")
+      .value(true)
+      .key("updateable")
+      .value(true)
+      .key("deletable")
+      .value(true)
+      .key("queryable")
+      .value(true)
+      .key("retrieveable")
+      .value(true)
+      .key("replicateable")
+      .value(true)
+      .key("searchable")
+      .value(true)
+      .key("undeletable")
+      .value(true)
+      .key("mergeable")
+      .value(true)
+      .key("layoutable")
+      .value(true)
+      .key("childRelationships")
+      .beginArray()
+      .endArray()
+      .key("recordTypeInfos")
+      .beginArray()
+      .endArray()
+      .key("urls")
+      .beginObject()
+      .key("sobject")
+      .value(base)
+      .key("describe")
+      .value(base + "/describe")
+      .key("rowTemplate")
+      .value(base + "/{ID}")
+      .endObject()
+      .key("fields")
+      .beginArray();
   for (const auto& field : object.fields) {
     json.beginObject()
-        .key("name").value(field.name).key("label").value(field.label)
-        .key("type").value(fieldTypeName(field.type)).key("soapType").value(soapTypeName(field.type))
-        .key("length").value(field.length).key("byteLength").value(field.length * 3)
-        .key("precision").value(field.precision).key("scale").value(field.scale).key("digits").value(field.digits)
-        .key("nillable").value(field.nillable).key("createable").value(field.createable)
-        .key("updateable").value(field.updateable).key("defaultedOnCreate").value(field.defaultedOnCreate)
-        .key("externalId").value(field.externalId).key("unique").value(field.unique)
-        .key("caseSensitive").value(false).key("idLookup").value(field.idLookup)
-        .key("custom").value(field.custom).key("calculated").value(field.calculated)
-        .key("filterable").value(field.filterable).key("sortable").value(field.sortable)
-        .key("groupable").value(field.sortable && field.type != FieldType::kDateTime)
-        .key("autoNumber").value(false).key("restrictedPicklist").value(field.restrictedPicklist)
-        .key("dependentPicklist").value(false).key("nameField").value(field.name == "Name")
-        .key("defaultValue").null().key("inlineHelpText").null()
-        .key("picklistValues").beginArray();
+        .key("name")
+        .value(field.name)
+        .key("label")
+        .value(field.label)
+        .key("type")
+        .value(fieldTypeName(field.type))
+        .key("soapType")
+        .value(soapTypeName(field.type))
+        .key("length")
+        .value(field.length)
+        .key("byteLength")
+        .value(field.length * 3)
+        .key("precision")
+        .value(field.precision)
+        .key("scale")
+        .value(field.scale)
+        .key("digits")
+        .value(field.digits)
+        .key("nillable")
+        .value(field.nillable)
+        .key("createable")
+        .value(field.createable)
+        .key("updateable")
+        .value(field.updateable)
+        .key("defaultedOnCreate")
+        .value(field.defaultedOnCreate)
+        .key("externalId")
+        .value(field.externalId)
+        .key("unique")
+        .value(field.unique)
+        .key("caseSensitive")
+        .value(false)
+        .key("idLookup")
+        .value(field.idLookup)
+        .key("custom")
+        .value(field.custom)
+        .key("calculated")
+        .value(field.calculated)
+        .key("filterable")
+        .value(field.filterable)
+        .key("sortable")
+        .value(field.sortable)
+        .key("groupable")
+        .value(field.sortable && field.type != FieldType::kDateTime)
+        .key("autoNumber")
+        .value(false)
+        .key("restrictedPicklist")
+        .value(field.restrictedPicklist)
+        .key("dependentPicklist")
+        .value(false)
+        .key("nameField")
+        .value(field.name == "Name")
+        .key("defaultValue")
+        .null()
+        .key("inlineHelpText")
+        .null()
+        .key("picklistValues")
+        .beginArray();
     for (const auto& value : field.picklist) {
-      json.beginObject().key("active").value(true).key("defaultValue").value(value.defaultValue)
-          .key("label").value(value.value).key("value").value(value.value).key("validFor").null().endObject();
+      json.beginObject()
+          .key("active")
+          .value(true)
+          .key("defaultValue")
+          .value(value.defaultValue)
+          .key("label")
+          .value(value.value)
+          .key("value")
+          .value(value.value)
+          .key("validFor")
+          .null()
+          .endObject();
     }
     json.endArray().key("referenceTo").beginArray();
     for (const auto& target : field.referenceTo) json.value(target);
     json.endArray().key("relationshipName");
-    if (field.relationshipName.empty()) json.null();
-    else json.value(field.relationshipName);
+    if (field.relationshipName.empty())
+      json.null();
+    else
+      json.value(field.relationshipName);
     json.endObject();
   }
   json.endArray().endObject();
@@ -472,7 +649,8 @@ std::vector<size_t> SalesforceService::fieldList(const ObjectDef& object, const 
 Response SalesforceService::sobjects(const Request& request, const std::string& version,
                                      const std::vector<std::string>& rest) {
   const std::string& method = request.method;
-  if (rest.size() == 1) return method == "GET" ? describeGlobal(version) : methodNotAllowed(method, "GET,HEAD");
+  if (rest.size() == 1)
+    return method == "GET" ? describeGlobal(version) : methodNotAllowed(method, "GET,HEAD");
   const ObjectDef* object = schema_.object(rest[1]);
   if (!object) return restError(404, "NOT_FOUND", "The requested resource does not exist");
   if (rest.size() == 2) return sobjectRoot(request, *object, version);
@@ -507,17 +685,42 @@ Response SalesforceService::sobjects(const Request& request, const std::string& 
   return notFound();
 }
 
-Response SalesforceService::sobjectRoot(const Request& request, const ObjectDef& object, const std::string& version) {
+Response SalesforceService::sobjectRoot(const Request& request, const ObjectDef& object,
+                                        const std::string& version) {
   if (request.method == "GET") {
     JsonWriter json;
     std::string base = "/services/data/" + version + "/sobjects/" + object.name;
-    json.beginObject().key("objectDescribe").beginObject()
-        .key("name").value(object.name).key("label").value(object.label).key("keyPrefix").value(object.keyPrefix)
-        .key("createable").value(true).key("updateable").value(true).key("deletable").value(true)
-        .key("queryable").value(true)
-        .key("urls").beginObject().key("sobject").value(base).key("describe").value(base + "/describe")
-        .key("rowTemplate").value(base + "/{ID}").endObject()
-        .endObject().key("recentItems").beginArray().endArray().endObject();
+    json.beginObject()
+        .key("objectDescribe")
+        .beginObject()
+        .key("name")
+        .value(object.name)
+        .key("label")
+        .value(object.label)
+        .key("keyPrefix")
+        .value(object.keyPrefix)
+        .key("createable")
+        .value(true)
+        .key("updateable")
+        .value(true)
+        .key("deletable")
+        .value(true)
+        .key("queryable")
+        .value(true)
+        .key("urls")
+        .beginObject()
+        .key("sobject")
+        .value(base)
+        .key("describe")
+        .value(base + "/describe")
+        .key("rowTemplate")
+        .value(base + "/{ID}")
+        .endObject()
+        .endObject()
+        .key("recentItems")
+        .beginArray()
+        .endArray()
+        .endObject();
     return jsonResponse(200, json.take());
   }
   if (request.method != "POST") return methodNotAllowed(request.method, "GET,HEAD,POST");
@@ -526,28 +729,43 @@ Response SalesforceService::sobjectRoot(const Request& request, const ObjectDef&
   bool ok;
   auto body = parseJsonBody(request.body, error, ok);
   if (!ok) return error;
-  auto fields = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-  if (!fields) return restError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of " + object.name + " from a non-object");
+  auto fields = body.type() == typeid(Poco::JSON::Object::Ptr)
+                    ? body.extract<Poco::JSON::Object::Ptr>()
+                    : nullptr;
+  if (!fields)
+    return restError(400, "JSON_PARSER_ERROR",
+                     "Cannot deserialize instance of " + object.name + " from a non-object");
   FieldInputs inputs;
   std::string problem;
   if (!toFieldInputs(*fields, inputs, problem)) return restError(400, "JSON_PARSER_ERROR", problem);
   SaveResult result = org_->create(object, inputs);
   if (!result.success) return jsonResponse(400, saveErrorsJson(result.errors, true));
   JsonWriter json;
-  json.beginObject().key("id").value(result.id).key("success").value(true).key("errors").beginArray().endArray().endObject();
+  json.beginObject()
+      .key("id")
+      .value(result.id)
+      .key("success")
+      .value(true)
+      .key("errors")
+      .beginArray()
+      .endArray()
+      .endObject();
   Response response = jsonResponse(201, json.take());
-  response.headers.emplace_back("Location", "/services/data/" + version + "/sobjects/" + object.name + "/" + result.id);
+  response.headers.emplace_back(
+      "Location", "/services/data/" + version + "/sobjects/" + object.name + "/" + result.id);
   return response;
 }
 
-Response SalesforceService::record(const Request& request, const ObjectDef& object, const std::string& idText,
-                                   const std::string& version) {
+Response SalesforceService::record(const Request& request, const ObjectDef& object,
+                                   const std::string& idText, const std::string& version) {
   auto id = normalizeId(idText);
   Record* found = id ? org_->find(*id) : nullptr;
   const std::string& method = request.method;
   if (!found || found->type != &object) {
-    if (method != "GET" && method != "PATCH" && method != "DELETE") return methodNotAllowed(method, "GET,PATCH,DELETE,HEAD");
-    return restError(404, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + idText);
+    if (method != "GET" && method != "PATCH" && method != "DELETE")
+      return methodNotAllowed(method, "GET,PATCH,DELETE,HEAD");
+    return restError(404, "NOT_FOUND",
+                     "Provided external ID field does not exist or is not accessible: " + idText);
   }
   if (method == "GET") {
     if (found->deleted()) return notFound();
@@ -556,10 +774,12 @@ Response SalesforceService::record(const Request& request, const ObjectDef& obje
       std::string unknown;
       fields = fieldList(object, *list, unknown);
       if (!unknown.empty())
-        return restError(400, "INVALID_FIELD", "No such column '" + unknown + "' on entity '" + object.name +
-                                                   "'. If you are attempting to use a custom field, be sure to append the "
-                                                   "'__c' after the custom field name. Please reference your WSDL or the "
-                                                   "describe call for the appropriate names.");
+        return restError(
+            400, "INVALID_FIELD",
+            "No such column '" + unknown + "' on entity '" + object.name +
+                "'. If you are attempting to use a custom field, be sure to append the "
+                "'__c' after the custom field name. Please reference your WSDL or the "
+                "describe call for the appropriate names.");
     }
     return jsonResponse(200, org_->renderRecord(*found, fields, version));
   }
@@ -570,11 +790,16 @@ Response SalesforceService::record(const Request& request, const ObjectDef& obje
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto fields = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-    if (!fields) return restError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of " + object.name + " from a non-object");
+    auto fields = body.type() == typeid(Poco::JSON::Object::Ptr)
+                      ? body.extract<Poco::JSON::Object::Ptr>()
+                      : nullptr;
+    if (!fields)
+      return restError(400, "JSON_PARSER_ERROR",
+                       "Cannot deserialize instance of " + object.name + " from a non-object");
     FieldInputs inputs;
     std::string problem;
-    if (!toFieldInputs(*fields, inputs, problem)) return restError(400, "JSON_PARSER_ERROR", problem);
+    if (!toFieldInputs(*fields, inputs, problem))
+      return restError(400, "JSON_PARSER_ERROR", problem);
     SaveResult result = org_->update(object, found->id, inputs);
     if (!result.success) return jsonResponse(400, saveErrorsJson(result.errors, true));
     Response response;
@@ -592,32 +817,41 @@ Response SalesforceService::record(const Request& request, const ObjectDef& obje
   return methodNotAllowed(method, "GET,PATCH,DELETE,HEAD");
 }
 
-Response SalesforceService::byExternalId(const Request& request, const ObjectDef& object, const std::string& fieldName,
-                                         const std::string& value, const std::string& version) {
+Response SalesforceService::byExternalId(const Request& request, const ObjectDef& object,
+                                         const std::string& fieldName, const std::string& value,
+                                         const std::string& version) {
   const FieldDef* field = object.field(fieldName);
   const std::string& method = request.method;
   if (!field || !(field->externalId || field->type == FieldType::kId))
-    return restError(404, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + fieldName);
+    return restError(
+        404, "NOT_FOUND",
+        "Provided external ID field does not exist or is not accessible: " + fieldName);
   if (method == "GET" || method == "DELETE") {
     auto ids = org_->findByExternalId(object, object.require(field->name), value);
     if (ids.empty()) return notFound();
     if (ids.size() > 1) {
       JsonWriter json;
       json.beginArray();
-      for (const auto& id : ids) json.value("/services/data/" + version + "/sobjects/" + object.name + "/" + id);
+      for (const auto& id : ids)
+        json.value("/services/data/" + version + "/sobjects/" + object.name + "/" + id);
       json.endArray();
       return jsonResponse(300, json.take());
     }
     return record(request, object, ids[0], version);
   }
-  if (method != "PATCH" && method != "POST") return methodNotAllowed(method, "GET,PATCH,DELETE,HEAD");
+  if (method != "PATCH" && method != "POST")
+    return methodNotAllowed(method, "GET,PATCH,DELETE,HEAD");
   if (!isJsonContent(request)) return unsupportedMedia(request);
   Response error;
   bool ok;
   auto body = parseJsonBody(request.body, error, ok);
   if (!ok) return error;
-  auto fields = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-  if (!fields) return restError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of " + object.name + " from a non-object");
+  auto fields = body.type() == typeid(Poco::JSON::Object::Ptr)
+                    ? body.extract<Poco::JSON::Object::Ptr>()
+                    : nullptr;
+  if (!fields)
+    return restError(400, "JSON_PARSER_ERROR",
+                     "Cannot deserialize instance of " + object.name + " from a non-object");
   FieldInputs inputs;
   std::string problem;
   if (!toFieldInputs(*fields, inputs, problem)) return restError(400, "JSON_PARSER_ERROR", problem);
@@ -629,7 +863,8 @@ Response SalesforceService::byExternalId(const Request& request, const ObjectDef
   if (!matches.empty()) {
     JsonWriter json;
     json.beginArray();
-    for (const auto& id : matches) json.value("/services/data/" + version + "/sobjects/" + object.name + "/" + id);
+    for (const auto& id : matches)
+      json.value("/services/data/" + version + "/sobjects/" + object.name + "/" + id);
     json.endArray();
     return jsonResponse(300, json.take());
   }
@@ -644,20 +879,31 @@ Response SalesforceService::byExternalId(const Request& request, const ObjectDef
     return response;
   }
   JsonWriter json;
-  json.beginObject().key("id").value(result.id).key("success").value(true).key("errors").beginArray().endArray();
+  json.beginObject()
+      .key("id")
+      .value(result.id)
+      .key("success")
+      .value(true)
+      .key("errors")
+      .beginArray()
+      .endArray();
   json.key("created").value(result.created).endObject();
   return jsonResponse(result.created ? 201 : 200, json.take());
 }
 
-Response SalesforceService::replication(const Request& request, const ObjectDef& object, bool deleted) {
+Response SalesforceService::replication(const Request& request, const ObjectDef& object,
+                                        bool deleted) {
   const std::string* startText = request.param("start");
   const std::string* endText = request.param("end");
   if (!startText || !endText)
-    return restError(400, "MISSING_ARGUMENT", "Both start and end are required (ISO-8601 dateTime)");
+    return restError(400, "MISSING_ARGUMENT",
+                     "Both start and end are required (ISO-8601 dateTime)");
   auto start = parseDateTime(*startText);
   auto end = parseDateTime(*endText);
   if (!start || !end)
-    return restError(400, "INVALID_REPLICATION_DATE", "start and end must be ISO-8601 dateTimes with an offset, e.g. 2024-03-05T00:00:00+00:00");
+    return restError(
+        400, "INVALID_REPLICATION_DATE",
+        "start and end must be ISO-8601 dateTimes with an offset, e.g. 2024-03-05T00:00:00+00:00");
   // Seconds are ignored: both bounds are truncated to the minute.
   auto minute = [](int64_t ms) { return ms - ((ms % 60000) + 60000) % 60000; };
   int64_t current = now();
@@ -666,20 +912,28 @@ Response SalesforceService::replication(const Request& request, const ObjectDef&
   if (from > latest) return restError(400, "INVALID_REPLICATION_DATE", "start must be before end");
   int64_t window = (deleted ? 15 : 30) * 24 * 3600 * 1000LL;
   if (from < current - window)
-    return restError(400, "INVALID_REPLICATION_DATE",
-                     std::string("start must be within the last ") + (deleted ? "15" : "30") + " days");
+    return restError(
+        400, "INVALID_REPLICATION_DATE",
+        std::string("start must be within the last ") + (deleted ? "15" : "30") + " days");
   JsonWriter json;
   json.beginObject();
   if (deleted) {
     auto ids = org_->deletedIds(object, from, latest);
-    if (static_cast<int64_t>(ids.size()) > kReplicationIdLimit) return restError(400, "EXCEEDED_ID_LIMIT", "too many ids; narrow the window");
+    if (static_cast<int64_t>(ids.size()) > kReplicationIdLimit)
+      return restError(400, "EXCEEDED_ID_LIMIT", "too many ids; narrow the window");
     json.key("deletedRecords").beginArray();
     for (const auto& [id, when] : ids)
-      json.beginObject().key("id").value(id).key("deletedDate").value(formatDateTime(when)).endObject();
+      json.beginObject()
+          .key("id")
+          .value(id)
+          .key("deletedDate")
+          .value(formatDateTime(when))
+          .endObject();
     json.endArray().key("earliestDateAvailable").value(formatDateTime(minute(current - window)));
   } else {
     auto ids = org_->updatedIds(object, from, latest);
-    if (static_cast<int64_t>(ids.size()) > kReplicationIdLimit) return restError(400, "EXCEEDED_ID_LIMIT", "too many ids; narrow the window");
+    if (static_cast<int64_t>(ids.size()) > kReplicationIdLimit)
+      return restError(400, "EXCEEDED_ID_LIMIT", "too many ids; narrow the window");
     json.key("ids").beginArray();
     for (const auto& id : ids) json.value(id);
     json.endArray();
@@ -690,7 +944,8 @@ Response SalesforceService::replication(const Request& request, const ObjectDef&
 
 Response SalesforceService::composite(const Request& request, const std::string& version,
                                       const std::vector<std::string>& rest) {
-  if (rest.size() < 2 || rest[1] != "sobjects") return notFound();  // composite graph/batch/tree: not emulated
+  if (rest.size() < 2 || rest[1] != "sobjects")
+    return notFound();  // composite graph/batch/tree: not emulated
   const std::string& method = request.method;
   if (rest.size() == 2) {
     if (method == "POST" || method == "PATCH") return collectionWrite(request, method);
@@ -698,7 +953,8 @@ Response SalesforceService::composite(const Request& request, const std::string&
     return methodNotAllowed(method, "POST,PATCH,DELETE");
   }
   const ObjectDef* object = schema_.object(rest[2]);
-  if (!object) return restError(400, "INVALID_TYPE", "sObject type '" + rest[2] + "' is not supported.");
+  if (!object)
+    return restError(400, "INVALID_TYPE", "sObject type '" + rest[2] + "' is not supported.");
   if (rest.size() == 3) {
     if (method == "GET" || method == "POST") return collectionRetrieve(request, *object, version);
     return methodNotAllowed(method, "GET,POST");
@@ -724,22 +980,28 @@ std::optional<Response> readCollection(const Request& request, CollectionBody& o
   bool ok;
   auto body = parseJsonBody(request.body, error, ok);
   if (!ok) return error;
-  auto object = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
-  if (!object) return restError(400, "JSON_PARSER_ERROR", "Expected a JSON object with \"records\"");
+  auto object = body.type() == typeid(Poco::JSON::Object::Ptr)
+                    ? body.extract<Poco::JSON::Object::Ptr>()
+                    : nullptr;
+  if (!object)
+    return restError(400, "JSON_PARSER_ERROR", "Expected a JSON object with \"records\"");
   if (object->has("allOrNone")) {
     auto flag = object->get("allOrNone");
-    if (!flag.isBoolean()) return restError(400, "JSON_PARSER_ERROR", "allOrNone must be a boolean");
+    if (!flag.isBoolean())
+      return restError(400, "JSON_PARSER_ERROR", "allOrNone must be a boolean");
     out.allOrNone = flag.convert<bool>();
   }
   if (!object->has("records") || object->get("records").type() != typeid(Poco::JSON::Array::Ptr))
     return restError(400, "JSON_PARSER_ERROR", "Expected \"records\" to be an array");
   out.records = object->getArray("records");
   if (out.records->size() > kCollectionLimit)
-    return restError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+    return restError(400, "EXCEEDED_ID_LIMIT",
+                     "record limit reached. cannot submit more than 200 records into this call");
   if (out.records->size() == 0) return restError(400, "MISSING_ARGUMENT", "records is empty");
   for (size_t i = 0; i < out.records->size(); ++i) {
     if (!out.records->getObject(static_cast<unsigned>(i)))
-      return restError(400, "JSON_PARSER_ERROR", "records[" + std::to_string(i) + "] is not an object");
+      return restError(400, "JSON_PARSER_ERROR",
+                       "records[" + std::to_string(i) + "] is not an object");
   }
   return std::nullopt;
 }
@@ -776,21 +1038,27 @@ Response SalesforceService::collectionWrite(const Request& request, const std::s
     std::string id = creating ? "" : recordId(*item);
     std::string typeName = recordType(*item);
     const ObjectDef* object = typeName.empty() ? nullptr : schema_.object(typeName);
-    if (!object && !creating && typeName.empty()) object = schema_.objectForId(id);  // type from the id prefix
+    if (!object && !creating && typeName.empty())
+      object = schema_.objectForId(id);  // type from the id prefix
     FieldInputs inputs;
     std::string problem;
     if (!object) {
-      result.errors.push_back({"INVALID_TYPE", typeName.empty() ? "Must send a concrete entity type."
-                                                                : "sObject type '" + typeName + "' is not supported.",
-                               {}, {}});
+      result.errors.push_back({"INVALID_TYPE",
+                               typeName.empty()
+                                   ? "Must send a concrete entity type."
+                                   : "sObject type '" + typeName + "' is not supported.",
+                               {},
+                               {}});
     } else if (creating && !recordId(*item).empty()) {
       result.errors.push_back({"INVALID_FIELD", "cannot specify Id in an insert call", {"Id"}, {}});
     } else if (!creating && id.empty()) {
-      result.errors.push_back({"MISSING_ARGUMENT", "Id not specified in an update call", {"Id"}, {}});
+      result.errors.push_back(
+          {"MISSING_ARGUMENT", "Id not specified in an update call", {"Id"}, {}});
     } else if (!toFieldInputs(*item, inputs, problem, {"id"})) {
       result.errors.push_back({"JSON_PARSER_ERROR", problem, {}, {}});
     } else {
-      result = creating ? org_->create(*object, inputs, &tx) : org_->update(*object, id, inputs, &tx);
+      result =
+          creating ? org_->create(*object, inputs, &tx) : org_->update(*object, id, inputs, &tx);
     }
     anyFailed = anyFailed || !result.success;
     failedIds.push_back(creating ? "" : id);
@@ -824,7 +1092,8 @@ Response SalesforceService::collectionDelete(const Request& request) {
     start = end + 1;
   }
   if (ids.size() > kCollectionLimit)
-    return restError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+    return restError(400, "EXCEEDED_ID_LIMIT",
+                     "record limit reached. cannot submit more than 200 records into this call");
   bool allOrNone = boolParam(request, "allOrNone").value_or(false);
   Transaction tx;
   std::vector<SaveResult> results;
@@ -850,10 +1119,13 @@ Response SalesforceService::collectionDelete(const Request& request) {
   return jsonResponse(200, json.take());
 }
 
-Response SalesforceService::collectionUpsert(const Request& request, const ObjectDef& object, const std::string& fieldName) {
+Response SalesforceService::collectionUpsert(const Request& request, const ObjectDef& object,
+                                             const std::string& fieldName) {
   const FieldDef* field = object.field(fieldName);
   if (!field || !field->externalId)
-    return restError(404, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: " + fieldName);
+    return restError(
+        404, "NOT_FOUND",
+        "Provided external ID field does not exist or is not accessible: " + fieldName);
   CollectionBody body;
   if (auto error = readCollection(request, body)) return *error;
   // Keys used twice in one request fail both records, as in Salesforce.
@@ -865,7 +1137,8 @@ Response SalesforceService::collectionUpsert(const Request& request, const Objec
     for (const auto& name : item->getNames()) {
       if (iequals(name, field->name)) {
         auto value = item->get(name);
-        if (!value.isEmpty() && !value.isArray() && value.type() != typeid(Poco::JSON::Object::Ptr)) key = value.convert<std::string>();
+        if (!value.isEmpty() && !value.isArray() && value.type() != typeid(Poco::JSON::Object::Ptr))
+          key = value.convert<std::string>();
       }
     }
     keys.push_back(key);
@@ -881,14 +1154,21 @@ Response SalesforceService::collectionUpsert(const Request& request, const Objec
     FieldInputs inputs;
     std::string problem;
     if (!typeName.empty() && !iequals(typeName, object.name)) {
-      result.errors.push_back({"INVALID_TYPE", "records must all be of type " + object.name, {}, {}});
+      result.errors.push_back(
+          {"INVALID_TYPE", "records must all be of type " + object.name, {}, {}});
     } else if (!recordId(*item).empty()) {
-      result.errors.push_back({"INVALID_FIELD", "Id is not allowed in an upsert by external id; use " + field->name,
-                               {"Id"}, {}});
+      result.errors.push_back({"INVALID_FIELD",
+                               "Id is not allowed in an upsert by external id; use " + field->name,
+                               {"Id"},
+                               {}});
     } else if (keys[i].empty()) {
-      result.errors.push_back({"MISSING_ARGUMENT", field->name + " not specified", {field->name}, {}});
+      result.errors.push_back(
+          {"MISSING_ARGUMENT", field->name + " not specified", {field->name}, {}});
     } else if (keyCount[toLower(keys[i])] > 1) {
-      result.errors.push_back({"DUPLICATE_EXTERNAL_ID", "Duplicate external id specified: " + keys[i], {field->name}, {}});
+      result.errors.push_back({"DUPLICATE_EXTERNAL_ID",
+                               "Duplicate external id specified: " + keys[i],
+                               {field->name},
+                               {}});
     } else if (!toFieldInputs(*item, inputs, problem)) {
       result.errors.push_back({"JSON_PARSER_ERROR", problem, {}, {}});
     } else {
@@ -913,13 +1193,15 @@ Response SalesforceService::collectionUpsert(const Request& request, const Objec
   return jsonResponse(200, json.take());
 }
 
-Response SalesforceService::collectionRetrieve(const Request& request, const ObjectDef& object, const std::string& version) {
+Response SalesforceService::collectionRetrieve(const Request& request, const ObjectDef& object,
+                                               const std::string& version) {
   std::vector<std::string> ids;
   std::string fieldsText;
   if (request.method == "GET") {
     const std::string* idsText = request.param("ids");
     const std::string* fields = request.param("fields");
-    if (!idsText || !fields) return restError(400, "MISSING_ARGUMENT", "ids and fields are required");
+    if (!idsText || !fields)
+      return restError(400, "MISSING_ARGUMENT", "ids and fields are required");
     fieldsText = *fields;
     size_t start = 0;
     while (start <= idsText->size()) {
@@ -928,30 +1210,41 @@ Response SalesforceService::collectionRetrieve(const Request& request, const Obj
       if (end > start) ids.push_back(idsText->substr(start, end - start));
       start = end + 1;
     }
-    if (ids.size() > 200) return restError(400, "EXCEEDED_ID_LIMIT", "cannot retrieve more than 200 ids in a GET; use POST");
+    if (ids.size() > 200)
+      return restError(400, "EXCEEDED_ID_LIMIT",
+                       "cannot retrieve more than 200 ids in a GET; use POST");
   } else {
     Response error;
     bool ok;
     auto body = parseJsonBody(request.body, error, ok);
     if (!ok) return error;
-    auto object = body.type() == typeid(Poco::JSON::Object::Ptr) ? body.extract<Poco::JSON::Object::Ptr>() : nullptr;
+    auto object = body.type() == typeid(Poco::JSON::Object::Ptr)
+                      ? body.extract<Poco::JSON::Object::Ptr>()
+                      : nullptr;
     auto idArray = object ? object->getArray("ids") : nullptr;
     auto fieldArray = object ? object->getArray("fields") : nullptr;
-    if (!idArray || !fieldArray) return restError(400, "JSON_PARSER_ERROR", "Expected {\"ids\":[...],\"fields\":[...]}");
-    for (size_t i = 0; i < idArray->size(); ++i) ids.push_back(idArray->getElement<std::string>(static_cast<unsigned>(i)));
+    if (!idArray || !fieldArray)
+      return restError(400, "JSON_PARSER_ERROR", "Expected {\"ids\":[...],\"fields\":[...]}");
+    for (size_t i = 0; i < idArray->size(); ++i)
+      ids.push_back(idArray->getElement<std::string>(static_cast<unsigned>(i)));
     for (size_t i = 0; i < fieldArray->size(); ++i)
       fieldsText += (i ? "," : "") + fieldArray->getElement<std::string>(static_cast<unsigned>(i));
-    if (ids.size() > 2000) return restError(400, "EXCEEDED_ID_LIMIT", "cannot retrieve more than 2000 ids");
+    if (ids.size() > 2000)
+      return restError(400, "EXCEEDED_ID_LIMIT", "cannot retrieve more than 2000 ids");
   }
   std::string unknown;
   auto fields = fieldList(object, fieldsText, unknown);
-  if (!unknown.empty()) return restError(400, "INVALID_FIELD", "No such column '" + unknown + "' on entity '" + object.name + "'");
+  if (!unknown.empty())
+    return restError(400, "INVALID_FIELD",
+                     "No such column '" + unknown + "' on entity '" + object.name + "'");
   if (fields.empty()) return restError(400, "MISSING_ARGUMENT", "fields is required");
   std::vector<std::string> rows;
   for (const auto& id : ids) {
     Record* found = org_->find(id);
-    if (!found || found->type != &object || found->deleted()) rows.push_back("null");
-    else rows.push_back(org_->renderRecord(*found, fields, version));
+    if (!found || found->type != &object || found->deleted())
+      rows.push_back("null");
+    else
+      rows.push_back(org_->renderRecord(*found, fields, version));
   }
   return jsonResponse(200, joined(rows));
 }

@@ -80,31 +80,38 @@ class SalesforceService : public Service {
   std::optional<Response> authenticate(const Request& request);
 
   // --- REST data API (service.cpp) ---
-  Response data(const Request& request, const std::string& version, const std::vector<std::string>& rest);
+  Response data(const Request& request, const std::string& version,
+                const std::vector<std::string>& rest);
   Response versions(const Request& request) const;
   Response resources(const std::string& version) const;
   Response limits() const;
   Response query(const Request& request, const std::string& version, bool all);
   Response queryMore(const std::string& version, const std::string& locator);
-  Response sobjects(const Request& request, const std::string& version, const std::vector<std::string>& rest);
+  Response sobjects(const Request& request, const std::string& version,
+                    const std::vector<std::string>& rest);
   Response describeGlobal(const std::string& version) const;
   Response describe(const ObjectDef& object, const std::string& version) const;
   Response sobjectRoot(const Request& request, const ObjectDef& object, const std::string& version);
-  Response record(const Request& request, const ObjectDef& object, const std::string& id, const std::string& version);
+  Response record(const Request& request, const ObjectDef& object, const std::string& id,
+                  const std::string& version);
   Response byExternalId(const Request& request, const ObjectDef& object, const std::string& field,
                         const std::string& value, const std::string& version);
   Response replication(const Request& request, const ObjectDef& object, bool deleted);
-  Response composite(const Request& request, const std::string& version, const std::vector<std::string>& rest);
+  Response composite(const Request& request, const std::string& version,
+                     const std::vector<std::string>& rest);
   Response collectionWrite(const Request& request, const std::string& method);
   Response collectionDelete(const Request& request);
-  Response collectionUpsert(const Request& request, const ObjectDef& object, const std::string& field);
-  Response collectionRetrieve(const Request& request, const ObjectDef& object, const std::string& version);
-  std::vector<size_t> fieldList(const ObjectDef& object, const std::string& list, std::string& unknown) const;
+  Response collectionUpsert(const Request& request, const ObjectDef& object,
+                            const std::string& field);
+  Response collectionRetrieve(const Request& request, const ObjectDef& object,
+                              const std::string& version);
+  std::vector<size_t> fieldList(const ObjectDef& object, const std::string& list,
+                                std::string& unknown) const;
 
   // --- Bulk API 2.0 (bulk.cpp) ---
   struct IngestJob {
-    std::string id, object, operation, externalIdField, state = "Open", lineEnding = "LF",
-        columnDelimiter = "COMMA", apiVersion, errorMessage;
+    std::string id, object, operation, externalIdField,
+        state = "Open", lineEnding = "LF", columnDelimiter = "COMMA", apiVersion, errorMessage;
     int64_t createdMs = 0, modifiedMs = 0;
     std::string data;  // uploaded CSV
     bool uploaded = false;
@@ -113,15 +120,18 @@ class SalesforceService : public Service {
   };
   struct QueryJob {
     std::string id, object, operation, query, state, lineEnding = "LF", columnDelimiter = "COMMA",
-        apiVersion, errorMessage;
+                                                     apiVersion, errorMessage;
     int64_t createdMs = 0, modifiedMs = 0;
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
     int pollsUntilComplete = 0;
   };
-  Response bulk(const Request& request, const std::string& version, const std::vector<std::string>& rest);
-  Response ingest(const Request& request, const std::string& version, const std::vector<std::string>& rest);
-  Response queryJobs(const Request& request, const std::string& version, const std::vector<std::string>& rest);
+  Response bulk(const Request& request, const std::string& version,
+                const std::vector<std::string>& rest);
+  Response ingest(const Request& request, const std::string& version,
+                  const std::vector<std::string>& rest);
+  Response queryJobs(const Request& request, const std::string& version,
+                     const std::vector<std::string>& rest);
   void processIngest(IngestJob& job);
   std::string ingestJson(const IngestJob& job, bool full) const;
   std::string queryJobJson(const QueryJob& job) const;

@@ -31,7 +31,8 @@ class Parser {
 
  private:
   // --- errors -----------------------------------------------------------------------------
-  [[noreturn]] void fail(const std::string& code, size_t position, const std::string& detail) const {
+  [[noreturn]] void fail(const std::string& code, size_t position,
+                         const std::string& detail) const {
     size_t lineStart = source_.rfind('\n', position == 0 ? 0 : position - 1);
     lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;
     if (position > 0 && source_[position - 1] == '\n') lineStart = position;
@@ -86,9 +87,9 @@ class Parser {
     if (!acceptSymbol(symbol)) unexpected(peek());
   }
   bool isReserved(const Token& token) const {
-    static const char* kReserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE",
-                                      "ORDER", "BY", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE",
-                                      "ASC", "DESC", "NULLS"};
+    static const char* kReserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR",    "NOT",
+                                      "IN",     "LIKE", "ORDER", "BY",  "LIMIT", "OFFSET",
+                                      "NULL",   "TRUE", "FALSE", "ASC", "DESC",  "NULLS"};
     for (const char* word : kReserved)
       if (isKeyword(token, word)) return true;
     return false;
@@ -145,20 +146,41 @@ void Parser::tokenize() {
           if (i + 1 >= s.size()) break;
           char next = s[i + 1];
           switch (next) {
-            case '\'': token.text += '\''; break;
-            case '"': token.text += '"'; break;
-            case '\\': token.text += "\\\\"; break;  // kept escaped for LIKE; undone in bind
-            case 'n': token.text += '\n'; break;
-            case 'r': token.text += '\r'; break;
-            case 't': token.text += '\t'; break;
-            case 'b': token.text += '\b'; break;
-            case 'f': token.text += '\f'; break;
-            case '%': token.text += "\\%"; break;
-            case '_': token.text += "\\_"; break;
+            case '\'':
+              token.text += '\'';
+              break;
+            case '"':
+              token.text += '"';
+              break;
+            case '\\':
+              token.text += "\\\\";
+              break;  // kept escaped for LIKE; undone in bind
+            case 'n':
+              token.text += '\n';
+              break;
+            case 'r':
+              token.text += '\r';
+              break;
+            case 't':
+              token.text += '\t';
+              break;
+            case 'b':
+              token.text += '\b';
+              break;
+            case 'f':
+              token.text += '\f';
+              break;
+            case '%':
+              token.text += "\\%";
+              break;
+            case '_':
+              token.text += "\\_";
+              break;
             default:
-              fail("MALFORMED_QUERY", i, "Invalid string literal '\\" + std::string(1, next) +
-                                             "'. Illegal character sequence '\\" +
-                                             std::string(1, next) + "' in string literal.");
+              fail("MALFORMED_QUERY", i,
+                   "Invalid string literal '\\" + std::string(1, next) +
+                       "'. Illegal character sequence '\\" + std::string(1, next) +
+                       "' in string literal.");
           }
           i += 2;
           continue;
@@ -166,8 +188,10 @@ void Parser::tokenize() {
         token.text += ch;
         ++i;
       }
-      if (!closed) fail("MALFORMED_QUERY", token.position, "line 1:" + std::to_string(token.position) +
-                                                               " mismatched character '<EOF>' expecting '''");
+      if (!closed)
+        fail("MALFORMED_QUERY", token.position,
+             "line 1:" + std::to_string(token.position) +
+                 " mismatched character '<EOF>' expecting '''");
     } else if (isDigit(c) || ((c == '-' || c == '+') && i + 1 < s.size() && isDigit(s[i + 1]))) {
       size_t start = i;
       // Date or datetime literal: YYYY-MM-DD[Thh:mm:ss[.fff](Z|+hh:mm|-hh:mm)]
@@ -180,13 +204,19 @@ void Parser::tokenize() {
             ++end;
           std::string text = s.substr(start, end - start);
           auto ms = parseDateTime(text);
-          if (!ms) fail("MALFORMED_QUERY", start, "line 1:" + std::to_string(start) + " no viable alternative at character '" + text + "'");
+          if (!ms)
+            fail("MALFORMED_QUERY", start,
+                 "line 1:" + std::to_string(start) + " no viable alternative at character '" +
+                     text + "'");
           token.kind = TokenKind::kDateTime;
           token.ms = *ms;
           token.text = text;
         } else {
           std::string text = s.substr(start, 10);
-          if (!isValidDate(text)) fail("MALFORMED_QUERY", start, "line 1:" + std::to_string(start) + " no viable alternative at character '" + text + "'");
+          if (!isValidDate(text))
+            fail("MALFORMED_QUERY", start,
+                 "line 1:" + std::to_string(start) + " no viable alternative at character '" +
+                     text + "'");
           token.kind = TokenKind::kDate;
           token.text = text;
         }
@@ -202,7 +232,8 @@ void Parser::tokenize() {
         token.text = s.substr(start, i - start);
       }
     } else {
-      static const char* kSymbols[] = {"!=", "<>", "<=", ">=", "=", "<", ">", "(", ")", ",", ".", ":"};
+      static const char* kSymbols[] = {"!=", "<>", "<=", ">=", "=", "<",
+                                       ">",  "(",  ")",  ",",  ".", ":"};
       bool matched = false;
       for (const char* symbol : kSymbols) {
         std::string_view sv(symbol);
@@ -215,8 +246,9 @@ void Parser::tokenize() {
         }
       }
       if (!matched) {
-        fail("MALFORMED_QUERY", i, "line 1:" + std::to_string(i) + " no viable alternative at character '" +
-                                       std::string(1, c) + "'");
+        fail("MALFORMED_QUERY", i,
+             "line 1:" + std::to_string(i) + " no viable alternative at character '" +
+                 std::string(1, c) + "'");
       }
     }
     tokens_.push_back(std::move(token));
@@ -348,8 +380,8 @@ std::unique_ptr<Condition> Parser::predicate() {
   }
   if (op.kind != TokenKind::kSymbol) unexpected(op);
   static const std::pair<const char*, CompareOp> kOps[] = {
-      {"=", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<>", CompareOp::kNe}, {"<", CompareOp::kLt},
-      {"<=", CompareOp::kLe}, {">", CompareOp::kGt}, {">=", CompareOp::kGe}};
+      {"=", CompareOp::kEq},  {"!=", CompareOp::kNe}, {"<>", CompareOp::kNe}, {"<", CompareOp::kLt},
+      {"<=", CompareOp::kLe}, {">", CompareOp::kGt},  {">=", CompareOp::kGe}};
   bool found = false;
   for (const auto& [symbol, value] : kOps) {
     if (op.text == symbol) {
@@ -371,7 +403,8 @@ int64_t Parser::integer(const char* clause) {
     unexpected(token);
   int64_t value = 0;
   auto [end, ec] = std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
-  if (ec != std::errc()) fail("NUMBER_OUTSIDE_VALID_RANGE", token.position, std::string(clause) + " is too large");
+  if (ec != std::errc())
+    fail("NUMBER_OUTSIDE_VALID_RANGE", token.position, std::string(clause) + " is too large");
   take();
   return value;
 }
@@ -405,13 +438,18 @@ Query Parser::parse() {
       auto [text, position] = fieldPath();
       item.fieldText = text;
       item.fieldPosition = position;
-      if (acceptKeyword("DESC")) item.descending = true;
-      else acceptKeyword("ASC");
+      if (acceptKeyword("DESC"))
+        item.descending = true;
+      else
+        acceptKeyword("ASC");
       item.nullsFirst = !item.descending;  // SOQL default: ASC NULLS FIRST, DESC NULLS LAST
       if (acceptKeyword("NULLS")) {
-        if (acceptKeyword("FIRST")) item.nullsFirst = true;
-        else if (acceptKeyword("LAST")) item.nullsFirst = false;
-        else unexpected(peek());
+        if (acceptKeyword("FIRST"))
+          item.nullsFirst = true;
+        else if (acceptKeyword("LAST"))
+          item.nullsFirst = false;
+        else
+          unexpected(peek());
       }
       query.orderBy.push_back(std::move(item));
     } while (acceptSymbol(","));
@@ -439,17 +477,20 @@ Query Parser::parse() {
     item.field = bindField(item.text, item.position, *query.object);
     std::string lower = toLower(item.field.path);
     for (const auto& other : seen)
-      if (other == lower) fail("MALFORMED_QUERY", item.position, "duplicate field selected: " + item.field.path);
+      if (other == lower)
+        fail("MALFORMED_QUERY", item.position, "duplicate field selected: " + item.field.path);
     seen.push_back(lower);
   }
   if (query.where) bindCondition(*query.where, *query.object);
   for (auto& item : query.orderBy) {
     item.field = bindField(item.fieldText, item.fieldPosition, *query.object);
     if (!item.field.def->sortable)
-      fail("INVALID_FIELD", item.fieldPosition, "field '" + item.field.def->name + "' can not be sorted in a query call");
+      fail("INVALID_FIELD", item.fieldPosition,
+           "field '" + item.field.def->name + "' can not be sorted in a query call");
   }
   if (query.count && !query.orderBy.empty())
-    fail("MALFORMED_QUERY", query.orderBy[0].fieldPosition, "Ordered field cannot be aggregated in a query that is not grouped");
+    fail("MALFORMED_QUERY", query.orderBy[0].fieldPosition,
+         "Ordered field cannot be aggregated in a query that is not grouped");
   return query;
 }
 
@@ -457,11 +498,12 @@ BoundField Parser::bindField(const std::string& text, size_t position, const Obj
   BoundField out;
   size_t dot = text.find('.');
   auto noSuchColumn = [&](const std::string& name, const ObjectDef& on) {
-    fail("INVALID_FIELD", position,
-         "No such column '" + name + "' on entity '" + on.name +
-             "'. If you are attempting to use a custom field, be sure to append the '__c' after the "
-             "custom field name. Please reference your WSDL or the describe call for the "
-             "appropriate names.");
+    fail(
+        "INVALID_FIELD", position,
+        "No such column '" + name + "' on entity '" + on.name +
+            "'. If you are attempting to use a custom field, be sure to append the '__c' after the "
+            "custom field name. Please reference your WSDL or the describe call for the "
+            "appropriate names.");
   };
   if (dot == std::string::npos) {
     auto index = object.index(text);
@@ -477,15 +519,19 @@ BoundField Parser::bindField(const std::string& text, size_t position, const Obj
   if (iequals(relationship, object.name)) return bindField(rest, position, object);
   auto via = object.relationshipIndex(relationship);
   const ObjectDef* parent = nullptr;
-  if (via && !object.fields[*via].referenceTo.empty()) parent = schema_.object(object.fields[*via].referenceTo[0]);
+  if (via && !object.fields[*via].referenceTo.empty())
+    parent = schema_.object(object.fields[*via].referenceTo[0]);
   if (!via || !parent) {
     fail("INVALID_FIELD", position,
-         "Didn't understand relationship '" + relationship + "' in field path. If you are attempting "
-         "to use a custom relationship, be sure to append the '__r' after the custom relationship "
-         "name. Please reference your WSDL or the describe call for the appropriate names.");
+         "Didn't understand relationship '" + relationship +
+             "' in field path. If you are attempting "
+             "to use a custom relationship, be sure to append the '__r' after the custom "
+             "relationship "
+             "name. Please reference your WSDL or the describe call for the appropriate names.");
   }
   if (rest.find('.') != std::string::npos)
-    fail("INVALID_FIELD", position, "the sandbox follows one relationship level only: '" + text + "'");
+    fail("INVALID_FIELD", position,
+         "the sandbox follows one relationship level only: '" + text + "'");
   auto index = parent->index(rest);
   if (!index) noSuchColumn(rest, *parent);
   out.via = *via;
@@ -506,8 +552,10 @@ bool isTextual(FieldType type) {
     case FieldType::kEmail:
     case FieldType::kPhone:
     case FieldType::kUrl:
-    case FieldType::kPicklist: return true;
-    default: return false;
+    case FieldType::kPicklist:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -515,7 +563,8 @@ bool isTextual(FieldType type) {
 std::string unescapeOutsideLike(const std::string& text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '%' || text[i + 1] == '_' || text[i + 1] == '\\')) {
+    if (text[i] == '\\' && i + 1 < text.size() &&
+        (text[i + 1] == '%' || text[i + 1] == '_' || text[i + 1] == '\\')) {
       out += text[i + 1];
       ++i;
     } else {
@@ -532,7 +581,8 @@ Value Parser::bindLiteral(const Literal& literal, const BoundField& field, bool 
   auto mismatch = [&](const char* typeName, bool quoted) {
     fail("INVALID_FIELD", literal.position,
          "value of filter criterion for field '" + def.name + "' must be of type " + typeName +
-             (quoted ? " and should be enclosed in quotes" : " and should not be enclosed in quotes"));
+             (quoted ? " and should be enclosed in quotes"
+                     : " and should not be enclosed in quotes"));
   };
   if (literal.kind == Literal::Kind::kNull) {
     if (like) unexpected(Token{TokenKind::kIdent, "null", literal.position, 0});
@@ -553,7 +603,8 @@ Value Parser::bindLiteral(const Literal& literal, const BoundField& field, bool 
     case FieldType::kInt:
     case FieldType::kDouble:
     case FieldType::kCurrency:
-      if (literal.kind != Literal::Kind::kNumber) mismatch(def.type == FieldType::kInt ? "int" : "double", false);
+      if (literal.kind != Literal::Kind::kNumber)
+        mismatch(def.type == FieldType::kInt ? "int" : "double", false);
       return literal.number;
     case FieldType::kDate:
       if (literal.kind != Literal::Kind::kDate) mismatch("date", false);
@@ -576,14 +627,17 @@ void Parser::bindCondition(Condition& condition, const ObjectDef& object) {
   condition.field = bindField(condition.fieldText, condition.fieldPosition, object);
   const FieldDef& def = *condition.field.def;
   if (!def.filterable)
-    fail("INVALID_FIELD", condition.fieldPosition, "field '" + def.name + "' can not be filtered in a query call");
+    fail("INVALID_FIELD", condition.fieldPosition,
+         "field '" + def.name + "' can not be filtered in a query call");
   bool like = condition.kind == Condition::Kind::kLike;
   if (like && !isTextual(def.type))
-    fail("INVALID_FIELD", condition.fieldPosition, "invalid operator on " + std::string(fieldTypeName(def.type)) + " field: LIKE");
+    fail("INVALID_FIELD", condition.fieldPosition,
+         "invalid operator on " + std::string(fieldTypeName(def.type)) + " field: LIKE");
   if (condition.kind == Condition::Kind::kCompare && def.type == FieldType::kBoolean &&
       condition.op != CompareOp::kEq && condition.op != CompareOp::kNe)
     fail("INVALID_FIELD", condition.fieldPosition, "invalid operator on boolean field");
-  for (const auto& literal : condition.values) condition.bound.push_back(bindLiteral(literal, condition.field, like));
+  for (const auto& literal : condition.values)
+    condition.bound.push_back(bindLiteral(literal, condition.field, like));
 }
 
 }  // namespace

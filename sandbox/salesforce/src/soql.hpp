@@ -6,8 +6,8 @@
 //   orExpr     := andExpr {OR andExpr}      -- mixing AND and OR needs parentheses, as in SOQL
 //   andExpr    := notExpr {AND notExpr}
 //   notExpr    := NOT notExpr | '(' orExpr ')' | predicate
-//   predicate  := field op literal | field [NOT] IN '(' literal {',' literal} ')' | field LIKE string
-//   field      := name ['.' name]           -- one parent relationship level (Account.Name)
+//   predicate  := field op literal | field [NOT] IN '(' literal {',' literal} ')' | field LIKE
+//   string field      := name ['.' name]           -- one parent relationship level (Account.Name)
 //   literal    := string | number | true | false | null | date | datetime
 #pragma once
 
@@ -40,19 +40,19 @@ struct Literal {
   std::string text;  // string (unescaped), date "YYYY-MM-DD", or the number's source text
   double number = 0;
   bool flag = false;
-  int64_t ms = 0;    // datetime
+  int64_t ms = 0;  // datetime
   size_t position = 0;
 };
 
 // A field reference after binding: a direct field, or a field of the parent record reached
 // through a reference field (relationship).
 struct BoundField {
-  std::string path;             // canonical "Account.Name" / "Email"
-  size_t index = 0;             // in the record's object, or in the parent object
-  std::optional<size_t> via;    // reference field index on the queried object
+  std::string path;           // canonical "Account.Name" / "Email"
+  size_t index = 0;           // in the record's object, or in the parent object
+  std::optional<size_t> via;  // reference field index on the queried object
   const ObjectDef* parent = nullptr;
   const FieldDef* def = nullptr;
-  std::string relationshipName; // canonical "Account"
+  std::string relationshipName;  // canonical "Account"
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };

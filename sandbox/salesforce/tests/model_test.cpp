@@ -36,8 +36,10 @@ TEST(Time, FormatsAndParses) {
 TEST(Soql, ParsesTheSubset) {
   Schema schema;
   Query query = parseSoql(
-      "SELECT Id, Account.Name FROM Contact WHERE (LastName LIKE 'N%' OR Email = null) AND NOT IsDeleted = true "
-      "AND CreatedDate >= 2024-01-01T00:00:00Z AND Birthdate < 2000-01-01 AND LastName NOT IN ('a', 'b\\'c') "
+      "SELECT Id, Account.Name FROM Contact WHERE (LastName LIKE 'N%' OR Email = null) AND NOT "
+      "IsDeleted = true "
+      "AND CreatedDate >= 2024-01-01T00:00:00Z AND Birthdate < 2000-01-01 AND LastName NOT IN "
+      "('a', 'b\\'c') "
       "ORDER BY LastName DESC NULLS FIRST, Id LIMIT 10 OFFSET 5",
       schema);
   EXPECT_EQ(query.object->name, "Contact");
@@ -81,7 +83,8 @@ TEST(Soql, ErrorsCarryCodeAndPosition) {
     parseSoql("SELECT Id\nFROM Contact WHERE Nope = 1", schema);
     FAIL();
   } catch (const SoqlError& error) {
-    EXPECT_NE(std::string(error.what()).find("ERROR at Row:2:Column:20"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("ERROR at Row:2:Column:20"), std::string::npos)
+        << error.what();
   }
 }
 

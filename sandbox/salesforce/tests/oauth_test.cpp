@@ -34,16 +34,19 @@ std::string queryValue(const std::string& url, const std::string& name) {
 class OAuthTest : public SalesforceTest {
  protected:
   Reply authorize(const std::string& extra) {
-    return call("GET", "/services/oauth2/authorize?response_type=code&client_id=" + enc(options_.clientId) +
-                           "&redirect_uri=" + enc("https://app.example/cb") + extra);
+    return call(
+        "GET", "/services/oauth2/authorize?response_type=code&client_id=" + enc(options_.clientId) +
+                   "&redirect_uri=" + enc("https://app.example/cb") + extra);
   }
   std::string codeFrom(const Reply& reply) { return queryValue(reply.header("Location"), "code"); }
 };
 
 TEST_F(OAuthTest, PasswordGrantReturnsTheReferenceFields) {
-  Reply reply = form("/services/oauth2/token", "grant_type=password&client_id=" + enc(options_.clientId) +
-                                                   "&client_secret=" + enc(options_.clientSecret) + "&username=" +
-                                                   enc(options_.username) + "&password=" + enc(options_.password));
+  Reply reply =
+      form("/services/oauth2/token", "grant_type=password&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret) +
+                                         "&username=" + enc(options_.username) +
+                                         "&password=" + enc(options_.password));
   ASSERT_EQ(reply.status, 200) << reply.body;
   auto json = reply.object();
   EXPECT_EQ(json->getValue<std::string>("issued_at"), std::to_string(kStart));  // ms, as a string
@@ -65,9 +68,10 @@ TEST_F(OAuthTest, PasswordGrantReturnsTheReferenceFields) {
 }
 
 TEST_F(OAuthTest, BadPasswordAndWrongContentTypeAreRejected) {
-  Reply bad = form("/services/oauth2/token", "grant_type=password&client_id=" + enc(options_.clientId) +
-                                                 "&client_secret=" + enc(options_.clientSecret) +
-                                                 "&username=" + enc(options_.username) + "&password=nope");
+  Reply bad =
+      form("/services/oauth2/token", "grant_type=password&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret) +
+                                         "&username=" + enc(options_.username) + "&password=nope");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.object()->getValue<std::string>("error"), "invalid_grant");
   Reply json = call("POST", "/services/oauth2/token", R"({"grant_type":"password"})");
@@ -84,8 +88,10 @@ TEST_F(OAuthTest, AuthorizeRedirectsWithCodeAndStateAndTheCodeIsSingleUse) {
   EXPECT_EQ(redirect.header("Location").rfind("https://app.example/cb?code=", 0), 0u);
   EXPECT_EQ(queryValue(redirect.header("Location"), "state"), "xyz 1");
   std::string code = codeFrom(redirect);
-  std::string exchange = "grant_type=authorization_code&code=" + enc(code) + "&client_id=" + enc(options_.clientId) +
-                         "&client_secret=" + enc(options_.clientSecret) + "&redirect_uri=" + enc("https://app.example/cb");
+  std::string exchange = "grant_type=authorization_code&code=" + enc(code) +
+                         "&client_id=" + enc(options_.clientId) +
+                         "&client_secret=" + enc(options_.clientSecret) +
+                         "&redirect_uri=" + enc("https://app.example/cb");
   Reply first = form("/services/oauth2/token", exchange);
   ASSERT_EQ(first.status, 200) << first.body;
   EXPECT_TRUE(first.object()->has("refresh_token"));
@@ -96,19 +102,23 @@ TEST_F(OAuthTest, AuthorizeRedirectsWithCodeAndStateAndTheCodeIsSingleUse) {
 }
 
 TEST_F(OAuthTest, AuthorizeErrors) {
-  Reply badClient = call("GET", "/services/oauth2/authorize?response_type=code&client_id=nope&redirect_uri=x");
+  Reply badClient =
+      call("GET", "/services/oauth2/authorize?response_type=code&client_id=nope&redirect_uri=x");
   EXPECT_EQ(badClient.status, 400);
   EXPECT_EQ(badClient.object()->getValue<std::string>("error"), "invalid_client_id");
-  Reply wrongType = call("GET", "/services/oauth2/authorize?response_type=token&client_id=" + enc(options_.clientId) +
-                                    "&redirect_uri=" + enc("https://app.example/cb") + "&state=s");
+  Reply wrongType = call(
+      "GET", "/services/oauth2/authorize?response_type=token&client_id=" + enc(options_.clientId) +
+                 "&redirect_uri=" + enc("https://app.example/cb") + "&state=s");
   ASSERT_EQ(wrongType.status, 302);
   EXPECT_EQ(queryValue(wrongType.header("Location"), "error"), "unsupported_response_type");
   EXPECT_EQ(queryValue(wrongType.header("Location"), "state"), "s");
   // The code is bound to its redirect_uri.
   std::string code = codeFrom(authorize(""));
-  Reply mismatch = form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) + "&client_id=" +
-                                                      enc(options_.clientId) + "&client_secret=" +
-                                                      enc(options_.clientSecret) + "&redirect_uri=" + enc("https://evil.example/cb"));
+  Reply mismatch =
+      form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) +
+                                         "&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret) +
+                                         "&redirect_uri=" + enc("https://evil.example/cb"));
   EXPECT_EQ(mismatch.status, 400);
   EXPECT_EQ(mismatch.object()->getValue<std::string>("error"), "redirect_uri_mismatch");
 }
@@ -119,8 +129,10 @@ TEST_F(OAuthTest, PkceVerifierIsChecked) {
   SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
   std::string challenge = base64(digest, sizeof digest, true);
   auto exchange = [&](const std::string& code, const std::string& extra) {
-    return form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) + "&client_id=" +
-                                              enc(options_.clientId) + "&redirect_uri=" + enc("https://app.example/cb") + extra);
+    return form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) +
+                                              "&client_id=" + enc(options_.clientId) +
+                                              "&redirect_uri=" + enc("https://app.example/cb") +
+                                              extra);
   };
   std::string code = codeFrom(authorize("&code_challenge=" + challenge));
   Reply wrong = exchange(code, "&code_verifier=wrong");
@@ -135,19 +147,23 @@ TEST_F(OAuthTest, PkceVerifierIsChecked) {
 
 TEST_F(OAuthTest, ExpiredTokenGets401ThenRefreshWorks) {
   std::string code = codeFrom(authorize(""));
-  Reply tokens = form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) + "&client_id=" +
-                                                    enc(options_.clientId) + "&client_secret=" + enc(options_.clientSecret) +
-                                                    "&redirect_uri=" + enc("https://app.example/cb"));
+  Reply tokens =
+      form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) +
+                                         "&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret) +
+                                         "&redirect_uri=" + enc("https://app.example/cb"));
   token_ = tokens.object()->getValue<std::string>("access_token");
   std::string refresh = tokens.object()->getValue<std::string>("refresh_token");
   EXPECT_EQ(api("GET", "/limits").status, 200);
   advance(options_.tokenTtlSeconds * 1000);
   Reply expired = api("GET", "/limits");
   EXPECT_EQ(expired.status, 401);
-  EXPECT_EQ(expired.body, R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
-  Reply refreshed = form("/services/oauth2/token", "grant_type=refresh_token&refresh_token=" + enc(refresh) +
-                                                       "&client_id=" + enc(options_.clientId) + "&client_secret=" +
-                                                       enc(options_.clientSecret));
+  EXPECT_EQ(expired.body,
+            R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])");
+  Reply refreshed =
+      form("/services/oauth2/token", "grant_type=refresh_token&refresh_token=" + enc(refresh) +
+                                         "&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret));
   ASSERT_EQ(refreshed.status, 200) << refreshed.body;
   EXPECT_FALSE(refreshed.object()->has("refresh_token"));
   EXPECT_EQ(refreshed.object()->getValue<std::string>("issued_at"), std::to_string(clock_.load()));
@@ -157,15 +173,18 @@ TEST_F(OAuthTest, ExpiredTokenGets401ThenRefreshWorks) {
 
 TEST_F(OAuthTest, RevokingTheRefreshTokenKillsItsAccessTokens) {
   std::string code = codeFrom(authorize(""));
-  Reply tokens = form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) + "&client_id=" +
-                                                    enc(options_.clientId) + "&client_secret=" + enc(options_.clientSecret) +
-                                                    "&redirect_uri=" + enc("https://app.example/cb"));
+  Reply tokens =
+      form("/services/oauth2/token", "grant_type=authorization_code&code=" + enc(code) +
+                                         "&client_id=" + enc(options_.clientId) +
+                                         "&client_secret=" + enc(options_.clientSecret) +
+                                         "&redirect_uri=" + enc("https://app.example/cb"));
   token_ = tokens.object()->getValue<std::string>("access_token");
   std::string refresh = tokens.object()->getValue<std::string>("refresh_token");
   EXPECT_EQ(form("/services/oauth2/revoke", "token=" + enc(refresh)).status, 200);
   EXPECT_EQ(api("GET", "/limits").status, 401);
-  Reply again = form("/services/oauth2/token", "grant_type=refresh_token&refresh_token=" + enc(refresh) +
-                                                   "&client_id=" + enc(options_.clientId));
+  Reply again =
+      form("/services/oauth2/token", "grant_type=refresh_token&refresh_token=" + enc(refresh) +
+                                         "&client_id=" + enc(options_.clientId));
   EXPECT_EQ(again.object()->getValue<std::string>("error"), "invalid_grant");
   Reply unknown = form("/services/oauth2/revoke", "token=nope");
   EXPECT_EQ(unknown.status, 400);
@@ -173,17 +192,20 @@ TEST_F(OAuthTest, RevokingTheRefreshTokenKillsItsAccessTokens) {
 }
 
 TEST_F(OAuthTest, ClientCredentialsAndBasicAuth) {
-  Reply ok = form("/services/oauth2/token", "grant_type=client_credentials&client_id=" + enc(options_.clientId) +
-                                                "&client_secret=" + enc(options_.clientSecret));
+  Reply ok = form("/services/oauth2/token",
+                  "grant_type=client_credentials&client_id=" + enc(options_.clientId) +
+                      "&client_secret=" + enc(options_.clientSecret));
   ASSERT_EQ(ok.status, 200);
   EXPECT_FALSE(ok.object()->has("refresh_token"));
-  std::string basic = base64(reinterpret_cast<const unsigned char*>((options_.clientId + ":" + options_.clientSecret).data()),
+  std::string basic = base64(reinterpret_cast<const unsigned char*>(
+                                 (options_.clientId + ":" + options_.clientSecret).data()),
                              options_.clientId.size() + 1 + options_.clientSecret.size(), false);
-  Reply viaBasic = call("POST", "/services/oauth2/token", "grant_type=client_credentials",
-                        {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Basic " + basic}});
+  Reply viaBasic = call(
+      "POST", "/services/oauth2/token", "grant_type=client_credentials",
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Basic " + basic}});
   EXPECT_EQ(viaBasic.status, 200) << viaBasic.body;
-  Reply bad = form("/services/oauth2/token", "grant_type=client_credentials&client_id=" + enc(options_.clientId) +
-                                                 "&client_secret=wrong");
+  Reply bad = form("/services/oauth2/token", "grant_type=client_credentials&client_id=" +
+                                                 enc(options_.clientId) + "&client_secret=wrong");
   EXPECT_EQ(bad.object()->getValue<std::string>("error"), "invalid_client");
 }
 
@@ -217,7 +239,8 @@ class JwtTest : public OAuthTest {
 
   Reply exchange(const std::string& jwt) {
     return form("/services/oauth2/token",
-                "grant_type=" + enc("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + enc(jwt));
+                "grant_type=" + enc("urn:ietf:params:oauth:grant-type:jwt-bearer") +
+                    "&assertion=" + enc(jwt));
   }
 
   Poco::SharedPtr<Poco::Crypto::RSAKey> key_;
@@ -234,9 +257,13 @@ TEST_F(JwtTest, ValidAssertionIsAccepted) {
 TEST_F(JwtTest, WrongKeyExpiredAndWrongAudienceAreRejected) {
   Poco::SharedPtr<Poco::Crypto::RSAKey> other =
       new Poco::Crypto::RSAKey(Poco::Crypto::RSAKey::KL_2048, Poco::Crypto::RSAKey::EXP_LARGE);
-  EXPECT_EQ(exchange(assertion(other, 180)).object()->getValue<std::string>("error"), "invalid_grant");
-  EXPECT_EQ(exchange(assertion(key_, -10)).object()->getValue<std::string>("error"), "invalid_grant");
-  EXPECT_EQ(exchange(assertion(key_, 180, "https://elsewhere.example")).object()->getValue<std::string>("error"),
+  EXPECT_EQ(exchange(assertion(other, 180)).object()->getValue<std::string>("error"),
+            "invalid_grant");
+  EXPECT_EQ(exchange(assertion(key_, -10)).object()->getValue<std::string>("error"),
+            "invalid_grant");
+  EXPECT_EQ(exchange(assertion(key_, 180, "https://elsewhere.example"))
+                .object()
+                ->getValue<std::string>("error"),
             "invalid_grant");
   Poco::JWT::Token hs;
   hs.setIssuer(options_.clientId);
@@ -257,7 +284,8 @@ TEST_F(JwtTest, CertificateIsAcceptedAsTheVerificationKey) {
   X509_gmtime_adj(X509_getm_notAfter(certificate), 3600);
   X509_set_pubkey(certificate, pkey);
   X509_NAME* name = X509_get_subject_name(certificate);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("ferry-test"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("ferry-test"), -1, -1, 0);
   X509_set_issuer_name(certificate, name);
   ASSERT_GT(X509_sign(certificate, pkey, EVP_sha256()), 0);
   auto toPem = [](auto write) {
@@ -270,7 +298,9 @@ TEST_F(JwtTest, CertificateIsAcceptedAsTheVerificationKey) {
     return pem;
   };
   std::string certificatePem = toPem([&](BIO* bio) { PEM_write_bio_X509(bio, certificate); });
-  std::string privatePem = toPem([&](BIO* bio) { PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr); });
+  std::string privatePem = toPem([&](BIO* bio) {
+    PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  });
   X509_free(certificate);
   EVP_PKEY_free(pkey);
 
@@ -278,7 +308,8 @@ TEST_F(JwtTest, CertificateIsAcceptedAsTheVerificationKey) {
   options.jwtCertificatePem = certificatePem;
   start(options);
   std::istringstream privateStream(privatePem);
-  Poco::SharedPtr<Poco::Crypto::RSAKey> signingKey = new Poco::Crypto::RSAKey(nullptr, &privateStream);
+  Poco::SharedPtr<Poco::Crypto::RSAKey> signingKey =
+      new Poco::Crypto::RSAKey(nullptr, &privateStream);
   Reply reply = exchange(assertion(signingKey, 180));
   EXPECT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(exchange(assertion(key_, 180)).status, 400);  // a different key than the certificate's

@@ -58,13 +58,15 @@ TEST_F(SObjectTest, DescribeHasRealisticMetadata) {
   EXPECT_EQ(accountId->getArray("referenceTo")->getElement<std::string>(0), "Account");
   EXPECT_EQ(accountId->getValue<std::string>("relationshipName"), "Account");
   EXPECT_EQ(fieldOf(contact, "Email")->getValue<std::string>("type"), "email");
-  Reply notModified = api("GET", "/sobjects/Contact/describe", "", {{"If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT"}});
+  Reply notModified = api("GET", "/sobjects/Contact/describe", "",
+                          {{"If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT"}});
   EXPECT_EQ(notModified.status, 304);
   EXPECT_EQ(api("GET", "/sobjects/Widget__c/describe").status, 404);
 }
 
 TEST_F(SObjectTest, CrudWithRealisticIdsAndStamps) {
-  Reply created = api("POST", "/sobjects/Contact", R"({"LastName":"Novak","firstname":"Marko","Email":"m@example.com"})");
+  Reply created = api("POST", "/sobjects/Contact",
+                      R"({"LastName":"Novak","firstname":"Marko","Email":"m@example.com"})");
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id = created.object()->getValue<std::string>("id");
   EXPECT_TRUE(created.object()->getValue<bool>("success"));
@@ -101,33 +103,41 @@ TEST_F(SObjectTest, CrudWithRealisticIdsAndStamps) {
 TEST_F(SObjectTest, ValidationErrorsMatchTheRealOnes) {
   Reply missing = api("POST", "/sobjects/Lead", R"({"FirstName":"Ana"})");
   EXPECT_EQ(missing.status, 400);
-  EXPECT_EQ(missing.body,
-            R"([{"message":"Required fields are missing: [LastName, Company]","errorCode":"REQUIRED_FIELD_MISSING","fields":["LastName","Company"]}])");
+  EXPECT_EQ(
+      missing.body,
+      R"([{"message":"Required fields are missing: [LastName, Company]","errorCode":"REQUIRED_FIELD_MISSING","fields":["LastName","Company"]}])");
   Reply email = api("POST", "/sobjects/Contact", R"({"LastName":"X","Email":"not-an-email"})");
   EXPECT_EQ(email.errorCode(), "INVALID_EMAIL_ADDRESS");
   EXPECT_EQ(email.array()->getObject(0)->getArray("fields")->getElement<std::string>(0), "Email");
-  Reply tooLong = api("POST", "/sobjects/Contact", R"({"LastName":")" + std::string(81, 'x') + R"("})");
+  Reply tooLong =
+      api("POST", "/sobjects/Contact", R"({"LastName":")" + std::string(81, 'x') + R"("})");
   EXPECT_EQ(tooLong.errorCode(), "STRING_TOO_LONG");
   EXPECT_NE(tooLong.body.find("max length=80"), std::string::npos);
   // 80 multi-byte characters are still 80 characters.
   std::string accents;
   for (int i = 0; i < 80; ++i) accents += "\xC3\xA9";
   EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":")" + accents + R"("})").status, 201);
-  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","Bogus__c":1})").errorCode(), "INVALID_FIELD");
-  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","Name":"Y"})").errorCode(), "INVALID_FIELD_FOR_INSERT_UPDATE");
-  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","Birthdate":"yesterday"})").errorCode(),
-            "INVALID_TYPE_ON_FIELD_IN_RECORD");
-  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","AccountId":"001000000000000AAA"})").errorCode(),
+  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","Bogus__c":1})").errorCode(),
+            "INVALID_FIELD");
+  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","Name":"Y"})").errorCode(),
+            "INVALID_FIELD_FOR_INSERT_UPDATE");
+  EXPECT_EQ(
+      api("POST", "/sobjects/Contact", R"({"LastName":"X","Birthdate":"yesterday"})").errorCode(),
+      "INVALID_TYPE_ON_FIELD_IN_RECORD");
+  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"X","AccountId":"001000000000000AAA"})")
+                .errorCode(),
             "INVALID_CROSS_REFERENCE_KEY");
-  EXPECT_EQ(api("POST", "/sobjects/Lead", R"({"LastName":"X","Company":"Y","Status":"Bogus"})").errorCode(),
+  EXPECT_EQ(api("POST", "/sobjects/Lead", R"({"LastName":"X","Company":"Y","Status":"Bogus"})")
+                .errorCode(),
             "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST");
   std::string id = create("Contact", R"({"LastName":"Keep"})");
-  EXPECT_EQ(api("PATCH", "/sobjects/Contact/" + id, R"({"LastName":null})").errorCode(), "REQUIRED_FIELD_MISSING");
+  EXPECT_EQ(api("PATCH", "/sobjects/Contact/" + id, R"({"LastName":null})").errorCode(),
+            "REQUIRED_FIELD_MISSING");
 }
 
 TEST_F(SObjectTest, MalformedJsonGetsTheJsonParserError) {
-  for (std::string body : {std::string("{\"LastName\":"), std::string("[1,2]"), std::string("nonsense"),
-                           std::string("{\"LastName\":{\"nested\":1}}")}) {
+  for (std::string body : {std::string("{\"LastName\":"), std::string("[1,2]"),
+                           std::string("nonsense"), std::string("{\"LastName\":{\"nested\":1}}")}) {
     Reply reply = api("POST", "/sobjects/Contact", body);
     EXPECT_EQ(reply.status, 400) << body;
     EXPECT_EQ(reply.errorCode(), "JSON_PARSER_ERROR") << body << " -> " << reply.body;
@@ -138,39 +148,61 @@ TEST_F(SObjectTest, MalformedJsonGetsTheJsonParserError) {
 
 TEST_F(SObjectTest, ExternalIdUniquenessAndDuplicateRule) {
   create("Contact", R"({"LastName":"A","Ferry_External_Id__c":"ib-1","Email":"dup@example.com"})");
-  Reply duplicate = api("POST", "/sobjects/Contact", R"({"LastName":"B","Ferry_External_Id__c":"IB-1"})");
+  Reply duplicate =
+      api("POST", "/sobjects/Contact", R"({"LastName":"B","Ferry_External_Id__c":"IB-1"})");
   EXPECT_EQ(duplicate.errorCode(), "DUPLICATE_VALUE");  // external ids match case-insensitively
-  EXPECT_EQ(api("POST", "/sobjects/Contact", R"({"LastName":"C","Email":"DUP@example.com"})").status, 201);
+  EXPECT_EQ(
+      api("POST", "/sobjects/Contact", R"({"LastName":"C","Email":"DUP@example.com"})").status,
+      201);
   ASSERT_EQ(adminCall("PUT", "/knobs", R"({"duplicateRule":true})").status, 200);
   Reply blocked = api("POST", "/sobjects/Contact", R"({"LastName":"D","Email":"dup@example.com"})");
   EXPECT_EQ(blocked.status, 400);
   EXPECT_EQ(blocked.errorCode(), "DUPLICATES_DETECTED");
-  auto matches = blocked.array()->getObject(0)->getObject("duplicateResult")->getArray("matchResults")->getObject(0)->getArray("matchRecords");
+  auto matches = blocked.array()
+                     ->getObject(0)
+                     ->getObject("duplicateResult")
+                     ->getArray("matchResults")
+                     ->getObject(0)
+                     ->getArray("matchRecords");
   EXPECT_EQ(matches->size(), 2u);
 }
 
 TEST_F(SObjectTest, UpsertByExternalId) {
-  Reply created = api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42", R"({"LastName":"Novak"})");
+  Reply created =
+      api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42", R"({"LastName":"Novak"})");
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_TRUE(created.object()->getValue<bool>("created"));
   std::string id = created.object()->getValue<std::string>("id");
-  Reply updated = api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42", R"({"LastName":"Novak-Horvat"})");
+  Reply updated = api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42",
+                      R"({"LastName":"Novak-Horvat"})");
   ASSERT_EQ(updated.status, 200);
   EXPECT_FALSE(updated.object()->getValue<bool>("created"));
   EXPECT_EQ(updated.object()->getValue<std::string>("id"), id);
-  EXPECT_EQ(api("PATCH", "/services/data/v45.0/sobjects/Contact/Ferry_External_Id__c/ib-42", R"({"Title":"CEO"})").status, 204);
-  EXPECT_EQ(api("GET", "/sobjects/Contact/Ferry_External_Id__c/ib-42").object()->getValue<std::string>("Title"), "CEO");
+  EXPECT_EQ(api("PATCH", "/services/data/v45.0/sobjects/Contact/Ferry_External_Id__c/ib-42",
+                R"({"Title":"CEO"})")
+                .status,
+            204);
+  EXPECT_EQ(api("GET", "/sobjects/Contact/Ferry_External_Id__c/ib-42")
+                .object()
+                ->getValue<std::string>("Title"),
+            "CEO");
   // A non-unique external id matching two records answers 300 with both URLs.
   create("Contact", R"({"LastName":"P1","People_Person_Id__c":"p-1"})");
   create("Contact", R"({"LastName":"P2","People_Person_Id__c":"p-1"})");
   Reply several = api("PATCH", "/sobjects/Contact/People_Person_Id__c/p-1", R"({"Title":"x"})");
   EXPECT_EQ(several.status, 300);
   EXPECT_EQ(several.array()->size(), 2u);
-  EXPECT_EQ(api("PATCH", "/sobjects/Contact/LastName/x", R"({"Title":"x"})").errorCode(), "NOT_FOUND");
-  EXPECT_EQ(api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/new-one?updateOnly=true", R"({"LastName":"N"})").status, 404);
+  EXPECT_EQ(api("PATCH", "/sobjects/Contact/LastName/x", R"({"Title":"x"})").errorCode(),
+            "NOT_FOUND");
+  EXPECT_EQ(api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/new-one?updateOnly=true",
+                R"({"LastName":"N"})")
+                .status,
+            404);
   Reply viaId = api("POST", "/sobjects/Contact/Id", R"({"LastName":"Inserted"})");
   EXPECT_EQ(viaId.status, 201) << viaId.body;
-  EXPECT_EQ(api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42", R"({"Ferry_External_Id__c":"other"})").errorCode(),
+  EXPECT_EQ(api("PATCH", "/sobjects/Contact/Ferry_External_Id__c/ib-42",
+                R"({"Ferry_External_Id__c":"other"})")
+                .errorCode(),
             "INVALID_FIELD");
 }
 
@@ -180,7 +212,8 @@ TEST_F(SObjectTest, UnableToLockRowKnob) {
   Reply locked = api("PATCH", "/sobjects/Contact/" + id, R"({"Title":"x"})");
   EXPECT_EQ(locked.status, 400);
   EXPECT_EQ(locked.errorCode(), "UNABLE_TO_LOCK_ROW");
-  EXPECT_EQ(api("PATCH", "/sobjects/Contact/" + id, R"({"Title":"x"})").status, 204);  // the retry succeeds
+  EXPECT_EQ(api("PATCH", "/sobjects/Contact/" + id, R"({"Title":"x"})").status,
+            204);  // the retry succeeds
 }
 
 TEST_F(SObjectTest, DailyAllowanceAndLimitInfo) {
@@ -213,21 +246,27 @@ TEST_F(SObjectTest, UpdatedAndDeletedReplication) {
   Reply updated = api("GET", "/sobjects/Contact/updated/?start=" + start + "&end=" + end);
   ASSERT_EQ(updated.status, 200) << updated.body;
   auto ids = updated.object()->getArray("ids");
-  ASSERT_EQ(ids->size(), 1u);  // A's create is before the window (seconds ignored: 00:00), A is deleted
+  ASSERT_EQ(ids->size(),
+            1u);  // A's create is before the window (seconds ignored: 00:00), A is deleted
   EXPECT_EQ(ids->getElement<std::string>(0), b);
-  EXPECT_EQ(updated.object()->getValue<std::string>("latestDateCovered"), "2026-01-01T00:06:00.000+0000");
+  EXPECT_EQ(updated.object()->getValue<std::string>("latestDateCovered"),
+            "2026-01-01T00:06:00.000+0000");
   Reply deleted = api("GET", "/sobjects/Contact/deleted/?start=" + start + "&end=" + end);
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   auto records = deleted.object()->getArray("deletedRecords");
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ(records->getObject(0)->getValue<std::string>("id"), a);
-  EXPECT_EQ(records->getObject(0)->getValue<std::string>("deletedDate"), "2026-01-01T00:04:00.000+0000");
-  EXPECT_EQ(api("GET", "/sobjects/Contact/updated/?start=bad&end=" + end).errorCode(), "INVALID_REPLICATION_DATE");
+  EXPECT_EQ(records->getObject(0)->getValue<std::string>("deletedDate"),
+            "2026-01-01T00:04:00.000+0000");
+  EXPECT_EQ(api("GET", "/sobjects/Contact/updated/?start=bad&end=" + end).errorCode(),
+            "INVALID_REPLICATION_DATE");
   EXPECT_EQ(api("GET", "/sobjects/Contact/updated/").errorCode(), "MISSING_ARGUMENT");
 }
 
 TEST_F(SObjectTest, LeadConversionAndMergeAsUserActions) {
-  std::string lead = create("Lead", R"({"FirstName":"Ana","LastName":"Kralj","Company":"Adriatic","Email":"ana@adriatic.example"})");
+  std::string lead = create(
+      "Lead",
+      R"({"FirstName":"Ana","LastName":"Kralj","Company":"Adriatic","Email":"ana@adriatic.example"})");
   Reply converted = adminCall("POST", "/convert-lead", R"({"leadId":")" + lead + R"("})");
   ASSERT_EQ(converted.status, 200) << converted.body;
   std::string contact = converted.object()->getValue<std::string>("contactId");
@@ -238,27 +277,43 @@ TEST_F(SObjectTest, LeadConversionAndMergeAsUserActions) {
   EXPECT_EQ(after->getValue<std::string>("ConvertedDate"), "2026-01-01");
   auto newContact = api("GET", "/sobjects/Contact/" + contact).object();
   EXPECT_EQ(newContact->getValue<std::string>("Email"), "ana@adriatic.example");
-  EXPECT_EQ(newContact->getValue<std::string>("AccountId"), converted.object()->getValue<std::string>("accountId"));
-  EXPECT_EQ(api("PATCH", "/sobjects/Lead/" + lead, R"({"Title":"x"})").errorCode(), "CANNOT_UPDATE_CONVERTED_LEAD");
+  EXPECT_EQ(newContact->getValue<std::string>("AccountId"),
+            converted.object()->getValue<std::string>("accountId"));
+  EXPECT_EQ(api("PATCH", "/sobjects/Lead/" + lead, R"({"Title":"x"})").errorCode(),
+            "CANNOT_UPDATE_CONVERTED_LEAD");
   EXPECT_EQ(adminCall("POST", "/convert-lead", R"({"leadId":")" + lead + R"("})").status, 400);
 
   std::string loser = create("Contact", R"({"LastName":"Kralj duplicate"})");
-  ASSERT_EQ(adminCall("POST", "/merge", R"({"masterId":")" + contact + R"(","duplicateIds":[")" + loser + R"("]})").status, 200);
-  Reply merged = query("SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '" + loser + "'", {}, true);
+  ASSERT_EQ(adminCall("POST", "/merge",
+                      R"({"masterId":")" + contact + R"(","duplicateIds":[")" + loser + R"("]})")
+                .status,
+            200);
+  Reply merged = query(
+      "SELECT Id, IsDeleted, MasterRecordId FROM Contact WHERE Id = '" + loser + "'", {}, true);
   auto record = merged.object()->getArray("records")->getObject(0);
   EXPECT_TRUE(record->getValue<bool>("IsDeleted"));
   EXPECT_EQ(record->getValue<std::string>("MasterRecordId"), contact);
-  EXPECT_EQ(adminCall("POST", "/merge", R"({"masterId":")" + contact + R"(","duplicateIds":[")" + lead + R"("]})").status, 400);
+  EXPECT_EQ(adminCall("POST", "/merge",
+                      R"({"masterId":")" + contact + R"(","duplicateIds":[")" + lead + R"("]})")
+                .status,
+            400);
 }
 
 TEST_F(SObjectTest, AdminSeedIsDeterministicAndDumpable) {
-  ASSERT_EQ(adminCall("POST", "/seed", R"({"Account":2,"Contact":3,"Lead":2,"seed":7})").status, 200);
+  ASSERT_EQ(adminCall("POST", "/seed", R"({"Account":2,"Contact":3,"Lead":2,"seed":7})").status,
+            200);
   std::string first = adminCall("GET", "/dump?object=Contact").body;
   ASSERT_EQ(call("POST", "/__sandbox/reset").status, 200);
   token_ = passwordToken();
-  ASSERT_EQ(adminCall("POST", "/seed", R"({"Account":2,"Contact":3,"Lead":2,"seed":7})").status, 200);
+  ASSERT_EQ(adminCall("POST", "/seed", R"({"Account":2,"Contact":3,"Lead":2,"seed":7})").status,
+            200);
   EXPECT_EQ(adminCall("GET", "/dump?object=Contact").body, first);
-  EXPECT_EQ(Poco::JSON::Parser().parse(first).extract<Poco::JSON::Object::Ptr>()->getArray("Contact")->size(), 3u);
+  EXPECT_EQ(Poco::JSON::Parser()
+                .parse(first)
+                .extract<Poco::JSON::Object::Ptr>()
+                ->getArray("Contact")
+                ->size(),
+            3u);
   Reply user = adminCall("POST", "/records/Contact", R"({"LastName":"FromTheUi"})");
   ASSERT_EQ(user.status, 201) << user.body;
   EXPECT_EQ(adminCall("POST", "/records/Contact", R"({"FirstName":"NoLast"})").status, 400);

@@ -88,8 +88,10 @@ class SalesforceTest : public ::testing::Test {
       hasType = hasType || iequals(name, "Content-Type");
     }
     if (!body.empty() && !hasType) request.setContentType("application/json");
-    if (chunked) request.setChunkedTransferEncoding(true);
-    else if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") request.setContentLength(body.size());
+    if (chunked)
+      request.setChunkedTransferEncoding(true);
+    else if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+      request.setContentLength(body.size());
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);
@@ -113,10 +115,11 @@ class SalesforceTest : public ::testing::Test {
   }
 
   std::string passwordToken() {
-    Reply reply = form("/services/oauth2/token",
-                       "grant_type=password&client_id=" + enc(options_.clientId) + "&client_secret=" +
-                           enc(options_.clientSecret) + "&username=" + enc(options_.username) + "&password=" +
-                           enc(options_.password));
+    Reply reply =
+        form("/services/oauth2/token", "grant_type=password&client_id=" + enc(options_.clientId) +
+                                           "&client_secret=" + enc(options_.clientSecret) +
+                                           "&username=" + enc(options_.username) +
+                                           "&password=" + enc(options_.password));
     EXPECT_EQ(reply.status, 200) << reply.body;
     return reply.object()->getValue<std::string>("access_token");
   }
@@ -131,9 +134,10 @@ class SalesforceTest : public ::testing::Test {
     return reply.status == 201 ? reply.object()->getValue<std::string>("id") : "";
   }
 
-  Reply query(const std::string& soql, std::vector<std::pair<std::string, std::string>> headers = {},
-              bool all = false) {
-    return api("GET", std::string(all ? "/queryAll" : "/query") + "?q=" + enc(soql), "", std::move(headers));
+  Reply query(const std::string& soql,
+              std::vector<std::pair<std::string, std::string>> headers = {}, bool all = false) {
+    return api("GET", std::string(all ? "/queryAll" : "/query") + "?q=" + enc(soql), "",
+               std::move(headers));
   }
 
   std::vector<std::string> column(const Reply& reply, const std::string& field) {

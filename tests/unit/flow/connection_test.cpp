@@ -78,7 +78,8 @@ settings:
                                 "crm.yaml", testing::fixtureSchemas(), envOf({}), diags);
   EXPECT_FALSE(c.has_value());
   const std::string text = diags.format();
-  EXPECT_NE(text.find("crm.yaml:4:18: error: setting \"client_secret\" is a secret"), std::string::npos)
+  EXPECT_NE(text.find("crm.yaml:4:18: error: setting \"client_secret\" is a secret"),
+            std::string::npos)
       << text;
   EXPECT_EQ(text.find("s3cr3t-value"), std::string::npos) << "a secret must never be echoed";
   EXPECT_NE(text.find("crm.yaml:5:14: error: environment variable SF_LOGIN is not set"),
@@ -107,10 +108,12 @@ settings:
                                 "ib.yaml", testing::fixtureSchemas(), envOf({}), diags);
   ASSERT_TRUE(c.has_value()) << diags.format();
   EXPECT_EQ(*c->settings.find("api_key"), sdk::Value("key"));
-  EXPECT_EQ(*c->settings.find("rate_limits"), sdk::Value(sdk::Object{{"match", 10}, {"persons", 4}}));
+  EXPECT_EQ(*c->settings.find("rate_limits"),
+            sdk::Value(sdk::Object{{"match", 10}, {"persons", 4}}));
   Diagnostics wrong;
-  EXPECT_FALSE(loadConnection("connection: ib\nplugin: people\nsettings:\n  api_key: { vault: key }\n",
-                              "ib.yaml", testing::fixtureSchemas(), envOf({}), wrong));
+  EXPECT_FALSE(
+      loadConnection("connection: ib\nplugin: people\nsettings:\n  api_key: { vault: key }\n",
+                     "ib.yaml", testing::fixtureSchemas(), envOf({}), wrong));
   EXPECT_NE(wrong.format().find("ib.yaml:4:12: error: setting \"api_key\" is a secret"),
             std::string::npos)
       << wrong.format();

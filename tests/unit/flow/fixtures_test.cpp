@@ -82,9 +82,10 @@ cases:
 }
 
 TEST(FlowFixtures, DiffComparesDatesWithTheirTextForm) {
-  const sdk::Object actual{{"d", sdk::Date{2024, 3, 5}}, {"t", sdk::DateTime{1709647629000}},
-                           {"n", sdk::Value()}};
-  EXPECT_EQ(diffRecords(sdk::Object{{"d", "2024-03-05"}, {"t", "2024-03-05T14:07:09Z"}}, actual), "");
+  const sdk::Object actual{
+      {"d", sdk::Date{2024, 3, 5}}, {"t", sdk::DateTime{1709647629000}}, {"n", sdk::Value()}};
+  EXPECT_EQ(diffRecords(sdk::Object{{"d", "2024-03-05"}, {"t", "2024-03-05T14:07:09Z"}}, actual),
+            "");
   EXPECT_EQ(diffRecords(sdk::Object{{"d", "2024-03-06"}}, actual),
             "  ~ d: expected \"2024-03-06\", got \"2024-03-05\"\n  + t: not expected, got "
             "\"2024-03-05T14:07:09.000Z\"\n");

@@ -171,8 +171,8 @@ map:
 )",
                              "n.yaml", testing::fixtureConnections(), provider, diags);
   ASSERT_TRUE(flow.has_value()) << diags.format();
-  auto nested = flow->mapping->forward(
-      Object{{"LastName", "N"}, {"Account", Object{{"Name", "Northwind"}}}});
+  auto nested =
+      flow->mapping->forward(Object{{"LastName", "N"}, {"Account", Object{{"Name", "Northwind"}}}});
   ASSERT_TRUE(nested.ok());
   EXPECT_EQ(*nested->find("customAttributes.Company"), Value("Northwind"));
   auto flat = flow->mapping->forward(Object{{"LastName", "N"}, {"Account.Name", "Acme"}});

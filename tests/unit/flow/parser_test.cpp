@@ -89,14 +89,15 @@ map:
                                   "bad.yaml", diags);
   ASSERT_TRUE(spec.has_value());
   EXPECT_EQ(diags.errorCount(), 6u) << diags.format();
-  EXPECT_EQ(diags.format(),
-            "bad.yaml:1:1: error: the flow needs the key \"source\"\n"
-            "bad.yaml:1:7: error: flow name \"Bad Name\" is not a safe identifier: use lower-case "
-            "letters, digits, '-' and '_', starting with a letter, at most 63 characters\n"
-            "bad.yaml:2:1: error: unknown key \"sourc\" in the flow (did you mean \"source\"?)\n"
-            "bad.yaml:3:7: error: \"sink\" needs the key \"entity\"\n"
-            "bad.yaml:4:12: error: \"direction\" must be one of one-way, two-way, not \"sideways\"\n"
-            "bad.yaml:6:27: error: unknown transform \"uppr\" (did you mean \"upper\"?)\n");
+  EXPECT_EQ(
+      diags.format(),
+      "bad.yaml:1:1: error: the flow needs the key \"source\"\n"
+      "bad.yaml:1:7: error: flow name \"Bad Name\" is not a safe identifier: use lower-case "
+      "letters, digits, '-' and '_', starting with a letter, at most 63 characters\n"
+      "bad.yaml:2:1: error: unknown key \"sourc\" in the flow (did you mean \"source\"?)\n"
+      "bad.yaml:3:7: error: \"sink\" needs the key \"entity\"\n"
+      "bad.yaml:4:12: error: \"direction\" must be one of one-way, two-way, not \"sideways\"\n"
+      "bad.yaml:6:27: error: unknown transform \"uppr\" (did you mean \"upper\"?)\n");
 }
 
 TEST(FlowParser, MalformedYamlNamesItsLine) {
@@ -130,7 +131,8 @@ TEST(FlowParser, DiagnosticsHaveAMachineReadableForm) {
 TEST(FlowParser, ScalarsAreTypedLikeYamlCore) {
   Diagnostics diags;
   const auto t = parseTransformText(
-      R"({ values: { true: "yes", false: no, 1: one, "1": text-one, 2.5: half, ~: none } })", "t", diags);
+      R"({ values: { true: "yes", false: no, 1: one, "1": text-one, 2.5: half, ~: none } })", "t",
+      diags);
   ASSERT_TRUE(t.has_value()) << diags.format();
   ASSERT_EQ(t->valueMap.size(), 6u);
   EXPECT_EQ(t->valueMap[0].first, sdk::Value(true));

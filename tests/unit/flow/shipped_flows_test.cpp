@@ -43,14 +43,16 @@ void validateShipped(const SchemaProvider& provider) {
   for (const auto& path : flows) {
     SCOPED_TRACE(path.filename().string());
     Diagnostics flowDiags;
-    const auto flow = loadFlow(testing::readFile(path.string()), path.string(), connections,
-                               provider, flowDiags);
+    const auto flow =
+        loadFlow(testing::readFile(path.string()), path.string(), connections, provider, flowDiags);
     EXPECT_TRUE(flow.has_value());
     EXPECT_TRUE(flowDiags.empty()) << flowDiags.format();
   }
 }
 
-TEST(FlowShippedFlows, ValidateAgainstTheSchemaFixtures) { validateShipped(testing::fixtureSchemas()); }
+TEST(FlowShippedFlows, ValidateAgainstTheSchemaFixtures) {
+  validateShipped(testing::fixtureSchemas());
+}
 
 TEST(FlowShippedFlows, ConnectionsPointAtTheSandboxByDefault) {
   Diagnostics diags;
@@ -83,8 +85,8 @@ TEST(FlowShippedFlows, FixturesPass) {
     const auto file = parseFixtures(testing::readFile(path.string()), path.string(), fd);
     ASSERT_TRUE(file.has_value()) << fd.format();
     const fs::path flowPath = path.parent_path() / file->flow.value;
-    const auto flow = loadFlow(testing::readFile(flowPath.string()), flowPath.string(),
-                               connections, testing::fixtureSchemas(), fd);
+    const auto flow = loadFlow(testing::readFile(flowPath.string()), flowPath.string(), connections,
+                               testing::fixtureSchemas(), fd);
     ASSERT_TRUE(flow.has_value()) << fd.format();
     const FixtureReport report = runFixtures(*file, *flow);
     EXPECT_EQ(report.failed(), 0u) << report.format();

@@ -61,14 +61,14 @@ TEST(FlowValidator, CompilesATwoWayFlow) {
 
 TEST(FlowValidator, WarningsDoNotBlock) {
   Diagnostics diags;
-  const auto flow = loadFlow(R"(flow: w
+  const auto flow =
+      loadFlow(R"(flow: w
 source: { connection: salesforce, entity: Contact }
 sink: { connection: people, entity: Customer }
 conflicts: manual
 map: { LastName: lastName }
 )",
-                             "w.yaml", testing::fixtureConnections(), testing::fixtureSchemas(),
-                             diags);
+               "w.yaml", testing::fixtureConnections(), testing::fixtureSchemas(), diags);
   ASSERT_TRUE(flow.has_value()) << diags.format();
   ASSERT_EQ(diags.all().size(), 1u);
   EXPECT_EQ(diags.all()[0].severity, Diagnostic::Severity::kWarning);
@@ -87,7 +87,8 @@ map:
   LastName: lastName
 )");
   EXPECT_EQ(diags.errorCount(), 3u) << diags.format();
-  EXPECT_NE(diags.format().find("test.yaml:5:3: error: unknown field \"Emial\""), std::string::npos);
+  EXPECT_NE(diags.format().find("test.yaml:5:3: error: unknown field \"Emial\""),
+            std::string::npos);
   EXPECT_NE(diags.format().find("test.yaml:6:3: error: type mismatch"), std::string::npos);
   EXPECT_NE(diags.format().find("test.yaml:7:14: error: unknown field \"firstname\""),
             std::string::npos);
@@ -137,9 +138,10 @@ sink: { connection: people, entity: Customer }
 map: { LastName: lastName }
 )",
                         "p.yaml", connections, testing::fixtureSchemas(), diags));
-  EXPECT_NE(diags.format().find("p.yaml:2:23: error: connection \"crm\" uses plugin \"salesforse\", "
-                                "which is not loaded (did you mean \"salesforce\"?)"),
-            std::string::npos)
+  EXPECT_NE(
+      diags.format().find("p.yaml:2:23: error: connection \"crm\" uses plugin \"salesforse\", "
+                          "which is not loaded (did you mean \"salesforce\"?)"),
+      std::string::npos)
       << diags.format();
 }
 
@@ -174,9 +176,8 @@ map:
     transform: [{ values: { Open - Not Contacted: Open, Working - Contacted: Open, "*": Closed } }]
     reverse: [{ values: { Open: Working - Contacted, Closed: Closed - Not Converted } }]
 )");
-  auto back = flow.mapping->reverse(
-      sdk::Object{{"lastName", "Kovač"}, {"tags", sdk::List{"Closed"}},
-                  {"customAttributes.Company", "Acme"}});
+  auto back = flow.mapping->reverse(sdk::Object{
+      {"lastName", "Kovač"}, {"tags", sdk::List{"Closed"}}, {"customAttributes.Company", "Acme"}});
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back->find("Status"), sdk::Value("Closed - Not Converted"));
 }

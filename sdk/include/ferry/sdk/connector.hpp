@@ -40,8 +40,8 @@ struct Condition {
 
 struct ReadRequest {
   std::string entity;
-  std::string cursor;  // opaque; empty = from the beginning (initial load)
-  std::size_t limit = 2000;  // upper bound on changes returned; a page may return fewer
+  std::string cursor;               // opaque; empty = from the beginning (initial load)
+  std::size_t limit = 2000;         // upper bound on changes returned; a page may return fewer
   std::vector<std::string> fields;  // fields the flow needs (the id field is always returned)
   std::vector<Condition> filter;
 };
@@ -58,7 +58,7 @@ struct Change {
   enum class Op { kUpsert, kDelete };
   std::string id;
   Op op = Op::kUpsert;
-  Object fields;             // current values of the requested fields (empty for deletes)
+  Object fields;                  // current values of the requested fields (empty for deletes)
   std::int64_t modifiedAtMs = 0;  // remote modification time (UTC ms); 0 when unknown
   std::optional<Successor> successor;
 };
@@ -109,10 +109,10 @@ struct WriteOp {
 struct WriteResult {
   enum class Outcome { kCreated, kUpdated, kUnchanged, kDeleted, kRejected };
   Outcome outcome = Outcome::kRejected;
-  std::string id;               // sink id (for all outcomes but kRejected, when known)
-  std::optional<Error> error;   // set for kRejected: reason, retriable, remote code
-  std::string field;            // the offending field/property path, when the remote says
-  std::string conflictingId;    // the other record for duplicate/uniqueness rejections
+  std::string id;              // sink id (for all outcomes but kRejected, when known)
+  std::optional<Error> error;  // set for kRejected: reason, retriable, remote code
+  std::string field;           // the offending field/property path, when the remote says
+  std::string conflictingId;   // the other record for duplicate/uniqueness rejections
 };
 
 class Sink {
@@ -143,8 +143,8 @@ struct InboundRequest {
 struct PushResult {
   int status = 200;
   std::string contentType = "application/json";
-  std::string body;                   // acknowledgement sent back to the remote
-  std::vector<std::string> wake;      // entities with news: flows reading them run early
+  std::string body;                     // acknowledgement sent back to the remote
+  std::vector<std::string> wake;        // entities with news: flows reading them run early
   std::vector<std::string> deletedIds;  // ids the event says were deleted (per first entity)
 };
 

@@ -25,9 +25,9 @@ struct RetryPolicy {
   std::chrono::milliseconds baseDelay{200};
   std::chrono::milliseconds maxDelay{30'000};
   bool retryOn429 = true;
-  bool retryOn5xx = true;       // only applied when the request is idempotent
-  bool retryOnNetwork = true;   // connect/read failures; only when idempotent
-  bool idempotent = true;       // GET/PUT/DELETE and keyed upserts are; plain POST creates are not
+  bool retryOn5xx = true;      // only applied when the request is idempotent
+  bool retryOnNetwork = true;  // connect/read failures; only when idempotent
+  bool idempotent = true;      // GET/PUT/DELETE and keyed upserts are; plain POST creates are not
 };
 
 struct HttpRequest {

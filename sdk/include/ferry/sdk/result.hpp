@@ -10,17 +10,17 @@
 namespace ferry::sdk {
 
 enum class ErrorCode {
-  kInvalidArgument,   // caller's input is wrong (bad setting, unknown entity/field)
-  kNotFound,          // asked-for object does not exist
-  kUnauthenticated,   // credentials missing, expired or refused; needs re-authorisation
-  kPermissionDenied,  // authenticated, but not allowed
-  kRateLimited,       // remote said slow down (429, REQUEST_LIMIT_EXCEEDED)
-  kUnavailable,       // transient remote/network failure (timeout, 5xx, dropped connection)
-  kConflict,          // remote state conflicts (duplicate, uniqueness, locked row)
-  kBudgetExhausted,   // the configured API budget share is spent; work is deferred
-  kMalformedResponse, // remote answered something we cannot parse
-  kUnsupported,       // operation not offered by this connector/entity
-  kInternal,          // a bug: a broken invariant or an unexpected exception
+  kInvalidArgument,    // caller's input is wrong (bad setting, unknown entity/field)
+  kNotFound,           // asked-for object does not exist
+  kUnauthenticated,    // credentials missing, expired or refused; needs re-authorisation
+  kPermissionDenied,   // authenticated, but not allowed
+  kRateLimited,        // remote said slow down (429, REQUEST_LIMIT_EXCEEDED)
+  kUnavailable,        // transient remote/network failure (timeout, 5xx, dropped connection)
+  kConflict,           // remote state conflicts (duplicate, uniqueness, locked row)
+  kBudgetExhausted,    // the configured API budget share is spent; work is deferred
+  kMalformedResponse,  // remote answered something we cannot parse
+  kUnsupported,        // operation not offered by this connector/entity
+  kInternal,           // a bug: a broken invariant or an unexpected exception
 };
 
 const char* toString(ErrorCode code) noexcept;
@@ -41,22 +41,37 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : data_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const noexcept { return data_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(data_); }
-  const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(data_); }
-  Error&& takeError() { assert(!ok()); return std::get<1>(std::move(data_)); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
+  Error&& takeError() {
+    assert(!ok());
+    return std::get<1>(std::move(data_));
+  }
 
  private:
   std::variant<T, Error> data_;
@@ -69,8 +84,14 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
-  Error&& takeError() { assert(!ok_); return std::move(error_); }
+  const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
+  Error&& takeError() {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   Error error_;

@@ -11,7 +11,16 @@
 namespace ferry::sdk {
 
 enum class FieldType {
-  kString, kNumber, kInteger, kBoolean, kDate, kDateTime, kEmail, kPhone, kReference, kList,
+  kString,
+  kNumber,
+  kInteger,
+  kBoolean,
+  kDate,
+  kDateTime,
+  kEmail,
+  kPhone,
+  kReference,
+  kList,
   kObject,
 };
 const char* toString(FieldType type) noexcept;
@@ -23,11 +32,11 @@ struct FieldSchema {
   std::string name;   // API name; nested paths use dots ("customAttributes.Tier")
   std::string label;  // human label, may be empty
   FieldType type = FieldType::kString;
-  bool requiredOnCreate = false;  // must be present (non-null) when creating a record
-  bool createable = true;         // may be set on create
-  bool updateable = true;         // may be changed on update
-  bool identity = false;          // can be used as a match key (email, phone, external id)
-  bool externalId = false;        // unique key usable for idempotent upserts
+  bool requiredOnCreate = false;          // must be present (non-null) when creating a record
+  bool createable = true;                 // may be set on create
+  bool updateable = true;                 // may be changed on update
+  bool identity = false;                  // can be used as a match key (email, phone, external id)
+  bool externalId = false;                // unique key usable for idempotent upserts
   std::optional<std::int64_t> maxLength;  // characters, for string-like fields
   std::vector<std::string> picklistValues;  // allowed values; empty = free text
   FieldType itemType = FieldType::kString;  // element type when type == kList
@@ -35,12 +44,12 @@ struct FieldSchema {
 };
 
 struct EntitySchema {
-  std::string name;   // "Contact", "Customer"
+  std::string name;  // "Contact", "Customer"
   std::string label;
-  std::string idField = "Id";  // field carrying the record's id in read results
-  bool readable = true;        // offers Source::read
-  bool writable = true;        // offers Sink::write
-  bool supportsDelete = false; // Sink can delete; Source reports deletes
+  std::string idField = "Id";   // field carrying the record's id in read results
+  bool readable = true;         // offers Source::read
+  bool writable = true;         // offers Sink::write
+  bool supportsDelete = false;  // Sink can delete; Source reports deletes
   std::vector<FieldSchema> fields;
 
   const FieldSchema* field(std::string_view name) const noexcept;
@@ -48,8 +57,8 @@ struct EntitySchema {
 
 // One connector setting (a key under `settings:` in a connection file).
 // kDuration values reach the connector as integer milliseconds (the host parses "30s", "5m",
-// "1h30m"; a bare integer is already milliseconds). kObject is a structured value (a map) whose shape the
-// plugin checks itself, e.g. the jsonl plugin's per-entity field declarations.
+// "1h30m"; a bare integer is already milliseconds). kObject is a structured value (a map) whose
+// shape the plugin checks itself, e.g. the jsonl plugin's per-entity field declarations.
 enum class SettingType { kString, kInteger, kBoolean, kDuration, kUrl, kEnum, kSecretRef, kObject };
 const char* toString(SettingType type) noexcept;
 

@@ -70,24 +70,34 @@ class Object {
   std::vector<Entry> entries_;
 };
 
-enum class ValueKind { kNull, kBool, kInteger, kDecimal, kString, kDate, kDateTime, kList, kObject };
+enum class ValueKind {
+  kNull,
+  kBool,
+  kInteger,
+  kDecimal,
+  kString,
+  kDate,
+  kDateTime,
+  kList,
+  kObject
+};
 const char* toString(ValueKind kind) noexcept;
 
 class Value {
  public:
-  Value() = default;  // null
-  Value(std::nullptr_t) {}  // NOLINT
-  Value(bool b) : data_(b) {}  // NOLINT
+  Value() = default;                                     // null
+  Value(std::nullptr_t) {}                               // NOLINT
+  Value(bool b) : data_(b) {}                            // NOLINT
   Value(int i) : data_(static_cast<std::int64_t>(i)) {}  // NOLINT
-  Value(std::int64_t i) : data_(i) {}  // NOLINT
-  Value(double d) : data_(d) {}  // NOLINT
-  Value(std::string s) : data_(std::move(s)) {}  // NOLINT
-  Value(std::string_view s) : data_(std::string(s)) {}  // NOLINT
-  Value(const char* s) : data_(std::string(s)) {}  // NOLINT
-  Value(Date d) : data_(d) {}  // NOLINT
-  Value(DateTime t) : data_(t) {}  // NOLINT
-  Value(List l) : data_(std::move(l)) {}  // NOLINT
-  Value(Object o) : data_(std::move(o)) {}  // NOLINT
+  Value(std::int64_t i) : data_(i) {}                    // NOLINT
+  Value(double d) : data_(d) {}                          // NOLINT
+  Value(std::string s) : data_(std::move(s)) {}          // NOLINT
+  Value(std::string_view s) : data_(std::string(s)) {}   // NOLINT
+  Value(const char* s) : data_(std::string(s)) {}        // NOLINT
+  Value(Date d) : data_(d) {}                            // NOLINT
+  Value(DateTime t) : data_(t) {}                        // NOLINT
+  Value(List l) : data_(std::move(l)) {}                 // NOLINT
+  Value(Object o) : data_(std::move(o)) {}               // NOLINT
 
   ValueKind kind() const noexcept { return static_cast<ValueKind>(data_.index()); }
   bool isNull() const noexcept { return kind() == ValueKind::kNull; }

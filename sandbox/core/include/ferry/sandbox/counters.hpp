@@ -11,8 +11,8 @@ namespace ferry::sandbox {
 
 struct EndpointCount {
   uint64_t calls = 0;
-  uint64_t dropped = 0;                 // connections closed by the drop knob (no status)
-  std::map<int, uint64_t> byStatus;     // status -> calls
+  uint64_t dropped = 0;              // connections closed by the drop knob (no status)
+  std::map<int, uint64_t> byStatus;  // status -> calls
 };
 
 class CallCounters {

@@ -23,14 +23,14 @@ class SeededRandom {
 };
 
 struct FakePerson {
-  uint64_t index = 0;        // position in the generator's sequence, from 0
+  uint64_t index = 0;  // position in the generator's sequence, from 0
   std::string firstName;
   std::string lastName;
-  std::string email;         // unique; invalid when emailInvalid
-  std::string phone;         // E.164, unique; invalid when phoneInvalid
+  std::string email;  // unique; invalid when emailInvalid
+  std::string phone;  // E.164, unique; invalid when phoneInvalid
   std::string city;
-  std::string countryCode;   // ISO 3166-1 alpha-2
-  std::string country;       // English short name
+  std::string countryCode;  // ISO 3166-1 alpha-2
+  std::string country;      // English short name
   std::string company;
   std::string title;
   bool emailInvalid = false;

@@ -47,7 +47,7 @@ class SandboxServer {
   void restore(const std::string& document);
   void saveSnapshot(const std::string& path);
   void loadSnapshot(const std::string& path);
-  void resetAll();   // services, counters and knobs
+  void resetAll();  // services, counters and knobs
   void expireTokens();
 
   struct Impl;

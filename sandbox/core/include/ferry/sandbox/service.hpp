@@ -18,10 +18,10 @@ namespace ferry::sandbox {
 
 struct Request {
   std::string method;
-  std::string path;   // decoded path, no query string
+  std::string path;                                        // decoded path, no query string
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;   // de-chunked
+  std::string body;  // de-chunked
   std::string remoteAddress;
 
   const std::string* header(const std::string& name) const;  // case-insensitive

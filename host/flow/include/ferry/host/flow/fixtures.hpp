@@ -51,7 +51,7 @@ struct CaseResult {
   std::string name;
   std::string direction;  // "forward", "reverse"
   bool passed = false;
-  std::string detail;     // the diff or the unexpected error, one item per line
+  std::string detail;  // the diff or the unexpected error, one item per line
   SourcePos pos;
 };
 

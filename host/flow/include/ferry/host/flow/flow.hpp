@@ -66,8 +66,8 @@ struct FlowDef {
   DeletePolicy deletes = DeletePolicy::kIgnore;
   std::string deleteTag;  // for DeletePolicy::kTag: the field/tag marking deleted records
   ErrorPolicy errors;
-  std::vector<sdk::Condition> filter;     // which source records belong to the flow
-  std::vector<sdk::Condition> sinkFilter; // two-way: which sink records belong to the flow
+  std::vector<sdk::Condition> filter;      // which source records belong to the flow
+  std::vector<sdk::Condition> sinkFilter;  // two-way: which sink records belong to the flow
   std::shared_ptr<const CompiledMapping> mapping;
   std::string definitionText;  // the YAML as written (stored with each deployed version)
   SourcePos pos;

@@ -27,8 +27,8 @@ std::optional<TransformSpec> parseTransformText(std::string_view yamlText, const
 
 struct SettingSpec {
   Located<std::string> key;
-  sdk::Value literal;     // the value as written (YAML-typed), before ${ENV} substitution
-  bool isText = false;    // literal is a scalar string that may hold ${ENV} references
+  sdk::Value literal;   // the value as written (YAML-typed), before ${ENV} substitution
+  bool isText = false;  // literal is a scalar string that may hold ${ENV} references
   // `{ secret: name }`: a field of the connection's credential set in ferry's encrypted store.
   std::optional<Located<std::string>> secretName;
   SourcePos pos;  // of the value

@@ -32,15 +32,28 @@ enum class CountryForm { kName, kAlpha2, kAlpha3 };
 
 struct TransformSpec {
   enum class Kind {
-    kTrim, kLower, kUpper, kDefault, kConstant, kConcat, kSplit, kJoin, kValues, kDate,
-    kDateTime, kE164, kEmail, kCountry, kPrefix,
+    kTrim,
+    kLower,
+    kUpper,
+    kDefault,
+    kConstant,
+    kConcat,
+    kSplit,
+    kJoin,
+    kValues,
+    kDate,
+    kDateTime,
+    kE164,
+    kEmail,
+    kCountry,
+    kPrefix,
   };
   Kind kind = Kind::kTrim;
   std::string name;  // as written
   SourcePos pos;
 
-  sdk::Value value;                 // default / constant
-  std::string text;                 // separator (concat/split/join), prefix, e164 region
+  sdk::Value value;                          // default / constant
+  std::string text;                          // separator (concat/split/join), prefix, e164 region
   std::vector<Located<std::string>> fields;  // concat: further source fields
   // values: value map entries in file order; `otherwise` for the "*" entry.
   std::vector<std::pair<sdk::Value, sdk::Value>> valueMap;
@@ -54,8 +67,8 @@ struct TransformSpec {
 const char* toString(TransformSpec::Kind kind) noexcept;
 
 struct MapEntrySpec {
-  Located<std::string> source;   // the map key: a source field path
-  Located<std::string> target;   // sink field path
+  Located<std::string> source;  // the map key: a source field path
+  Located<std::string> target;  // sink field path
   std::vector<TransformSpec> transforms;
   std::optional<Located<sdk::Value>> defaultValue;
   // Reverse direction (two-way): derived when absent; `reverse: false` = forward only.

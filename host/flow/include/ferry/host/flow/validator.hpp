@@ -38,8 +38,8 @@ inline constexpr std::string_view kEnvSecretPrefix = "env.";
 // A secretRef setting must be a reference, never the secret: `{ secret: name }` (a field of the
 // connection's credential set) or `${NAME}` (see kEnvSecretPrefix); a literal is an error.
 std::optional<ConnectionDef> resolveConnection(const ConnectionSpec& spec,
-                                               const SchemaProvider& provider,
-                                               const EnvLookup& env, Diagnostics& diags);
+                                               const SchemaProvider& provider, const EnvLookup& env,
+                                               Diagnostics& diags);
 std::optional<ConnectionDef> loadConnection(std::string_view text, const std::string& file,
                                             const SchemaProvider& provider, const EnvLookup& env,
                                             Diagnostics& diags);

@@ -40,17 +40,17 @@ const char* toString(Direction d) noexcept;
 
 struct FlowVersion {
   std::string name;
-  int version = 0;            // 1, 2, ... per deploy of changed content
-  std::string definition;     // the flow YAML as deployed
+  int version = 0;              // 1, 2, ... per deploy of changed content
+  std::string definition;       // the flow YAML as deployed
   std::string connectionsJson;  // resolved connection definitions it was validated against
-  std::string origin;         // file path or "api"
+  std::string origin;           // file path or "api"
   std::int64_t deployedAtMs = 0;
 };
 
 struct FlowState {
   std::string name;
   int currentVersion = 0;
-  bool active = false;          // activated by an operator; resumes after restart
+  bool active = false;  // activated by an operator; resumes after restart
   std::int64_t updatedAtMs = 0;
 };
 

@@ -27,12 +27,12 @@ struct PeopleOptions {
   std::map<std::string, std::string> oauthClients{{"sandbox-client", "sandbox-secret"}};
   std::chrono::seconds tokenTtl{3600};
 
-  bool rateLimits = true;        // per-endpoint limits of the reference; off for raw throughput
+  bool rateLimits = true;           // per-endpoint limits of the reference; off for raw throughput
   size_t maxBodyBytes = 16u << 20;  // larger request bodies are refused with 413
 
-  std::string webhookUrl;        // empty: no webhook deliveries
+  std::string webhookUrl;            // empty: no webhook deliveries
   bool webhookOnApiChanges = false;  // the real account also notifies API writes; off by default
-  int webhookAttempts = 3;       // delivery attempts per event
+  int webhookAttempts = 3;           // delivery attempts per event
   std::chrono::milliseconds webhookRetryDelay{200};  // doubled after each failed attempt
 
   // Injectable clocks: wall time for createdAt/modifiedAt and token expiry, steady time for the

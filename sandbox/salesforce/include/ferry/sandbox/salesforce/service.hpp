@@ -22,7 +22,7 @@ struct SalesforceOptions {
   std::string jwtCertificatePem;   // X.509 certificate or RSA public key (PEM) for JWT bearer
   std::string instanceUrl;         // empty: derived from the Host header of each request
   int64_t tokenTtlSeconds = 7200;  // access-token lifetime
-  int64_t lateCommitMs = 0;        // writes become visible to queries this long after SystemModstamp
+  int64_t lateCommitMs = 0;  // writes become visible to queries this long after SystemModstamp
   int64_t dailyApiLimit = 100000;  // DailyApiRequests Max
   bool duplicateRule = false;      // block Contact/Lead saves whose Email matches an existing one
   uint64_t seed = 42;              // seeds ids' random parts, tokens and fake data

@@ -187,7 +187,12 @@ class FlowRunner::Impl {
     std::int64_t id = 0;
     int attempts = 0;
     std::int64_t nextRetryAtMs = 0;  // 0 = waits for an operator
+    sdk::Object payload;             // the record as read when it was rejected
   };
+  // True when `item` is the very version of the record that already waits as a dead letter: a
+  // re-read in the source's overlap window. Writing it again would be refused again and cost an
+  // API call per poll; its retries belong to the dead letter (backoff, or an operator's request).
+  bool alreadyParked(Direction d, const Item& item) const;
   bool anyLetterDue(std::int64_t now) const {
     return std::any_of(pendingLetters_.begin(), pendingLetters_.end(), [&](const auto& entry) {
       return entry.second.nextRetryAtMs > 0 && entry.second.nextRetryAtMs <= now;
@@ -342,6 +347,7 @@ Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSumm
         items.push_back(std::move(item));
       }
       std::erase_if(items, [](const Item& i) { return i.id.empty(); });
+      std::erase_if(items, [&](const Item& i) { return alreadyParked(d, i); });
     }
     const auto readCount = static_cast<std::int64_t>(batch->changes.size());
     auto counts = processBatch(d, items, batch->nextCursor, summary.runId, readCount);
@@ -381,6 +387,21 @@ auto FlowRunner::Impl::withRetries(const char* what, Fn&& call) -> decltype(call
   }
 }
 
+bool FlowRunner::Impl::alreadyParked(Direction d, const Item& item) const {
+  if (item.isDelete || item.successor) return false;
+  const auto it = pendingLetters_.find(recordKey(d, item.id));
+  if (it == pendingLetters_.end()) return false;
+  const sdk::Object& parked = it->second.payload;
+  if (parked.contains(kDeletedMarker)) return false;
+  // Same remote version (when the source reports one) and the same values.
+  const sdk::Value* at = parked.find(kModifiedMarker);
+  const std::int64_t parkedAt = at != nullptr && at->isInteger() ? at->asInteger() : 0;
+  if (parkedAt != item.modifiedAtMs) return false;
+  sdk::Object values = parked;
+  values.erase(kModifiedMarker);
+  return values == item.raw;
+}
+
 Status FlowRunner::Impl::loadPendingLetters() {
   pendingLetters_.clear();
   DeadLetterFilter filter;
@@ -392,7 +413,7 @@ Status FlowRunner::Impl::loadPendingLetters() {
     if (!page) return page.takeError();
     for (const auto& l : *page) {
       PendingLetter& p = pendingLetters_[recordKey(l.direction, l.recordId)];
-      if (l.id > p.id) p = {l.id, l.attempts, l.retriable ? l.nextRetryAtMs : 0};
+      if (l.id > p.id) p = {l.id, l.attempts, l.retriable ? l.nextRetryAtMs : 0, l.payload};
     }
     if (page->size() < filter.limit) break;
     filter.afterId = page->back().id;

@@ -281,6 +281,37 @@ TEST_P(FlowRunnerTest, MappingFailureIsDeadLetteredAndRetriedByTheOperator) {
   EXPECT_EQ((*store_->deadLetter(letter.id))->status, DeadLetterStatus::kResolved);
 }
 
+// A rejected record that the source keeps re-reading in its overlap window is not written again
+// on every poll: that version already waits as a dead letter. A new version is written at once.
+TEST_P(FlowRunnerTest, RejectedVersionReReadInTheOverlapIsNotWrittenAgain) {
+  int rejections = 0;
+  people_.rejectOp = [&](const sdk::WriteOp& op) -> std::optional<sdk::Error> {
+    const sdk::Value* first = findPath(op.fields, "firstName");
+    if (first == nullptr || !first->isString() || first->asString() != "Bad") return std::nullopt;
+    ++rejections;
+    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, "invalid", false, "INVALID");
+  };
+  crm_.overlapMs = 60'000;
+  const auto badId = crm_.create(contact("Bad", "bad@x.test"));
+  auto runner = makeRunner(makeFlow("contacts", SyncMode::kOneWay));
+  runOnce(*runner);
+  EXPECT_EQ(rejections, 1);
+  clock_.advance(std::chrono::seconds(10));
+  RunSummary again = runOnce(*runner);  // re-reads the same version inside the overlap
+  EXPECT_EQ(rejections, 1);
+  EXPECT_EQ(again.counts.rejected, 0);
+  DeadLetterFilter pending;
+  pending.flow = "contacts";
+  pending.status = DeadLetterStatus::kPending;
+  EXPECT_EQ(*store_->countDeadLetters(pending), 1);
+
+  crm_.update(badId, Object{{"FirstName", "Bad"}, {"LastName", "Changed"}});  // a new version
+  clock_.advance(std::chrono::seconds(10));
+  runOnce(*runner);
+  EXPECT_EQ(rejections, 2);  // sent again, refused again, parked afresh
+  EXPECT_EQ(*store_->countDeadLetters(pending), 1);
+}
+
 TEST_P(FlowRunnerTest, TransientRejectionsBackOffAcrossRunsThenWait) {
   int rejections = 0;
   people_.rejectOp = [&](const sdk::WriteOp&) -> std::optional<sdk::Error> {

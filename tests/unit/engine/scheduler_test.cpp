@@ -145,6 +145,12 @@ TEST_P(SchedulerTest, StopEndsARunAfterItsBatchAndTheNextRunContinues) {
   for (int i = 0; i < 300; ++i) crm_.create(contact("p" + std::to_string(i) + "@x.test"));
   crm_.batchLimit = 10;
   people_.batchLimit = 10;
+  // Writes take a little time, as remote ones do, so that stop() lands mid-run even on a loaded
+  // machine (without it all 30 batches can finish before the test thread gets to run).
+  people_.rejectOp = [](const sdk::WriteOp&) -> std::optional<sdk::Error> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return std::nullopt;
+  };
   FlowDef flow = makeFlow("stopping", SyncMode::kOneWay);
   flow.every = std::chrono::hours(1);
   {
@@ -159,6 +165,7 @@ TEST_P(SchedulerTest, StopEndsARunAfterItsBatchAndTheNextRunContinues) {
   }
   const std::size_t partial = people_.live().size();
   EXPECT_LT(partial, 300u);
+  people_.rejectOp = nullptr;
   Scheduler again(*store_, systemClock(), opener(crm_, people_), {1, "node-a"});
   again.add(flow, true);
   again.start();

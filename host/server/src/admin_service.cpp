@@ -1815,7 +1815,13 @@ class AdminService::Impl {
     }
     sdk::InboundRequest in;
     in.method = request.method;
+    // The query travels on: a plugin may check its own token there (the People webhook's URL
+    // can carry nothing else).
     in.path = "/";
+    for (const auto& [key, value] : request.query) {
+      in.path +=
+          (in.path.size() == 1 ? "?" : "&") + percentEncode(key) + "=" + percentEncode(value);
+    }
     for (const auto& [key, value] : request.headers) in.headers.emplace_back(key, value);
     in.body = request.body;
     auto result = intake->handlePush(in);
@@ -1825,7 +1831,10 @@ class AdminService::Impl {
       return ApiResponse::error(result.error().code == ErrorCode::kInvalidArgument ? 400 : 502, "",
                                 result.error().message);
     }
-    const std::size_t woken = result->wake.empty() ? 0 : scheduler_->wake(name, result->wake);
+    // Deletions the event reports reach the woken flows, which apply their delete policy: a
+    // poll never sees them (People lists only the persons that still exist).
+    const std::size_t woken =
+        result->wake.empty() ? 0 : scheduler_->wake(name, result->wake, result->deletedIds);
     logWith(*log_, sdk::LogLevel::kDebug, "push event",
             {{log_keys::kConnection, name}, {"woken", std::to_string(woken)}});
     return ApiResponse::text(result->status, result->body, result->contentType);

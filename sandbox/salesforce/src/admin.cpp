@@ -187,6 +187,7 @@ Response SalesforceService::seed(const Request& request) {
                           {"City", p.city},           {"Country", p.country}};
     failed += !org_->create(lead, fields).success;
   }
+  org_->takeChanges();  // seeding sets up the org; it is no user's edit, so no workflow fires
   JsonWriter json;
   json.beginObject()
       .key("created")
@@ -204,7 +205,7 @@ Response SalesforceService::seed(const Request& request) {
   return jsonResponse(200, json.take());
 }
 
-Response SalesforceService::admin(const Request& request, const std::string& subPath) {
+Response SalesforceService::adminRoute(const Request& request, const std::string& subPath) {
   auto parts = splitPath(subPath);
   const std::string& method = request.method;
   if (parts.empty()) {
@@ -237,6 +238,8 @@ Response SalesforceService::admin(const Request& request, const std::string& sub
   }
   const std::string& head = parts[0];
   if (head == "seed" && method == "POST") return seed(request);
+  if (head == "outbound-messages") return outboundAdmin(request, parts);
+  if (head == "outbound-delivery") return deliveryAdmin(request, parts);
   if (head == "dump" && method == "GET") {
     const ObjectDef* only = nullptr;
     if (const std::string* name = request.param("object")) {
@@ -340,6 +343,9 @@ void SalesforceService::reset() {
   cursorOrder_.clear();
   ingestJobs_.clear();
   queryJobs_.clear();
+  sender_->clear();
+  sender_->setKnobs(defaults_.outboundDelivery);
+  installDefaultOutbound();
 }
 
 std::string SalesforceService::snapshot() const {
@@ -349,7 +355,9 @@ std::string SalesforceService::snapshot() const {
   json.key("refreshTokens").beginArray();
   for (const auto& [token, info] : refreshTokens_)
     json.beginObject().key("token").value(token).key("scope").value(info.scope).endObject();
-  json.endArray().endObject();
+  json.endArray();
+  writeOutboundSnapshot(json);
+  json.endObject();
   return json.take();
 }
 
@@ -359,7 +367,9 @@ void SalesforceService::restore(const std::string& text) {
   if (!org) throw std::runtime_error("salesforce snapshot lacks \"org\"");
   std::ostringstream orgText;
   org->stringify(orgText);
+  restoreOutbound(*root);  // validated first: it throws before anything changes
   org_->restore(orgText.str());
+  org_->takeChanges();
   refreshTokens_.clear();
   accessTokens_.clear();
   if (auto tokens = root->getArray("refreshTokens")) {

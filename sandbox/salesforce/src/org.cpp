@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -556,7 +557,10 @@ void Org::stamp(Record& record, bool created) {
     record.values[object.require("CreatedDate")] = DateTimeMs{second};
     record.values[object.require("CreatedById")] = userId_;
   }
+  changes_.push_back({record.id, created});
 }
+
+std::vector<Org::Change> Org::takeChanges() { return std::exchange(changes_, {}); }
 
 void Org::commitWrite(Record& record, const std::vector<Value>& before, bool existed) {
   int64_t current = now();
@@ -771,6 +775,11 @@ SaveResult Org::upsert(const ObjectDef& object, const FieldDef& key, const std::
 
 void Org::rollback(const Transaction& tx) {
   const auto& entries = tx.entries();
+  // A rolled-back save never committed, so no workflow rule fires for it.
+  std::erase_if(changes_, [&entries](const Change& change) {
+    return std::any_of(entries.begin(), entries.end(),
+                       [&change](const auto& entry) { return entry.first == change.id; });
+  });
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     auto current = records_.find(it->first);
     if (current == records_.end()) continue;
@@ -1235,6 +1244,7 @@ size_t Org::count(const ObjectDef& object, bool includeDeleted) const {
 }
 
 void Org::reset() {
+  changes_.clear();
   records_.clear();
   order_.clear();
   serials_.clear();

@@ -120,6 +120,14 @@ class Org {
   std::vector<SaveError> merge(const std::string& masterId,
                                const std::vector<std::string>& duplicateIds);
 
+  // Saves since the last call, in order: what workflow rules (Outbound Messages) see. Writes
+  // undone by rollback() are not listed; the service takes them after every call.
+  struct Change {
+    std::string id;
+    bool created = false;
+  };
+  std::vector<Change> takeChanges();
+
   void reset();
   std::string snapshot() const;
   void restore(const std::string& json);
@@ -165,6 +173,7 @@ class Org {
   std::map<std::string, std::vector<Record*>> order_;
   // "<object>\x1f<field index>\x1f<lower-case value>" -> id, for external ids and emails
   std::unordered_multimap<std::string, std::string> index_;
+  std::vector<Change> changes_;  // see takeChanges()
 };
 
 }  // namespace ferry::sandbox::salesforce

@@ -197,6 +197,10 @@ SalesforceService::SalesforceService(SalesforceOptions options)
       schema_, [this] { return now(); }, options_.seed);
   org_->knobs().lateCommitMs = options_.lateCommitMs;
   org_->knobs().duplicateRule = options_.duplicateRule;
+  installDefaultOutbound();
+  sender_ = std::make_unique<OutboundSender>(OutboundDeliveryKnobs{});
+  if (std::string problem = sender_->setKnobs(options_.outboundDelivery); !problem.empty())
+    throw std::invalid_argument("outbound delivery: " + problem);
 }
 
 int64_t SalesforceService::now() const {
@@ -260,7 +264,7 @@ Response SalesforceService::faultResponse(int status, const Request&) const {
                    "Server temporarily unavailable (sandbox fault knob)");
 }
 
-Response SalesforceService::handle(const Request& request) {
+Response SalesforceService::route(const Request& request) {
   auto parts = splitPath(request.path);
   if (parts.empty()) return notFound();
   if (parts[0] == "id") return identity(request, parts);

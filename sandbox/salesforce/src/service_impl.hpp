@@ -6,12 +6,15 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <Poco/JSON/Object.h>
 
+#include "delivery.hpp"
 #include "ferry/sandbox/fake_data.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "org.hpp"
 
@@ -40,6 +43,7 @@ class SalesforceService : public Service {
 
   std::string name() const override { return "salesforce"; }
   std::vector<std::string> prefixes() const override { return {"/services/", "/id/"}; }
+  // Both end by turning the call's saves into Outbound Messages (outbound.cpp).
   Response handle(const Request& request) override;
   Response admin(const Request& request, const std::string& subPath) override;
   void reset() override;
@@ -80,6 +84,7 @@ class SalesforceService : public Service {
   std::optional<Response> authenticate(const Request& request);
 
   // --- REST data API (service.cpp) ---
+  Response route(const Request& request);
   Response data(const Request& request, const std::string& version,
                 const std::vector<std::string>& rest);
   Response versions(const Request& request) const;
@@ -142,9 +147,32 @@ class SalesforceService : public Service {
   std::string limitInfo() const;
 
   // --- admin (admin.cpp) ---
+  Response adminRoute(const Request& request, const std::string& subPath);
   Response seed(const Request& request);
   Response knobsJson() const;
   Response setKnobs(const Request& request);
+
+  // --- Outbound Messages (outbound.cpp) ---
+  struct OutboundDefinition {
+    std::string id;  // 04k…, the messages' ActionId
+    OutboundMessageConfig config;
+    const ObjectDef* object = nullptr;
+    std::vector<size_t> fields;  // Id first, then config.fields (canonical names, sorted)
+  };
+  // Validates `config` and fills `out` (all but its id); returns the reason when invalid.
+  // `selfId` is the definition being edited (its own name is no conflict).
+  std::string defineOutbound(const OutboundMessageConfig& config, const std::string& selfId,
+                             OutboundDefinition& out) const;
+  // defaults_.outboundMessages; throws std::invalid_argument naming a bad one.
+  void installDefaultOutbound();
+  std::string outboundJson(const OutboundDefinition& definition) const;
+  std::string renderSObject(const OutboundDefinition& definition, const Record& record) const;
+  OutboundEnvelope outboundEnvelope(const OutboundDefinition& definition, const std::string& base);
+  void dispatchChanges(const Request& request);
+  Response outboundAdmin(const Request& request, const std::vector<std::string>& parts);
+  Response deliveryAdmin(const Request& request, const std::vector<std::string>& parts);
+  void writeOutboundSnapshot(JsonWriter& json) const;
+  void restoreOutbound(const Poco::JSON::Object& root);
 
   SalesforceOptions options_;
   SalesforceOptions defaults_;
@@ -169,6 +197,10 @@ class SalesforceService : public Service {
   std::map<std::string, IngestJob> ingestJobs_;
   std::map<std::string, QueryJob> queryJobs_;
   uint64_t jobSerial_ = 0;
+  std::vector<OutboundDefinition> outbound_;
+  uint64_t outboundSerial_ = 0;
+  uint64_t notificationSerial_ = 0;  // never reset: listeners dedupe by notification id
+  std::unique_ptr<OutboundSender> sender_;
 };
 
 }  // namespace ferry::sandbox::salesforce

@@ -6,7 +6,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "ferry/sandbox/salesforce/outbound.hpp"
 #include "ferry/sandbox/service.hpp"
 
 namespace ferry::sandbox::salesforce {
@@ -28,8 +30,12 @@ struct SalesforceOptions {
   uint64_t seed = 42;              // seeds ids' random parts, tokens and fake data
   // Milliseconds since the epoch; tests inject a manual clock. Empty: system clock.
   std::function<int64_t()> clock;
+  // Outbound Messages present from the start (and again after a reset); more via the admin API.
+  std::vector<OutboundMessageConfig> outboundMessages;
+  OutboundDeliveryKnobs outboundDelivery;
 };
 
+// Throws std::invalid_argument when an entry of options.outboundMessages is invalid.
 std::unique_ptr<ferry::sandbox::Service> makeSalesforceService(const SalesforceOptions& options);
 
 }  // namespace ferry::sandbox::salesforce

@@ -9,6 +9,7 @@
 
 #include "ferry/host/plugins/registry.hpp"
 #include "ferry/sdk/testing/fake_host.hpp"
+#include "ferry/sdk/version.hpp"
 
 namespace ferry::host {
 namespace {
@@ -43,7 +44,8 @@ TEST(PluginLoaderTest, LoadsGoodPluginsAndReportsEachBrokenOneOnce) {
   const auto errors = registry.loadDirectory(kFixtures, true);
   auto reasons = reasonsByFile(errors);
   EXPECT_EQ(errors.size(), 6u) << ::testing::PrintToString(reasons);
-  EXPECT_THAT(reasons["ferry-wrong-abi.so"], HasSubstr("SDK ABI version 999, this host needs 1"));
+  EXPECT_THAT(reasons["ferry-wrong-abi.so"], HasSubstr("SDK ABI version 999, this host needs " +
+                                                       std::to_string(sdk::kAbiVersion)));
   EXPECT_THAT(reasons["ferry-missing-symbol.so"], HasSubstr("no 'ferry_plugin_descriptor' symbol"));
   EXPECT_THAT(reasons["ferry-throwing-descriptor.so"],
               HasSubstr("descriptor function threw: descriptor exploded"));

@@ -67,6 +67,10 @@ struct ReadBatch {
   std::vector<Change> changes;  // ordered oldest first; may repeat records already seen
   std::string nextCursor;       // persisted by the host only after the batch is committed
   bool hasMore = false;         // true when reading again right away would return more
+  // The connector's estimate of changes still to read after nextCursor in this pass (a query's
+  // total minus rows consumed, say); nullopt when unknown. Only drives progress and ETA
+  // displays: an estimate, never a promise, and the host never stops reading because of it.
+  std::optional<std::uint64_t> remaining;
 };
 
 class Source {

@@ -75,6 +75,20 @@ void addCounts(RunCounts& into, const RunCounts& delta) {
   into.conflicts += delta.conflicts;
 }
 
+// Time to read `remaining` changes at the pass's average rate so far (records per elapsed ms).
+// The average over the whole pass is smooth enough for a display and needs no tuning.
+std::optional<std::int64_t> etaMs(std::optional<std::uint64_t> remaining, std::int64_t passRecords,
+                                  std::int64_t passElapsedMs) {
+  if (!remaining) return std::nullopt;
+  if (*remaining == 0) return 0;
+  if (passRecords <= 0 || passElapsedMs <= 0) return std::nullopt;
+  const double eta = static_cast<double>(*remaining) * static_cast<double>(passElapsedMs) /
+                     static_cast<double>(passRecords);
+  // An absurd estimate (a huge count at a crawl) is clamped rather than overflowing.
+  constexpr double kMaxEtaMs = 1e15;
+  return static_cast<std::int64_t>(std::min(eta, kMaxEtaMs) + 0.5);
+}
+
 void appendUnique(std::vector<std::string>& list, const std::vector<std::string>& more) {
   for (const auto& s : more) {
     if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
@@ -137,8 +151,7 @@ class FlowRunner::Impl {
 
   Status applyReportedDeletes(Direction d, const std::vector<std::string>& ids,
                               RunSummary& summary);
-  Status runPass(Direction d, const RunOptions& options, RunSummary& summary,
-                 const std::chrono::steady_clock::time_point& started, std::int64_t& done);
+  Status runPass(Direction d, const RunOptions& options, RunSummary& summary, std::int64_t& done);
   Result<RunCounts> processBatch(Direction d, std::vector<Item>& items,
                                  std::optional<std::string> cursor,
                                  std::optional<std::int64_t> runId, std::int64_t readCount);
@@ -215,7 +228,6 @@ class FlowRunner::Impl {
 RunSummary FlowRunner::Impl::run(const RunOptions& options) {
   RunSummary summary;
   summary.startedAtMs = clock_.nowMs();
-  const auto started = std::chrono::steady_clock::now();
   auto runId = store_.startRun(flow_.name, node_, summary.startedAtMs);
   if (!runId) {
     summary.status = RunStatus::kFailed;
@@ -232,9 +244,9 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
   if (status && twoWay()) {
     status = applyReportedDeletes(Direction::kReverse, options.deletedSinkIds, summary);
   }
-  if (status) status = runPass(Direction::kForward, options, summary, started, done);
+  if (status) status = runPass(Direction::kForward, options, summary, done);
   if (status && twoWay() && summary.status == RunStatus::kSucceeded) {
-    status = runPass(Direction::kReverse, options, summary, started, done);
+    status = runPass(Direction::kReverse, options, summary, done);
   }
   if (status && options.retryDueDeadLetters && summary.status == RunStatus::kSucceeded &&
       anyLetterDue(clock_.nowMs())) {
@@ -294,7 +306,6 @@ std::vector<std::string> FlowRunner::Impl::readFields(Direction d) const {
 }
 
 Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSummary& summary,
-                                 const std::chrono::steady_clock::time_point& started,
                                  std::int64_t& done) {
   Endpoint& from = reader(d);
   if (from.source == nullptr || other(d).sink == nullptr) {
@@ -310,6 +321,8 @@ Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSumm
   request.limit = std::min(kMaxReadPage, writeBatchSize(d));
   request.fields = readFields(d);
   request.filter = d == Direction::kForward ? flow_.filter : flow_.sinkFilter;
+  const std::int64_t passStartedMs = clock_.nowMs();
+  std::int64_t passRecords = 0;
   while (true) {
     if (options.shouldStop && options.shouldStop()) {
       summary.status = RunStatus::kAbandoned;
@@ -355,15 +368,19 @@ Status FlowRunner::Impl::runPass(Direction d, const RunOptions& options, RunSumm
     addCounts(summary.counts, *counts);
     ++summary.batches;
     done += counts->read;
+    passRecords += counts->read;
     if (options.onProgress) {
+      // A clock stepped back reads as "no time passed" (no rate), never as a negative one.
+      const std::int64_t now = clock_.nowMs();
       Progress p;
       p.direction = d;
       p.records = done;
       p.counts = summary.counts;
-      p.elapsedMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
+      p.elapsedMs = std::max<std::int64_t>(now - summary.startedAtMs, 0);
       p.ratePerSecond = p.elapsedMs > 0 ? 1000.0 * static_cast<double>(done) / p.elapsedMs : 0;
+      p.remaining = batch->remaining;
+      p.etaMs =
+          etaMs(batch->remaining, passRecords, std::max<std::int64_t>(now - passStartedMs, 0));
       options.onProgress(p);
     }
     if (!batch->hasMore) return {};

@@ -316,6 +316,10 @@ class Scheduler::Impl {
         auto renewed = store_.acquireLease(lease, options_.node, clock_.nowMs(), ttl);
         return renewed.ok() && *renewed;
       };
+      options.onProgress = [this, name](const Progress& p) {
+        std::lock_guard lock(mutex_);
+        if (auto it = flows_.find(name); it != flows_.end()) it->second.status.progress = p;
+      };
       summary = (*runner)->run(options);
       if (summary->status == RunStatus::kFailed) error = summary->error;
     }
@@ -325,6 +329,7 @@ class Scheduler::Impl {
     if (it == flows_.end()) return;
     FlowEntry& e = it->second;
     e.running = false;
+    e.status.progress.reset();
     e.status.leaseHeldElsewhere = elsewhere;
     const std::int64_t now = clock_.nowMs();
     const std::int64_t interval = std::max<std::int64_t>(e.def.every.count(), 1);

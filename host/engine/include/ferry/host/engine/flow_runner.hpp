@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,12 +37,19 @@ struct Endpoint {
   std::string idField = "Id";  // key for lookups by id (two-way flows)
 };
 
+// Reported after each committed batch. Times come from the runner's clock.
 struct Progress {
-  Direction direction = Direction::kForward;
-  std::int64_t records = 0;  // changes processed so far in this run (both passes)
-  double ratePerSecond = 0;
+  Direction direction = Direction::kForward;  // the pass in progress
+  std::int64_t records = 0;                   // changes processed so far in this run (both passes)
+  double ratePerSecond = 0;                   // records over the run's elapsed time
   RunCounts counts;
   std::int64_t elapsedMs = 0;
+  // The reader's latest estimate of changes left in this pass (ReadBatch::remaining); nullopt
+  // when it gave none with this batch.
+  std::optional<std::uint64_t> remaining;
+  // `remaining` at this pass's average rate so far; nullopt without an estimate or before the
+  // pass has a rate (no records yet, or no time has passed).
+  std::optional<std::int64_t> etaMs;
 };
 
 struct RunOptions {

@@ -49,6 +49,8 @@ struct FlowStatus {
   RunCounts totals;  // over the runs of this process
   std::int64_t runs = 0;
   std::string lastError;  // of the last failed run or failed open
+  // The run in progress, once it committed a batch; reset when it ends.
+  std::optional<Progress> progress;
 };
 
 class Scheduler {

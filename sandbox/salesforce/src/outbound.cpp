@@ -111,10 +111,12 @@ std::string SalesforceService::defineOutbound(const OutboundMessageConfig& confi
     return problem;
   if (!config.onCreate && !config.onUpdate)
     return "an outbound message needs a trigger: \"create\" and/or \"update\"";
+  std::string organizationId;
   if (!config.organizationId.empty()) {
     auto id = normalizeId(config.organizationId);
     if (!id || id->rfind("00D", 0) != 0)
       return "organizationId must be a 15- or 18-character organization id (00D…)";
+    organizationId = *id;
   }
   // Id first, then the chosen fields in name order, as the enterprise WSDL lists them.
   std::set<std::string> names;
@@ -124,6 +126,7 @@ std::string SalesforceService::defineOutbound(const OutboundMessageConfig& confi
     if (field->name != "Id") names.insert(field->name);
   }
   out.config = config;
+  out.config.organizationId = organizationId;
   out.object = object;
   out.fields = {object->require("Id")};
   out.config.fields.assign(names.begin(), names.end());
@@ -195,7 +198,7 @@ OutboundEnvelope SalesforceService::outboundEnvelope(const OutboundDefinition& d
   envelope.actionId = definition.id;
   envelope.organizationId = definition.config.organizationId.empty()
                                 ? org_->orgId()
-                                : *normalizeId(definition.config.organizationId);
+                                : definition.config.organizationId;
   if (definition.config.sendSessionId) {
     // A session of the integration user, valid for API calls back into the org.
     envelope.sessionId = org_->orgId().substr(0, 15) + "!" + randomToken(96);

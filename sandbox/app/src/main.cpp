@@ -45,6 +45,10 @@ Serves local emulators of the Salesforce REST/Bulk 2.0/OAuth API and the Infobip
   --callback-url URL      the only redirect_uri the connected app accepts (default: any)
   --no-rate-limits        switch off People's per-endpoint rate limits
   --webhook-url URL       People webhook target for changes made through the admin API
+  --outbound-message OBJECT[:FIELD,...]=URL
+                          Salesforce Outbound Message on create and update of OBJECT, with
+                          Id and the listed fields, to a loopback http:// URL (repeatable)
+  --outbound-retry-ms N   first Outbound Message retry interval, doubled up to 2 h (default 10000)
   --latency-ms N          fault knob: added latency per call
   --error-share X         fault knob: share (0..1) of calls answered 503
   --drop-share X          fault knob: share (0..1) of calls whose connection is dropped
@@ -77,12 +81,39 @@ bool parseNumber(const std::string& text, T& out) {
   }
 }
 
+// The banner may end up in logs: query values (a listener's token) are not printed.
+std::string redactedEndpoint(const std::string& url) {
+  const auto query = url.find('?');
+  return query == std::string::npos ? url : url.substr(0, query) + "?…";
+}
+
 std::optional<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// "Contact:Email,MailingCity=http://127.0.0.1:8080/in" -> an Outbound Message on create and
+// update. Returns an error message, or empty on success.
+std::string parseOutboundMessage(const std::string& text,
+                                 ferry::sandbox::salesforce::OutboundMessageConfig& out) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    return "--outbound-message needs OBJECT[:FIELD,...]=URL";
+  std::string head = text.substr(0, equals);
+  out.endpointUrl = text.substr(equals + 1);
+  const auto colon = head.find(':');
+  out.object = head.substr(0, colon);
+  if (colon != std::string::npos) {
+    std::stringstream fields(head.substr(colon + 1));
+    for (std::string field; std::getline(fields, field, ',');) {
+      if (field.empty()) return "--outbound-message has an empty field name in " + head;
+      out.fields.push_back(field);
+    }
+  }
+  return {};
 }
 
 // Returns an error message, or empty on success.
@@ -135,6 +166,16 @@ std::string parseArguments(int argc, char** argv, Arguments& args) {
       args.salesforce.callbackUrl = text;
     } else if (flag == "--webhook-url") {
       args.webhookUrl = text;
+    } else if (flag == "--outbound-message") {
+      ferry::sandbox::salesforce::OutboundMessageConfig message;
+      if (std::string problem = parseOutboundMessage(text, message); !problem.empty())
+        return problem;
+      args.salesforce.outboundMessages.push_back(std::move(message));
+    } else if (flag == "--outbound-retry-ms") {
+      int64_t& first = args.salesforce.outboundDelivery.retryInitialMs;
+      if (!parseNumber(text, first) || first < 1 ||
+          first > args.salesforce.outboundDelivery.retryMaxMs)
+        return "--outbound-retry-ms needs a number of milliseconds, 1..7200000";
     } else if (flag == "--latency-ms") {
       if (!parseNumber(text, args.faults.latencyMs)) return "--latency-ms needs a number";
     } else if (flag == "--error-share") {
@@ -160,7 +201,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   ferry::sandbox::SandboxServer server(args.server);
-  server.addService(ferry::sandbox::salesforce::makeSalesforceService(args.salesforce));
+  try {
+    server.addService(ferry::sandbox::salesforce::makeSalesforceService(args.salesforce));
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "ferry-sandbox: " << error.what() << "\n";
+    return 2;
+  }
 #ifdef FERRY_SANDBOX_HAS_PEOPLE
   ferry::sandbox::people::PeopleOptions people;
   people.rateLimits = args.rateLimits;
@@ -204,6 +250,9 @@ int main(int argc, char** argv) {
   std::printf("              client_secret %s\n", demo.clientSecret.c_str());
   std::printf("              username      %s\n", demo.username.c_str());
   std::printf("              password      %s\n", demo.password.c_str());
+  for (const auto& message : demo.outboundMessages)
+    std::printf("              outbound      %s on create/update -> %s\n", message.object.c_str(),
+                redactedEndpoint(message.endpointUrl).c_str());
 #ifdef FERRY_SANDBOX_HAS_PEOPLE
   std::printf("  People      base URL      %s/people/2/persons\n", base.c_str());
   for (const auto& key : people.apiKeys)

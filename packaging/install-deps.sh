@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
-  libpoco-dev libssl-dev zlib1g-dev
+  libpoco-dev libssl-dev zlib1g-dev libsqlite3-dev
   libyaml-cpp-dev
   libboost-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev

@@ -4,8 +4,10 @@
 // through the real engine (FlowRunner, real mapping compiled from YAML, SQLite state store):
 //   jsonl -> null : the jsonl source and a sink that accepts every write and keeps nothing, so
 //                   the figures are the engine's own (read, map, diff, link commit) plus parsing;
-//   jsonl -> jsonl: both ends real (the jsonl sink keeps every record in memory by design, so
-//                   its RSS grows with the file; see plugins/jsonl/README.md).
+//   jsonl -> jsonl: both ends real (the jsonl sink keeps its records and lookup keys in an
+//                   on-disk index, so its memory should not grow with the file either);
+//   jsonl ~> jsonl: the same, matching every record on email first (a lookup per record, as an
+//                   initial load into a populated audience does).
 // Each child reports wall time, CPU time (user+sys), records/s per CPU second and peak RSS;
 // the parent prints one table.
 //
@@ -36,12 +38,34 @@ using namespace ferry::host;
 
 namespace {
 
-constexpr const char* kFlowYaml = R"(flow: bench
+// The pipelines measured, in the order printed.
+enum class Pipeline { kNull, kJsonl, kJsonlMatching };
+
+const char* label(Pipeline p) {
+  switch (p) {
+    case Pipeline::kNull:
+      return "jsonl -> null";
+    case Pipeline::kJsonl:
+      return "jsonl -> jsonl";
+    case Pipeline::kJsonlMatching:
+      return "jsonl ~> jsonl";
+  }
+  return "?";
+}
+const char* argName(Pipeline p) {
+  return p == Pipeline::kNull ? "null" : p == Pipeline::kJsonl ? "jsonl" : "match";
+}
+
+constexpr const char* kFlowHead = R"(flow: bench
 source: { connection: src, entity: Contact }
 sink: { connection: dst, entity: Person }
 direction: one-way
 schedule: { every: 1m }
-map:
+)";
+constexpr const char* kFlowMatch = R"(match:
+  - { source: email, sink: email }
+)";
+constexpr const char* kFlowMap = R"(map:
   id: externalId
   firstName: firstName
   lastName: lastName
@@ -116,7 +140,8 @@ long peakRssKb() {
 }
 
 // Runs one initial load in this (child) process; prints "created wall cpu rss baseline".
-int runChild(const fs::path& work, bool nullSink, const std::string& pluginDir) {
+int runChild(const fs::path& work, Pipeline pipeline, const std::string& pluginDir) {
+  const bool nullSink = pipeline == Pipeline::kNull;
   (void)configureLogging(LogConfig{LogFormat::kText, sdk::LogLevel::kWarn, ""});
   PluginRegistry plugins;
   plugins.loadDirectory(pluginDir, true);
@@ -154,7 +179,9 @@ int runChild(const fs::path& work, bool nullSink, const std::string& pluginDir) 
   StaticSchemaProvider schemas;
   schemas.add(PluginSchema{jsonl->name(), jsonl->settings(), entities});
   Diagnostics diags;
-  auto flow = loadFlow(kFlowYaml, "bench.yaml", connections, schemas, diags);
+  const std::string yaml =
+      std::string(kFlowHead) + (pipeline == Pipeline::kJsonlMatching ? kFlowMatch : "") + kFlowMap;
+  auto flow = loadFlow(yaml, "bench.yaml", connections, schemas, diags);
   if (!flow) {
     std::cerr << diags.format();
     return 2;
@@ -190,21 +217,20 @@ int runChild(const fs::path& work, bool nullSink, const std::string& pluginDir) 
   return 0;
 }
 
-Figures measure(const std::string& self, std::size_t n, bool nullSink, const std::string& pluginDir,
-                bool keep) {
+Figures measure(const std::string& self, std::size_t n, Pipeline pipeline,
+                const std::string& pluginDir, bool keep) {
   Figures f;
   const fs::path work =
       fs::temp_directory_path() / ("ferry-bench-engine-" + std::to_string(::getpid()) + "-" +
-                                   std::to_string(n) + (nullSink ? "-null" : "-jsonl"));
+                                   std::to_string(n) + "-" + argName(pipeline));
   fs::remove_all(work);
   fs::create_directories(work / "in");
   fs::create_directories(work / "out");
   writeInput(work / "in" / "Contact.jsonl", n);
   std::ofstream(work / "out" / "Person.jsonl").close();
   const fs::path result = work / "result.txt";
-  const std::string cmd = "'" + self + "' --child '" + work.string() + "' " +
-                          (nullSink ? "null" : "jsonl") + " '" + pluginDir + "' > '" +
-                          result.string() + "'";
+  const std::string cmd = "'" + self + "' --child '" + work.string() + "' " + argName(pipeline) +
+                          " '" + pluginDir + "' > '" + result.string() + "'";
   f.status = std::system(cmd.c_str());
   std::ifstream in(result);
   in >> f.created >> f.wallS >> f.cpuS >> f.peakRssKb >> f.baselineRssKb;
@@ -221,7 +247,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--child" && i + 3 < argc) {
-      return runChild(argv[i + 1], std::string(argv[i + 2]) == "null", argv[i + 3]);
+      const std::string mode = argv[i + 2];
+      const Pipeline pipeline = mode == "null"    ? Pipeline::kNull
+                                : mode == "jsonl" ? Pipeline::kJsonl
+                                                  : Pipeline::kJsonlMatching;
+      return runChild(argv[i + 1], pipeline, argv[i + 3]);
     } else if (arg == "--sizes" && i + 1 < argc) {
       sizes.clear();
       std::stringstream list(argv[++i]);
@@ -238,17 +268,16 @@ int main(int argc, char** argv) {
   const std::string self = fs::canonical("/proc/self/exe").string();
   std::printf("%-14s %10s %9s %9s %14s %16s %12s\n", "pipeline", "records", "wall s", "cpu s",
               "records/cpu-s", "peak RSS MiB", "over start");
-  for (bool nullSink : {true, false}) {
+  for (Pipeline pipeline : {Pipeline::kNull, Pipeline::kJsonl, Pipeline::kJsonlMatching}) {
     for (std::size_t n : sizes) {
-      const Figures f = measure(self, n, nullSink, pluginDir, keep);
+      const Figures f = measure(self, n, pipeline, pluginDir, keep);
       if (f.status != 0 || f.created != static_cast<long long>(n)) {
-        std::printf("%-14s %10zu   failed (exit %d, created %lld)\n",
-                    nullSink ? "jsonl -> null" : "jsonl -> jsonl", n, f.status, f.created);
+        std::printf("%-14s %10zu   failed (exit %d, created %lld)\n", label(pipeline), n, f.status,
+                    f.created);
         continue;
       }
-      std::printf("%-14s %10zu %9.2f %9.2f %14.0f %16.1f %12.1f\n",
-                  nullSink ? "jsonl -> null" : "jsonl -> jsonl", n, f.wallS, f.cpuS,
-                  static_cast<double>(n) / f.cpuS, f.peakRssKb / 1024.0,
+      std::printf("%-14s %10zu %9.2f %9.2f %14.0f %16.1f %12.1f\n", label(pipeline), n, f.wallS,
+                  f.cpuS, static_cast<double>(n) / f.cpuS, f.peakRssKb / 1024.0,
                   (f.peakRssKb - f.baselineRssKb) / 1024.0);
     }
   }

@@ -80,9 +80,11 @@ sdk::Result<const EntityConfig*> JsonlConnector::entity(const std::string& name)
 sdk::Result<Table*> JsonlConnector::table(const EntityConfig& e) {
   auto it = tables_.find(e.schema.name);
   if (it == tables_.end()) {
-    it = tables_.emplace(e.schema.name, std::make_unique<Table>(e, config_.fsync)).first;
+    auto opened = Table::open(e, config_.fsync, context_.logger);
+    if (!opened) return opened.takeError();
+    it = tables_.emplace(e.schema.name, std::move(*opened)).first;
   }
-  if (auto status = it->second->refresh(context_.logger); !status.ok()) return status.takeError();
+  if (auto status = it->second->refresh(); !status.ok()) return status.takeError();
   return it->second.get();
 }
 
@@ -97,11 +99,13 @@ void JsonlConnector::warn(const std::string& message) {
   if (context_.logger != nullptr) context_.logger->warn(message);
 }
 
-std::string JsonlConnector::newId(const Table& t) {
+sdk::Result<std::string> JsonlConnector::newId(Table& t) {
   while (true) {
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(random_()));
-    if (t.get(buf) == nullptr) return buf;
+    auto taken = t.contains(buf);
+    if (!taken) return taken.takeError();
+    if (!*taken) return std::string(buf);
   }
 }
 
@@ -190,9 +194,15 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> JsonlConnector::lookupIm
       if (value.isNull()) continue;  // an empty key matches nothing
       std::vector<std::string> matches;
       if (field == config.schema.idField) {
-        if (auto id = idText(value); id && tab.get(*id) != nullptr) matches.push_back(*id);
+        if (auto id = idText(value)) {
+          auto exists = tab.contains(*id);
+          if (!exists) return exists.takeError();
+          if (*exists) matches.push_back(*id);
+        }
       } else {
-        matches = tab.find(field, value);
+        auto found = tab.find(field, value);
+        if (!found) return found.takeError();
+        matches = std::move(*found);
       }
       for (auto& id : matches) {
         if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
@@ -200,7 +210,10 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> JsonlConnector::lookupIm
     }
     std::vector<sdk::FoundRecord> found;
     for (const auto& id : ids) {
-      const Object* record = tab.get(id);
+      auto loaded = tab.get(id);
+      if (!loaded) return loaded.takeError();
+      if (!*loaded) continue;  // gone between the key lookup and now
+      const Object* record = &**loaded;
       sdk::FoundRecord r;
       r.id = id;
       r.fields = project(*record, fields, config.schema.idField);
@@ -232,11 +245,21 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
   Table& tab = **t;
   const std::string& idField = config.schema.idField;
 
-  // Ops in one batch see each other's effects: a staged view over the table.
+  // Ops in one batch see each other's effects: a view of the records this batch touches,
+  // read from the table once and then staged (memory is bounded by the batch).
   std::unordered_map<std::string, std::optional<Object>> staged;
+  std::optional<sdk::Error> readError;
   auto current = [&](const std::string& id) -> const Object* {
-    if (auto it = staged.find(id); it != staged.end()) return it->second ? &*it->second : nullptr;
-    return tab.get(id);
+    auto it = staged.find(id);
+    if (it == staged.end()) {
+      auto loaded = tab.get(id);
+      if (!loaded) {
+        readError = loaded.takeError();
+        return nullptr;
+      }
+      it = staged.emplace(id, std::move(*loaded)).first;
+    }
+    return it->second ? &*it->second : nullptr;
   };
   std::vector<Table::Change> changes;
   std::vector<WriteResult> results;
@@ -285,10 +308,14 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
         } else if (!op.idempotencyKey.empty()) {
           id = op.idempotencyKey;  // a replayed create finds its record instead of duplicating
         } else {
-          id = newId(tab);
-          while (staged.count(id) != 0) id = newId(tab);
+          do {
+            auto fresh = newId(tab);
+            if (!fresh) return fresh.takeError();
+            id = std::move(*fresh);
+          } while (staged.count(id) != 0);
         }
         const Object* existing = current(id);
+        if (readError) return std::move(*readError);
         Object record = existing != nullptr ? *existing : Object{};
         if (auto problem = applyFields(op, record)) {
           results.push_back(std::move(*problem));
@@ -317,6 +344,7 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
       }
       case WriteOp::Kind::kUpdate: {
         const Object* existing = op.id.empty() ? nullptr : current(op.id);
+        if (readError) return std::move(*readError);
         if (existing == nullptr) {
           results.push_back(rejected(ErrorCode::kNotFound,
                                      config.schema.name + " '" + op.id + "' does not exist"));
@@ -347,7 +375,9 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
           continue;
         }
         // Deleting what is already gone succeeds: replays stay harmless.
-        if (current(op.id) != nullptr) {
+        const Object* existing = current(op.id);
+        if (readError) return std::move(*readError);
+        if (existing != nullptr) {
           changes.push_back({op.id, std::nullopt});
           staged[op.id] = std::nullopt;
         }

@@ -3,8 +3,8 @@
 // Source: read() streams <directory>/<Entity>.jsonl from the cursor (the byte offset of the next
 // unread line), so memory is bounded by the batch, not the file. {"_deleted":true,"<id>":...}
 // lines are deletes. Sink: an append-only log; create/update/delete append a line and the latest
-// line per id wins. Lookups work on any field (indexed in memory on first use; emails compare
-// case-insensitively).
+// line per id wins. Lookups work on any field (indexed on disk on first use, see table.hpp;
+// emails compare case-insensitively).
 #pragma once
 
 #include <map>
@@ -50,7 +50,7 @@ class JsonlConnector final : public sdk::Connector, public sdk::Source, public s
       const std::vector<std::string>& fields);
   sdk::Result<std::vector<sdk::WriteResult>> writeImpl(const std::string& entity,
                                                        const std::vector<sdk::WriteOp>& ops);
-  std::string newId(const Table& table);
+  sdk::Result<std::string> newId(Table& table);
   std::int64_t nowMs();
   void warn(const std::string& message);
 

@@ -159,11 +159,23 @@ sdk::Result<sdk::ReadBatch> JsonlConnector::readImpl(const sdk::ReadRequest& req
     }
     batch.changes.push_back(std::move(change));
   }
-  batch.nextCursor = std::to_string(reader->offset());
+  const std::uint64_t next = reader->offset();  // before the peek below moves it
+  batch.nextCursor = std::to_string(next);
+  const std::uint64_t consumed = next - offset;
   if (batch.changes.size() >= limit) {
     // Peek: is there another complete line? (The cursor above is already fixed.)
     auto more = reader->next();
     batch.hasMore = !more.ok() || more.value().has_value();
+  }
+  batch.remaining = 0;
+  if (batch.hasMore) {
+    // The bytes left at this batch's average line length: good enough for an ETA.
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(config.file, ec);
+    const std::uint64_t left = !ec && size > next ? size - next : 0;
+    batch.remaining = consumed == 0 || batch.changes.empty()
+                          ? std::optional<std::uint64_t>()
+                          : left * batch.changes.size() / consumed;
   }
   return batch;
 }

@@ -115,17 +115,34 @@ TEST_F(JsonlConnectorTest, CursorPagesThroughTheFile) {
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->changes.size(), 2u);
   EXPECT_TRUE(first->hasMore);
+  EXPECT_EQ(first->remaining, std::optional<std::uint64_t>(1));  // lines of one length: exact
   auto second = c->read(readFrom(first->nextCursor, 2));
   ASSERT_TRUE(second.ok());
   ASSERT_EQ(second->changes.size(), 1u);
   EXPECT_EQ(second->changes[0].id, "3");
   EXPECT_FALSE(second->hasMore);
+  EXPECT_EQ(second->remaining, std::optional<std::uint64_t>(0));
   auto third = c->read(readFrom(second->nextCursor, 2));
   ASSERT_TRUE(third.ok());
   EXPECT_TRUE(third->changes.empty());
   EXPECT_EQ(third->nextCursor, second->nextCursor);
   EXPECT_FALSE(c->read(readFrom("abc")).ok());
   EXPECT_FALSE(c->read(readFrom("99999")).ok());
+}
+
+TEST_F(JsonlConnectorTest, ReadEstimatesTheChangesLeftFromTheBytesLeft) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text += R"({"id":")" + std::to_string(1000 + i) + R"(","name":"n"})" + "\n";
+  }
+  dir.write("Contact.jsonl", text);
+  auto c = make();
+  auto first = c->read(readFrom("", 30));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->remaining, std::optional<std::uint64_t>(70));
+  auto second = c->read(readFrom(first->nextCursor, 60));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->remaining, std::optional<std::uint64_t>(10));
 }
 
 TEST_F(JsonlConnectorTest, ReadProjectsRequestedFieldsAndSkipsBadLines) {

@@ -90,9 +90,13 @@ TEST_F(PeopleFakeTest, DamagedListsAndMatchesAreErrors) {
   host_.http.expect("GET", "*/people/2/customAttributes*")
       .respond(200, R"({"customAttributes":[]})")
       .repeatedly();
-  host_.http.expect("GET", "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc")
+  host_.http
+      .expect("GET",
+              "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc&includeTotalCount=true")
       .respond(200, R"({"persons":"nope"})");
-  host_.http.expect("GET", "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc")
+  host_.http
+      .expect("GET",
+              "*/people/2/persons?limit=1000&page=1&orderBy=modifiedAt:desc&includeTotalCount=true")
       .respond(200, R"({"persons":[{"id":1,"type":"CUSTOMER","modifiedAt":"last tuesday"}]})");
   host_.http.expect("POST", "*/people/2/persons/match").respond(200, R"({"matched":[]})");
   for (int i = 0; i < 2; ++i) {

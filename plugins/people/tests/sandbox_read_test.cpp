@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "sandbox_fixture.hpp"
@@ -52,6 +53,35 @@ TEST_F(PeopleSandboxTest, PollEmitsOldestFirstThenOnlyNewVersions) {
   ASSERT_EQ(next.changes.size(), 1u);
   EXPECT_EQ(next.changes[0].id, edited);
   EXPECT_EQ(*next.changes[0].fields.find("city"), sdk::Value("Split"));
+}
+
+// The initial scan asks the listing for its total and reports total minus rows listed so far;
+// incremental polls stop at their watermark, so they give no estimate.
+TEST_F(PeopleSandboxTest, InitialScanEstimatesWhatIsLeftFromTheListingsTotal) {
+  auto& c = connect({{"page_size", 100}, {"overlap", 60'000}});
+  const auto seeded = seededIds(admin("POST", "seed", R"({"count":450,"seed":5})"));
+  std::string cursor;
+  std::vector<std::optional<std::uint64_t>> left;
+  std::size_t emitted = 0;
+  for (int guard = 0; guard < 20; ++guard) {
+    auto batch = c.read(sdk::ReadRequest{"Customer", cursor, 100, {}, {}});
+    ASSERT_TRUE(batch) << batch.error().message;
+    emitted += batch->changes.size();
+    left.push_back(batch->remaining);
+    cursor = batch->nextCursor;
+    if (!batch->hasMore) break;
+  }
+  EXPECT_EQ(emitted, 450u);
+  const std::vector<std::optional<std::uint64_t>> expected{350, 250, 150, 50, 0};
+  EXPECT_EQ(left, expected);
+
+  const std::string someone = *seeded.begin();
+  admin("PATCH", "persons?type=ID&identifier=" + someone, R"({"city":"Split"})");
+  auto next = c.read(sdk::ReadRequest{"Customer", cursor, 100, {}, {}});
+  ASSERT_TRUE(next) << next.error().message;
+  ASSERT_EQ(next->changes.size(), 1u);
+  EXPECT_EQ(next->changes[0].id, someone);
+  EXPECT_FALSE(next->remaining.has_value());
 }
 
 TEST_F(PeopleSandboxTest, PagesShiftingDuringAScanLoseNothing) {

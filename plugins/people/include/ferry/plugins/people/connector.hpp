@@ -68,8 +68,10 @@ class PeopleConnector final : public sdk::Connector,
   struct Listed {
     std::vector<sdk::Object> items;
     bool lastPage = false;
+    std::optional<std::int64_t> totalCount;  // when asked for and answered
   };
-  sdk::Result<Listed> listPage(EntityKind kind, int page, int limit, const char* orderBy);
+  sdk::Result<Listed> listPage(EntityKind kind, int page, int limit, const char* orderBy,
+                               bool includeTotal = false);
   sdk::Result<std::vector<sdk::Change>> reconcile(EntityKind kind, const std::string& entity,
                                                   ReadCursor& cursor);
 

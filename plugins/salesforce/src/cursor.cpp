@@ -1,6 +1,8 @@
 // Cursor <-> compact JSON ("v":1). Decoding validates every field's type.
 #include "ferry/plugins/salesforce/cursor.hpp"
 
+#include <algorithm>
+
 #include "ferry/sdk/value.hpp"
 
 namespace ferry::plugins::salesforce {
@@ -57,6 +59,13 @@ struct Reader {
 
 }  // namespace
 
+std::optional<std::uint64_t> PassState::remaining() const noexcept {
+  if (!queryTotal) return std::nullopt;
+  // Rows can outnumber the total (a re-read second, rows added while paging): then "none left"
+  // is the honest estimate until the pass says otherwise.
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(*queryTotal - consumed, 0));
+}
+
 std::string encodeCursor(const Cursor& c) {
   sdk::Object o{{"v", kVersion}};
   if (!c.mark.empty()) o.set("mark", positionJson(c.mark));
@@ -67,6 +76,10 @@ std::string encodeCursor(const Cursor& c) {
     if (!p.nextRecordsUrl.empty()) po.set("next", p.nextRecordsUrl);
     if (!p.resumeAfter.empty()) po.set("after", positionJson(p.resumeAfter));
     if (p.bulkRefused) po.set("noBulk", true);
+    if (p.queryTotal) {
+      po.set("total", *p.queryTotal);
+      po.set("used", p.consumed);
+    }
     if (p.bulk) {
       const auto& b = *p.bulk;
       sdk::Object bo{{"job", b.jobId}, {"skip", b.skip}, {"complete", b.complete}};
@@ -98,6 +111,11 @@ sdk::Result<Cursor> decodeCursor(std::string_view text) {
     p.nextRecordsUrl = pr.text("next");
     p.resumeAfter = pr.position("after");
     p.bulkRefused = pr.flag("noBulk");
+    if (po->find("total") != nullptr) {
+      p.queryTotal = pr.integer("total");
+      p.consumed = pr.integer("used");
+      if (*p.queryTotal < 0 || p.consumed < 0) return bad("query progress is negative");
+    }
     if (!p.nextRecordsUrl.empty() && p.nextRecordsUrl.rfind("/services/data/", 0) != 0) {
       return bad("next page is not a data API path");
     }

@@ -205,7 +205,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
                                                lowerBound, plan.filter, true});
     if (!soql) return soql.takeError();
 
-    const bool freshQuery = pass.nextRecordsUrl.empty();
+    bool freshQuery = pass.nextRecordsUrl.empty();
     const std::int64_t sentAt = context_.clock != nullptr ? context_.clock->nowMs() : 0;
     // Always ask for full pages: a read limit below the page size is served from the pending
     // rows, so the number of calls depends on the page size only.
@@ -220,6 +220,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
       }
       pass.nextRecordsUrl.clear();
       response = queryPage(plan, *soql, {}, batchSize);
+      freshQuery = true;
     }
     if (!response) return response.takeError();
     auto parsed = parseQueryPage(response->body, plan.types);
@@ -228,6 +229,10 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
       error.message = "query " + plan.object->name + ": " + error.message;
       error.retriable = true;  // a truncated body is a transport accident; the cursor is intact
       return error;
+    }
+    if (freshQuery) {
+      pass.queryTotal = parsed->totalSize;
+      pass.consumed = 0;
     }
     if (pass.startMs == 0) {
       // The pass's reference time: when its query ran. Take the earlier of our clock and the
@@ -251,6 +256,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
   PassState& pass = *cursor.pass;
   sdk::ReadBatch batch;
   bool truncated = false;
+  const std::size_t firstRow = page->next;
   for (; page->next < page->records.size(); ++page->next) {
     const auto& record = page->records[page->next];
     const auto* id = record.find("Id");
@@ -274,11 +280,13 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
     pass.resumeAfter = position;
     if (cursor.mark < position) cursor.mark = position;
   }
+  pass.consumed += static_cast<std::int64_t>(page->next - firstRow);
 
   if (truncated) {
     // The cursor restarts the query from resumeAfter if the pending rows are not at hand.
     pass.nextRecordsUrl.clear();
     batch.hasMore = true;
+    batch.remaining = pass.remaining();
     batch.nextCursor = encodeCursor(cursor);
     page->cursor = batch.nextCursor;
     pending_ = std::move(page);
@@ -288,6 +296,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
     cursor.visibleBeforeMs = pass.startMs - settings_.overlap.count();
     cursor.pass.reset();
     batch.hasMore = false;
+    batch.remaining = 0;
   } else {
     pass.nextRecordsUrl = page->nextRecordsUrl;
     batch.hasMore = true;
@@ -310,6 +319,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readRest(const ReadPlan& plan, 
         }
       }
     }
+    batch.remaining = pass.remaining();
   }
   batch.nextCursor = encodeCursor(cursor);
   return batch;
@@ -376,6 +386,7 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readBulk(const ReadPlan& plan, 
   BulkState& bulk = *pass.bulk;
   sdk::ReadBatch batch;
   batch.hasMore = true;
+  batch.remaining = pass.remaining();
 
   if (!bulk.complete) {
     // Wait for the job, backing off, for at most bulk_poll_timeout in this call.
@@ -454,6 +465,8 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readBulk(const ReadPlan& plan, 
     const Position position{ts->asDateTime().epochMs, row[static_cast<std::size_t>(idColumn)]};
     record.set("Id", position.id);
     if (!pass.resumeAfter.empty() && !(pass.resumeAfter < position)) continue;
+    // Rows up to resumeAfter were counted by the REST pages this job continues.
+    ++pass.consumed;
     if (!cursor.mark.empty() && !(cursor.mark < position) &&
         position.timestampMs < cursor.visibleBeforeMs) {
       continue;
@@ -469,11 +482,13 @@ sdk::Result<sdk::ReadBatch> SalesforceConnector::readBulk(const ReadPlan& plan, 
       cursor.pass.reset();
       bulkChunk_.reset();
       batch.hasMore = false;
+      batch.remaining = 0;
     } else {
       bulk.locator = (*chunk)->nextLocator;
       bulk.skip = 0;
     }
   }
+  if (cursor.pass) batch.remaining = cursor.pass->remaining();
   batch.nextCursor = encodeCursor(cursor);
   return batch;
 }

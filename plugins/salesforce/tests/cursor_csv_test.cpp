@@ -55,6 +55,35 @@ TEST(Cursor, GarbageIsRefusedNotCrashed) {
   }
 }
 
+TEST(Cursor, PassProgressRoundTripsAndEstimatesWhatIsLeft) {
+  Cursor c;
+  c.pass = PassState{};
+  EXPECT_FALSE(c.pass->remaining());  // no query ran yet: unknown
+  c.pass->queryTotal = 1200;
+  c.pass->consumed = 450;
+  auto back = decodeCursor(encodeCursor(c));
+  ASSERT_TRUE(back && back->pass) << (back ? "" : back.error().message);
+  EXPECT_EQ(back->pass->queryTotal, 1200);
+  EXPECT_EQ(back->pass->consumed, 450);
+  EXPECT_EQ(back->pass->remaining(), 750u);
+  back->pass->consumed = 1300;  // more rows than the total said: none left, not a wrap-around
+  EXPECT_EQ(back->pass->remaining(), 0u);
+
+  // A pass written before progress was kept decodes with an unknown total.
+  auto older = decodeCursor(R"({"v":1,"pass":{"start":5,"low":0}})");
+  ASSERT_TRUE(older && older->pass);
+  EXPECT_FALSE(older->pass->queryTotal);
+  EXPECT_FALSE(older->pass->remaining());
+
+  for (const char* bad :
+       {R"({"v":1,"pass":{"total":-1,"used":0}})", R"({"v":1,"pass":{"total":10,"used":-3}})",
+        R"({"v":1,"pass":{"total":"many","used":0}})"}) {
+    auto refused = decodeCursor(bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, sdk::ErrorCode::kInvalidArgument);
+  }
+}
+
 TEST(Cursor, PositionOrder) {
   EXPECT_LT((Position{1, "b"}), (Position{2, "a"}));
   EXPECT_LT((Position{1, "a"}), (Position{1, "b"}));

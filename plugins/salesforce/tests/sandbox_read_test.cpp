@@ -1,5 +1,6 @@
 // Incremental reads against the sandbox: paging, equal timestamps at page edges, late commits,
 // deletes, merges, lead conversion, filters, bulk loads, malformed answers.
+#include <algorithm>
 #include <map>
 
 #include "ferry/plugins/salesforce/cursor.hpp"
@@ -227,6 +228,71 @@ TEST_F(SandboxReadTest, ExpiredQueryCursorRestartsFromLastRow) {
   for (const auto& id : ids(rest.changes)) all.insert(id);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 500u);
   EXPECT_EQ(all.size(), 500u);
+}
+
+// What a pass reports as left: the query's totalSize minus the rows consumed, read by read.
+TEST_F(SandboxReadTest, RestPassEstimatesWhatIsLeftFromTotalSize) {
+  admin("POST", "seed", R"({"Contact":450})");
+  auto c = connect({{"page_size", 200}});
+  // Whole pages, then pages served in pieces; each an initial load from the empty cursor.
+  for (const std::size_t limit : {200, 70}) {
+    std::string cursor;
+    std::size_t emitted = 0;
+    std::vector<std::uint64_t> left;
+    for (int guard = 0; guard < 100; ++guard) {
+      auto batch = c->read(sdk::ReadRequest{"Contact", cursor, limit, {"Email"}, {}});
+      ASSERT_TRUE(batch) << batch.error().message;
+      emitted += batch->changes.size();
+      ASSERT_TRUE(batch->remaining.has_value()) << "after " << emitted;
+      EXPECT_EQ(*batch->remaining, 450u - emitted) << "limit " << limit;
+      left.push_back(*batch->remaining);
+      cursor = batch->nextCursor;
+      if (!batch->hasMore) break;
+    }
+    EXPECT_EQ(emitted, 450u);
+    EXPECT_EQ(left.back(), 0u);
+    EXPECT_TRUE(std::is_sorted(left.rbegin(), left.rend())) << "limit " << limit;
+  }
+}
+
+TEST_F(SandboxReadTest, ReissuedQueryCountsAgainstItsOwnTotal) {
+  admin("POST", "seed", R"({"Contact":500})");  // one shared SystemModstamp
+  auto c = connect({{"page_size", 200}});
+  auto first = c->read(sdk::ReadRequest{"Contact", "", 200, {"Email"}, {}});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->remaining, 300u);
+  auto cursor = decodeCursor(first->nextCursor);
+  ASSERT_TRUE(cursor && cursor->pass);
+  cursor->pass->nextRecordsUrl = "/services/data/v60.0/query/01gXXXXXXXXXXXXXXX-200";
+  // The expired locator makes the query run again from the last row's second: a new total of
+  // 500, and its first page holds the 200 rows already read (skipped, yet consumed).
+  auto second = c->read(sdk::ReadRequest{"Contact", encodeCursor(*cursor), 200, {"Email"}, {}});
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_TRUE(second->changes.empty());
+  EXPECT_EQ(second->remaining, 300u);
+  auto third = c->read(sdk::ReadRequest{"Contact", second->nextCursor, 200, {"Email"}, {}});
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_EQ(third->changes.size(), 200u);
+  EXPECT_EQ(third->remaining, 100u);
+}
+
+TEST_F(SandboxReadTest, BulkContinuationKeepsCountingTheRestQuerysTotal) {
+  admin("POST", "seed", R"({"Contact":2600})");
+  auto c = connect({{"bulk_threshold", 1000}, {"bulk_chunk_size", 1000}, {"page_size", 500}});
+  std::string cursor;
+  std::size_t emitted = 0;
+  int reads = 0;
+  for (; reads < 100; ++reads) {
+    auto batch = c->read(sdk::ReadRequest{"Contact", cursor, 500, {"Email"}, {}});
+    ASSERT_TRUE(batch) << batch.error().message;
+    emitted += batch->changes.size();
+    ASSERT_TRUE(batch->remaining.has_value()) << "after " << emitted;
+    EXPECT_EQ(*batch->remaining, 2600u - emitted);
+    cursor = batch->nextCursor;
+    if (!batch->hasMore) break;
+  }
+  EXPECT_EQ(emitted, 2600u);
+  EXPECT_EQ(calls("POST /services/data/vXX.X/jobs/query"), 1u);  // the bulk path was taken
 }
 
 }  // namespace

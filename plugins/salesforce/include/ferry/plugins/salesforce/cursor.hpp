@@ -47,6 +47,15 @@ struct PassState {
   Position resumeAfter;        // last row emitted by this pass
   bool bulkRefused = false;    // a bulk job failed in this pass: stay on REST paging
   std::optional<BulkState> bulk;
+  // Progress estimate: totalSize of the query as last issued (nullopt before it ran, or in a
+  // cursor written before these were kept) and the rows of that query consumed since, skipped
+  // ones included. Re-issuing the query resets both; a Bulk job continuing the pass keeps
+  // counting against the REST query's total.
+  std::optional<std::int64_t> queryTotal;
+  std::int64_t consumed = 0;
+
+  // totalSize minus rows consumed; nullopt when the total is unknown.
+  std::optional<std::uint64_t> remaining() const noexcept;
 };
 
 struct Cursor {

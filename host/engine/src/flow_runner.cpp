@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -96,6 +97,30 @@ void appendUnique(std::vector<std::string>& list, const std::vector<std::string>
 }
 
 }  // namespace
+
+std::string formatDuration(std::int64_t ms) {
+  const std::int64_t seconds = ms > 0 ? (ms + 999) / 1000 : 0;
+  const auto two = [](std::int64_t big, const char* bigUnit, std::int64_t small,
+                      const char* smallUnit) {
+    std::string out = std::to_string(big) + bigUnit;
+    if (small > 0) out += " " + std::to_string(small) + smallUnit;
+    return out;
+  };
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return two(seconds / 60, "m", seconds % 60, "s");
+  if (seconds < 86400) return two(seconds / 3600, "h", seconds % 3600 / 60, "m");
+  return two(seconds / 86400, "d", seconds % 86400 / 3600, "h");
+}
+
+std::string formatProgress(const Progress& p) {
+  char rate[32];
+  // Slow sources (a few records a second) keep a decimal so they do not read as stalled.
+  std::snprintf(rate, sizeof rate, p.ratePerSecond < 10 ? "%.1f" : "%.0f", p.ratePerSecond);
+  std::string out = std::to_string(p.records) + " records, " + rate + "/s";
+  if (p.etaMs) out += ", ETA " + formatDuration(*p.etaMs);
+  if (p.remaining) out += " (~" + std::to_string(*p.remaining) + " left)";
+  return out;
+}
 
 class FlowRunner::Impl {
  public:

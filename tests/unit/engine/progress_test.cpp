@@ -186,5 +186,30 @@ TEST_P(ProgressTest, SchedulerShowsTheRunInProgressAndClearsItAfterwards) {
   EXPECT_EQ(duringReads[2]->etaMs, 400);
 }
 
+TEST(ProgressFormatTest, DurationsReadLikeAPersonWouldSayThem) {
+  EXPECT_EQ(formatDuration(0), "0s");
+  EXPECT_EQ(formatDuration(-5), "0s");
+  EXPECT_EQ(formatDuration(1), "1s");  // something left is never "0s"
+  EXPECT_EQ(formatDuration(45'000), "45s");
+  EXPECT_EQ(formatDuration(59'001), "1m");
+  EXPECT_EQ(formatDuration(80'000), "1m 20s");
+  EXPECT_EQ(formatDuration(3'600'000), "1h");
+  EXPECT_EQ(formatDuration(7'500'000), "2h 5m");
+  EXPECT_EQ(formatDuration(273'600'000), "3d 4h");
+}
+
+TEST(ProgressFormatTest, LineShowsEtaAndEstimateOnlyWhenKnown) {
+  Progress p;
+  p.records = 12000;
+  p.ratePerSecond = 1850.4;
+  EXPECT_EQ(formatProgress(p), "12000 records, 1850/s");
+  p.remaining = 148000;
+  EXPECT_EQ(formatProgress(p), "12000 records, 1850/s (~148000 left)");
+  p.etaMs = 80'000;
+  EXPECT_EQ(formatProgress(p), "12000 records, 1850/s, ETA 1m 20s (~148000 left)");
+  p.ratePerSecond = 2.26;
+  EXPECT_EQ(formatProgress(p), "12000 records, 2.3/s, ETA 1m 20s (~148000 left)");
+}
+
 }  // namespace
 }  // namespace ferry::host::engine::testing

@@ -52,6 +52,13 @@ struct Progress {
   std::optional<std::int64_t> etaMs;
 };
 
+// A duration for people: "45s", "1m 20s", "2h 5m", "3d 4h". Whole seconds, rounded up, so
+// something left never reads "0s"; negative durations read as "0s".
+std::string formatDuration(std::int64_t ms);
+// One progress line: "12000 records, 1850/s, ETA 1m 20s (~148000 left)". The ETA and the
+// estimate appear only when known ("12000 records, 1850/s" otherwise).
+std::string formatProgress(const Progress& p);
+
 struct RunOptions {
   // Checked between batches: true finishes the run after the current batch (graceful stop).
   std::function<bool()> shouldStop;

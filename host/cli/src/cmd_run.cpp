@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "ferry/host/engine/scheduler.hpp"
 #include "ferry/host/flow/files.hpp"
 #include "ferry/host/flow/validator.hpp"
+#include "ferry/host/plugins/settings.hpp"
 #include "ferry/host/secrets/backend.hpp"
 #include "ferry/host/secrets/master_key.hpp"
 #include "ferry/host/secrets/vault.hpp"
@@ -206,43 +208,55 @@ engine::SuccessorRouter routerFor(const Runtime& rt, const FlowDef& from) {
 std::atomic<bool> gStopRequested{false};
 extern "C" void onStopSignal(int) { gStopRequested.store(true); }
 
+// Progress of one flow's run: a line rewritten in place on a terminal (at most 4 times a
+// second) and a log line every `logEvery`.
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::string flow, std::ostream& err, bool terminal)
-      : flow_(std::move(flow)), err_(err), terminal_(terminal) {}
+  ProgressPrinter(std::string flow, std::ostream* terminal, std::chrono::milliseconds logEvery)
+      : flow_(std::move(flow)), terminal_(terminal), logEvery_(logEvery) {}
 
   void update(const engine::Progress& p) {
     const auto now = std::chrono::steady_clock::now();
-    if (terminal_ && now - lastLine_ >= std::chrono::milliseconds(250)) {
+    if (terminal_ != nullptr && now - lastLine_ >= std::chrono::milliseconds(250)) {
       lastLine_ = now;
-      err_ << "\r" << flow_ << ": " << p.records << " records, " << std::fixed
-           << std::setprecision(0) << p.ratePerSecond << "/s, " << p.elapsedMs / 1000 << "s "
-           << (p.direction == Direction::kForward ? "(source -> sink)" : "(sink -> source)")
-           << "   " << std::flush;
+      *terminal_ << "\r" << flow_
+                 << (p.direction == Direction::kForward ? " (source -> sink): "
+                                                        : " (sink -> source): ")
+                 << engine::formatProgress(p) << ", " << engine::formatDuration(p.elapsedMs)
+                 << " elapsed\033[K" << std::flush;
       shown_ = true;
     }
-    if (now - lastLog_ >= std::chrono::seconds(10)) {
+    if (now - lastLog_ >= logEvery_) {
       lastLog_ = now;
       if (!logger_) logger_ = engine::makeEngineLogger(flow_);
-      std::ostringstream line;
-      line << "progress: " << p.records << " records at " << std::fixed << std::setprecision(0)
-           << p.ratePerSecond << "/s; " << formatCounts(p.counts);
-      logger_->info(line.str());
+      logger_->info("progress: " + engine::formatProgress(p) + "; " + formatCounts(p.counts));
     }
   }
   void finish() {
-    if (shown_) err_ << "\r\033[K" << std::flush;
+    if (shown_) *terminal_ << "\r\033[K" << std::flush;
   }
 
  private:
   std::string flow_;
-  std::ostream& err_;
-  bool terminal_;
+  std::ostream* terminal_;  // nullptr: log lines only
+  std::chrono::milliseconds logEvery_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point lastLine_{};
   std::chrono::steady_clock::time_point lastLog_ = std::chrono::steady_clock::now();
   std::unique_ptr<sdk::Logger> logger_;
 };
+
+constexpr std::chrono::seconds kDefaultProgressLogInterval{10};
+
+// --progress-every, or the default; nullopt (after saying why) when malformed.
+std::optional<std::chrono::milliseconds> progressInterval(const Args& args, Context& ctx) {
+  const auto text = args.value("--progress-every");
+  if (!text) return kDefaultProgressLogInterval;
+  if (auto d = parseDuration(*text)) return *d;
+  ctx.err << ctx.program << ": --progress-every expects a duration like 30s or 1m, got '" << *text
+          << "'\n";
+  return std::nullopt;
+}
 
 void printSummary(Context& ctx, const std::string& flow, const engine::RunSummary& s) {
   const double seconds = static_cast<double>(s.endedAtMs - s.startedAtMs) / 1000.0;
@@ -256,7 +270,7 @@ void printSummary(Context& ctx, const std::string& flow, const engine::RunSummar
   if (!s.error.empty()) ctx.out << "  error: " << s.error << "\n";
 }
 
-int runOnce(Runtime& rt, Context& ctx) {
+int runOnce(Runtime& rt, Context& ctx, std::chrono::milliseconds logEvery) {
   int status = kExitOk;
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   for (const auto& l : rt.flows) {
@@ -269,7 +283,7 @@ int runOnce(Runtime& rt, Context& ctx) {
     }
     FlowRunner& runner = (*instance)->runner();
     runner.setSuccessorRouter(routerFor(rt, l.flow));
-    ProgressPrinter progress(l.flow.name, ctx.err, terminal);
+    ProgressPrinter progress(l.flow.name, terminal ? &ctx.err : nullptr, logEvery);
     engine::RunOptions options;
     options.shouldStop = [] { return gStopRequested.load(); };
     options.onProgress = [&](const engine::Progress& p) { progress.update(p); };
@@ -281,7 +295,7 @@ int runOnce(Runtime& rt, Context& ctx) {
   return status;
 }
 
-int runScheduled(Runtime& rt, Context& ctx) {
+int runScheduled(Runtime& rt, Context& ctx, std::chrono::milliseconds logEvery) {
   engine::Scheduler scheduler(
       *rt.store, systemClock(),
       [&rt](const FlowDef& flow, const std::string& node) -> Result<std::shared_ptr<FlowRunner>> {
@@ -302,9 +316,14 @@ int runScheduled(Runtime& rt, Context& ctx) {
   ctx.err << "running " << rt.flows.size() << (rt.flows.size() == 1 ? " flow" : " flows")
           << "; Ctrl-C stops after the current batch\n";
   std::map<std::string, std::int64_t> reported;
+  // Several flows may run at once, so no terminal line here: their progress is logged.
+  std::map<std::string, ProgressPrinter> progress;
   while (!gStopRequested.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     for (const auto& s : scheduler.statuses()) {
+      if (s.progress) {
+        progress.try_emplace(s.name, s.name, nullptr, logEvery).first->second.update(*s.progress);
+      }
       if (s.lastRun && reported[s.name] != s.lastRun->runId && s.lastRun->counts.read > 0) {
         reported[s.name] = s.lastRun->runId;
         printSummary(ctx, s.name, *s.lastRun);
@@ -316,6 +335,8 @@ int runScheduled(Runtime& rt, Context& ctx) {
 }
 
 int runRun(const Args& args, Context& ctx) {
+  const auto logEvery = progressInterval(args, ctx);
+  if (!logEvery) return kExitUsage;
   Runtime rt;
   if (!prepareRuntime(rt, args, ctx)) return kExitFailure;
   std::vector<std::pair<std::string, std::string>> files;
@@ -343,7 +364,8 @@ int runRun(const Args& args, Context& ctx) {
   gStopRequested.store(false);
   std::signal(SIGINT, onStopSignal);
   std::signal(SIGTERM, onStopSignal);
-  const int status = args.flag("--once") ? runOnce(rt, ctx) : runScheduled(rt, ctx);
+  const int status =
+      args.flag("--once") ? runOnce(rt, ctx, *logEvery) : runScheduled(rt, ctx, *logEvery);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   return status;
@@ -562,14 +584,18 @@ void registerRunCommands(CommandTable& table) {
       "Loads and validates the flow files and their connections, then syncs. With --once each "
       "flow runs one time (an initial load the first time, incremental afterwards) and a summary "
       "is printed; without it the flows run on their schedules until Ctrl-C, which stops after "
-      "the current batch. Progress is shown on a terminal and logged every 10 seconds. State "
+      "the current batch. Progress (records, rate and, when the source can estimate what is "
+      "left, an ETA) is shown on a terminal and logged every 10 seconds (--progress-every). State "
       "(cursors, links, conflicts, dead letters, runs) lives in the --state store; a run that "
       "is killed resumes from the last committed batch.",
       {{"flow", "Flow files", true, true}},
       {stateOption(),
        connectionsOption(),
        pluginDirOption(),
-       {"--once", "", "Run each flow once and exit", false}},
+       {"--once", "", "Run each flow once and exit", false},
+       {"--progress-every", "DURATION",
+        "How often a running flow's progress is logged (default 10s; 0s: after every batch)",
+        false}},
       runRun});
   table.add(Command{"status",
                     "Show the flows of a state store with their last run and counts",

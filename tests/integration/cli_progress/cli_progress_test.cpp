@@ -1,0 +1,108 @@
+// `ferry run --once` on a People initial load: the People source estimates what is left, so the
+// progress log lines (one per batch with --progress-every 0s) carry an ETA and the estimate.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ferry/sandbox/people/service.hpp"
+#include "ferry/sandbox/server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Output {
+  int exitCode = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output run(const std::string& command) {
+  Output out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.text.append(buf, n);
+  const int status = ::pclose(pipe);
+  out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class CliProgressTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ferry-cli-progress-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "connections");
+    server_.addService(ferry::sandbox::people::makePeopleService());
+    server_.start();
+  }
+  void TearDown() override {
+    server_.stop();
+    fs::remove_all(dir_);
+  }
+
+  void seed(int customers) {
+    ferry::sandbox::Request request;
+    request.method = "POST";
+    request.path = "/__sandbox/people/seed";
+    request.body = R"({"count":)" + std::to_string(customers) + R"(,"seed":11})";
+    const auto answer = server_.service("people")->admin(request, "seed");
+    ASSERT_EQ(answer.status, 200) << answer.body;
+  }
+
+  fs::path dir_;
+  ferry::sandbox::SandboxServer server_;
+};
+
+TEST_F(CliProgressTest, InitialLoadLogsProgressWithAnEta) {
+  seed(450);
+  // Pages of 100 and batches of 100: five batches, the source estimating 350, 250, ... left.
+  std::ofstream(dir_ / "connections" / "people.yaml")
+      << "connection: people\nplugin: people\nsettings:\n  base_url: " << server_.baseUrl()
+      << "\n  api_key: ${PEOPLE_API_KEY}\n  page_size: 100\n  reconcile_interval: 0s\n";
+  std::ofstream(dir_ / "connections" / "files.yaml")
+      << "connection: files\nplugin: jsonl\nsettings:\n  directory: " << dir_.string()
+      << "\n  entities:\n    Customer:\n      id: id\n      fields:\n        id: string\n"
+      << "        peopleId: string\n        firstName: string\n        lastName: string\n";
+  std::ofstream(dir_ / "flow.yaml") << R"(flow: customers-out
+source: { connection: people, entity: Customer }
+sink: { connection: files, entity: Customer }
+direction: one-way
+schedule: { every: 1m }
+batch_size: 100
+map:
+  id: peopleId
+  firstName: firstName
+  lastName: lastName
+)";
+  const Output out =
+      run("env PEOPLE_API_KEY=sandbox-people-key " + std::string(FERRY_BINARY) + " run " +
+          (dir_ / "flow.yaml").string() + " --once --progress-every 0s --state sqlite://" +
+          (dir_ / "state.db").string() + " --plugin-dir " + FERRY_PLUGIN_DIR);
+  ASSERT_EQ(out.exitCode, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("customers-out: succeeded"));
+  EXPECT_THAT(out.text, HasSubstr("created 450"));
+  // After the first batch: 100 records done, an ETA, and the source's estimate of the rest.
+  EXPECT_THAT(out.text, ::testing::ContainsRegex("progress: 100 records, [0-9.]+/s, ETA "
+                                                 "[0-9]+[smhd][0-9smhd ]* \\(~350 left\\)"));
+  EXPECT_THAT(out.text, HasSubstr("(~250 left)"));
+  EXPECT_THAT(out.text, HasSubstr("progress: 450 records"));
+  EXPECT_THAT(out.text, HasSubstr("ETA 0s (~0 left)"));  // the last batch: nothing left
+}
+
+TEST_F(CliProgressTest, MalformedIntervalIsAUsageError) {
+  const Output out = run(std::string(FERRY_BINARY) + " run " + (dir_ / "flow.yaml").string() +
+                         " --once --progress-every soon");
+  EXPECT_EQ(out.exitCode, 2) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("--progress-every expects a duration"));
+}
+
+}  // namespace

@@ -204,7 +204,11 @@ OutboundEnvelope SalesforceService::outboundEnvelope(const OutboundDefinition& d
     envelope.sessionId = org_->orgId().substr(0, 15) + "!" + randomToken(96);
     accessTokens_[envelope.sessionId] = AccessToken{now(), ""};
   }
-  const std::string tail = "/" + apiVersionText() + "/" + org_->orgId().substr(0, 15);
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
+  std::string tail = "/";
+  tail += apiVersionText();
+  tail += '/';
+  tail += org_->orgId().substr(0, 15);
   envelope.enterpriseUrl = base + "/services/Soap/c" + tail;
   envelope.partnerUrl = base + "/services/Soap/u" + tail;
   return envelope;

@@ -91,6 +91,21 @@ Value countsJson(const RunCounts& c) {
                      {"conflicts", c.conflicts}};
 }
 
+// The run in progress: records so far, rate, and the source's estimate with its ETA (null when
+// the source gives none).
+Value progressJson(const engine::Progress& p) {
+  const auto optional = [](const auto& v) {
+    return v ? Value(static_cast<std::int64_t>(*v)) : Value();
+  };
+  return sdk::Object{{"direction", p.direction == Direction::kForward ? "forward" : "reverse"},
+                     {"records", p.records},
+                     {"ratePerSecond", p.ratePerSecond},
+                     {"elapsedMs", p.elapsedMs},
+                     {"remaining", optional(p.remaining)},
+                     {"etaMs", optional(p.etaMs)},
+                     {"counts", countsJson(p.counts)}};
+}
+
 Value listJson(const std::vector<std::string>& items) {
   sdk::List out;
   for (const auto& s : items) out.emplace_back(s);
@@ -885,6 +900,7 @@ class AdminService::Impl {
       o.set("runs", s->runs);
       o.set("totals", countsJson(s->totals));
       o.set("lastError", s->lastError.empty() ? Value() : Value(s->lastError));
+      o.set("progress", s->progress ? progressJson(*s->progress) : Value());
       if (s->lastRun) {
         o.set("lastRun", sdk::Object{{"id", s->lastRun->runId},
                                      {"status", runStatusWord(s->lastRun->status)},

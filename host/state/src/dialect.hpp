@@ -31,6 +31,11 @@ class Dialect {
   // DDL is written once with {identity} (auto-assigned 64-bit primary key), {key} (text compared
   // byte-wise, for ids that are paged on) and {blob} (arbitrary bytes); a backend fills them in.
   virtual std::string ddl(std::string_view text) const = 0;
+  // True where one prepared single-row statement run over many rows beats one long multi-row
+  // statement: an embedded engine (SQLite) spends more compiling a long statement than it
+  // saves; over a network (PostgreSQL) each statement is a round trip, so many rows per
+  // statement win.
+  virtual bool prefersPreparedRows() const = 0;
   // Appended to a SELECT that reads a row the transaction is about to update.
   virtual std::string_view lockRowSuffix() const = 0;
 

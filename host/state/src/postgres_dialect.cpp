@@ -65,6 +65,8 @@ class PostgresDialect final : public Dialect {
                            "TEXT COLLATE \"C\"", "BYTEA");
   }
 
+  bool prefersPreparedRows() const override { return false; }
+
   std::string_view lockRowSuffix() const override { return " FOR UPDATE"; }
 
   void begin(Poco::Data::Session& session) const override { session.begin(); }

@@ -733,17 +733,40 @@ void SqlStateStore::upsertLinks(Session& s, const std::string& flow, const std::
   rows.reserve(latest.size());
   for (const auto& entry : latest) rows.push_back(entry.second);
 
+  constexpr const char* kInsert =
+      "INSERT INTO links (flow, source_id, sink_id, base, source_modified_at, sink_modified_at, "
+      "updated_at) VALUES ";
+  constexpr const char* kOnConflict =
+      " ON CONFLICT (flow, source_id) DO UPDATE SET"
+      " sink_id = excluded.sink_id, base = excluded.base,"
+      " source_modified_at = excluded.source_modified_at,"
+      " sink_modified_at = excluded.sink_modified_at, updated_at = excluded.updated_at";
+  if (rows.empty()) return;
+  if (dialect_->prefersPreparedRows()) {
+    // One statement compiled once and run per row over column vectors.
+    const std::size_t n = rows.size();
+    std::vector<std::string> flows(n, flow), sourceIds(n), sinkIds(n), bases(n);
+    std::vector<Int64> sourceModified(n), sinkModified(n), updated(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Link& link = *rows[i];
+      sourceIds[i] = link.sourceId;
+      sinkIds[i] = link.sinkId;
+      bases[i] = objectJson(link.base);
+      sourceModified[i] = link.sourceModifiedAtMs;
+      sinkModified[i] = link.sinkModifiedAtMs;
+      updated[i] = orNow(link.updatedAtMs, stamp);
+    }
+    Statement st = statement(s, std::string(kInsert) + "(" + placeholders(7) + ")" + kOnConflict);
+    st, use(flows), use(sourceIds), use(sinkIds), use(bases), use(sourceModified),
+        use(sinkModified), use(updated);
+    st.execute();
+    return;
+  }
   for (std::size_t start = 0; start < rows.size(); start += kLinksPerInsert) {
     const std::size_t n = std::min(kLinksPerInsert, rows.size() - start);
-    std::string sql =
-        "INSERT INTO links (flow, source_id, sink_id, base, source_modified_at, sink_modified_at, "
-        "updated_at) VALUES ";
+    std::string sql = kInsert;
     for (std::size_t i = 0; i < n; ++i) sql += (i == 0 ? "(" : ", (") + placeholders(7) + ")";
-    sql +=
-        " ON CONFLICT (flow, source_id) DO UPDATE SET"
-        " sink_id = excluded.sink_id, base = excluded.base,"
-        " source_modified_at = excluded.source_modified_at,"
-        " sink_modified_at = excluded.sink_modified_at, updated_at = excluded.updated_at";
+    sql += kOnConflict;
     Statement st = statement(s, sql);
     for (std::size_t i = start; i < start + n; ++i) {
       const Link& link = *rows[i];

@@ -56,6 +56,8 @@ class SqliteDialect final : public Dialect {
     return substituteTypes(text, "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "BLOB");
   }
 
+  bool prefersPreparedRows() const override { return true; }
+
   std::string_view lockRowSuffix() const override { return ""; }  // the write lock covers it
 
   // IMMEDIATE takes the write lock up front, so a transaction never fails half-way when

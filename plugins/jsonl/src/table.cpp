@@ -97,7 +97,10 @@ struct Table::Statements {
 };
 
 std::filesystem::path Table::indexPath(const std::filesystem::path& file) {
-  return file.parent_path() / ("." + file.filename().string() + ".index");
+  std::string name(1, '.');
+  name += file.filename().string();
+  name += ".index";
+  return file.parent_path() / name;
 }
 
 Table::Table(const EntityConfig& entity, bool fsync, sdk::Logger* logger)
@@ -539,7 +542,7 @@ sdk::Status Table::append(const std::vector<Change>& changes) {
     if (::pread(file.fd, &last, 1, before.st_size - 1) != 1) {
       return ioError("cannot read the end of", entity_.file);
     }
-    if (last != '\n') text.insert(text.begin(), '\n');
+    if (last != '\n') text = '\n' + text;
   }
   std::size_t written = 0;
   while (written < text.size()) {

@@ -23,6 +23,30 @@ bool sameSecret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+// %XX escapes decoded ('+' is a space); a malformed escape is kept as it is, so it simply fails
+// the comparison it is used for.
+std::string percentDecoded(std::string_view text) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const int hi = text[i] == '%' && i + 2 < text.size() ? hex(text[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex(text[i + 2]) : -1;
+    if (lo >= 0) {
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
+}
+
 std::string queryParam(std::string_view path, std::string_view name) {
   const auto q = path.find('?');
   if (q == std::string_view::npos) return {};
@@ -32,7 +56,7 @@ std::string queryParam(std::string_view path, std::string_view name) {
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) == name && eq != std::string_view::npos)
-      return std::string(pair.substr(eq + 1));
+      return percentDecoded(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }

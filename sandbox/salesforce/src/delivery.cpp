@@ -83,13 +83,12 @@ void appendXmlText(std::string& out, std::string_view text) {
 
 std::string renderEnvelope(const OutboundEnvelope& envelope,
                            const std::vector<OutboundNotification>& notifications) {
-  std::string out =
-      R"(<?xml version="1.0" encoding="UTF-8"?>)"
-      "\n"
-      R"(<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/")"
-      R"( xmlns:xsd="http://www.w3.org/2001/XMLSchema")"
-      R"( xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">)"
-      "\n <soapenv:Body>\n  <notifications xmlns=\"";
+  std::string out = R"(<?xml version="1.0" encoding="UTF-8"?>)"
+                    "\n"
+                    R"(<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/")"
+                    R"( xmlns:xsd="http://www.w3.org/2001/XMLSchema")"
+                    R"( xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">)"
+                    "\n <soapenv:Body>\n  <notifications xmlns=\"";
   out += kOutboundNs;
   out += "\">\n   <OrganizationId>";
   appendXmlText(out, envelope.organizationId);
@@ -164,8 +163,7 @@ std::string redactUrl(const std::string& url) {
   if (scheme != std::string::npos) {
     const auto authorityEnd = out.find_first_of("/?#", scheme + 3);
     const auto at = out.rfind('@', authorityEnd == std::string::npos ? out.size() : authorityEnd);
-    if (at != std::string::npos && at > scheme)
-      out.replace(scheme + 3, at - scheme - 3, "***");
+    if (at != std::string::npos && at > scheme) out.replace(scheme + 3, at - scheme - 3, "***");
   }
   const auto query = out.find('?');
   if (query == std::string::npos) return out;
@@ -241,8 +239,7 @@ OutboundDeliveryKnobs OutboundSender::knobs() const {
 std::string OutboundSender::setKnobs(const OutboundDeliveryKnobs& knobs) {
   if (knobs.retryInitialMs < 1 || knobs.retryMaxMs < knobs.retryInitialMs)
     return "retryInitialMs must be >= 1 and retryMaxMs >= retryInitialMs";
-  if (knobs.maxAgeMs < 1 || knobs.timeoutMs < 1)
-    return "maxAgeMs and timeoutMs must be positive";
+  if (knobs.maxAgeMs < 1 || knobs.timeoutMs < 1) return "maxAgeMs and timeoutMs must be positive";
   if (knobs.delayMs < 0 || knobs.failNext < 0 || knobs.dropNext < 0)
     return "delayMs, failNext and dropNext must not be negative";
   if (knobs.failShare < 0 || knobs.failShare > 1 || knobs.dropShare < 0 || knobs.dropShare > 1)
@@ -354,8 +351,7 @@ bool OutboundSender::nextDue(std::string& endpoint, SteadyTime& due) {
   return found;
 }
 
-OutboundSender::Message* OutboundSender::findMessage(const std::string& endpoint,
-                                                     uint64_t serial) {
+OutboundSender::Message* OutboundSender::findMessage(const std::string& endpoint, uint64_t serial) {
   auto queue = queues_.find(endpoint);
   if (queue == queues_.end()) return nullptr;
   for (auto& message : queue->second)

@@ -32,21 +32,21 @@ struct OutboundEnvelope {
 };
 
 struct OutboundNotification {
-  std::string id;         // 04l… notification id
-  std::string recordId;   // for refreshes and the queue view
-  std::string sObjectXml; // the rendered <sObject> element
+  std::string id;          // 04l… notification id
+  std::string recordId;    // for refreshes and the queue view
+  std::string sObjectXml;  // the rendered <sObject> element
 };
 
 struct OutboundCounters {
-  uint64_t queued = 0;                  // notifications ever queued
-  uint64_t pendingMessages = 0;         // not yet delivered, dropped or expired
+  uint64_t queued = 0;           // notifications ever queued
+  uint64_t pendingMessages = 0;  // not yet delivered, dropped or expired
   uint64_t pendingNotifications = 0;
-  uint64_t deliveredMessages = 0;       // acknowledged with <Ack>true</Ack>
+  uint64_t deliveredMessages = 0;  // acknowledged with <Ack>true</Ack>
   uint64_t deliveredNotifications = 0;
-  uint64_t attempts = 0;                // HTTP requests made (or failed by the knob)
-  uint64_t failedAttempts = 0;          // attempts without an acknowledgement
-  uint64_t droppedMessages = 0;         // lost on purpose by the drop knob
-  uint64_t expiredMessages = 0;         // older than maxAgeMs
+  uint64_t attempts = 0;         // HTTP requests made (or failed by the knob)
+  uint64_t failedAttempts = 0;   // attempts without an acknowledgement
+  uint64_t droppedMessages = 0;  // lost on purpose by the drop knob
+  uint64_t expiredMessages = 0;  // older than maxAgeMs
 };
 
 // The retry interval after `failedAttempts` failures: initial, doubled each time, capped.
@@ -109,7 +109,7 @@ class OutboundSender {
   bool nextDue(std::string& endpoint, SteadyTime& due);
   Message* findMessage(const std::string& endpoint, uint64_t serial);  // caller holds mutex_
   void finish(const std::string& endpoint, uint64_t serial, Outcome outcome,
-              const std::string& error);  // caller holds mutex_
+              const std::string& error);        // caller holds mutex_
   bool drawFault(int64_t& next, double share);  // caller holds mutex_
   Outcome post(const std::string& endpoint, const std::string& body, int64_t timeoutMs,
                std::string& error) const;

@@ -196,9 +196,8 @@ OutboundEnvelope SalesforceService::outboundEnvelope(const OutboundDefinition& d
                                                      const std::string& base) {
   OutboundEnvelope envelope;
   envelope.actionId = definition.id;
-  envelope.organizationId = definition.config.organizationId.empty()
-                                ? org_->orgId()
-                                : definition.config.organizationId;
+  envelope.organizationId =
+      definition.config.organizationId.empty() ? org_->orgId() : definition.config.organizationId;
   if (definition.config.sendSessionId) {
     // A session of the integration user, valid for API calls back into the org.
     envelope.sessionId = org_->orgId().substr(0, 15) + "!" + randomToken(96);

@@ -156,8 +156,7 @@ class OutboundTest : public SalesforceTest {
     return condition();
   }
   std::string orgId() {
-    return adminCall("GET", "/").object()->getObject("credentials")->getValue<std::string>(
-        "orgId");
+    return adminCall("GET", "/").object()->getObject("credentials")->getValue<std::string>("orgId");
   }
   connector::OutboundMessage parse(const Received& received) {
     auto parsed = connector::parseOutboundMessage(received.body);
@@ -171,8 +170,8 @@ class OutboundTest : public SalesforceTest {
       records += std::string(i ? "," : "") + R"({"attributes":{"type":"Contact"},"LastName":")" +
                  prefix + std::to_string(i) + "\"}";
     }
-    Reply reply = api("POST", "/composite/sobjects", R"({"allOrNone":true,"records":[)" + records +
-                                                         "]}");
+    Reply reply =
+        api("POST", "/composite/sobjects", R"({"allOrNone":true,"records":[)" + records + "]}");
     EXPECT_EQ(reply.status, 200) << reply.body;
     std::vector<std::string> ids;
     auto results = reply.array();
@@ -216,7 +215,8 @@ TEST(OutboundDeliveryUnit, EndpointsStayOnLoopbackAndSecretsAreMasked) {
   EXPECT_NE(checkLoopbackEndpoint("https://127.0.0.1:8443/x"), "");
   EXPECT_NE(checkLoopbackEndpoint("127.0.0.1:8080"), "");
   EXPECT_NE(checkLoopbackEndpoint("http://10.0.0.1:80/x"), "");
-  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in?token=s3cret&x=1"), "http://127.0.0.1:1/in?token=***&x=***");
+  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in?token=s3cret&x=1"),
+            "http://127.0.0.1:1/in?token=***&x=***");
   EXPECT_EQ(redactUrl("http://user:pw@127.0.0.1:1/in"), "http://***@127.0.0.1:1/in");
   EXPECT_EQ(redactUrl("http://127.0.0.1:1/in"), "http://127.0.0.1:1/in");
 }
@@ -228,14 +228,16 @@ TEST(OutboundDeliveryUnit, TextIsEscapedAndControlCharactersDropped) {
 }
 
 TEST_F(OutboundTest, MessageFormatIsWhatTheConnectorParses) {
-  const std::string action = defineFor("Contact", listener_.url("/api/v1/inbound/salesforce?token=t0k"),
-                                       R"(,"fields":["Email","MailingCity","Phone","Birthdate",)"
-                                       R"("HasOptedOutOfEmail","LastModifiedDate"],)"
-                                       R"("sendSessionId":true)");
+  const std::string action =
+      defineFor("Contact", listener_.url("/api/v1/inbound/salesforce?token=t0k"),
+                R"(,"fields":["Email","MailingCity","Phone","Birthdate",)"
+                R"("HasOptedOutOfEmail","LastModifiedDate"],)"
+                R"("sendSessionId":true)");
   ASSERT_EQ(action.substr(0, 3), "04k");
-  const std::string id = create(
-      "Contact", R"({"LastName":"Novak","Email":"m.novak@example.com","MailingCity":"Rock & <Roll>",)"
-                 R"("Birthdate":"1990-04-01"})");
+  const std::string id =
+      create("Contact",
+             R"({"LastName":"Novak","Email":"m.novak@example.com","MailingCity":"Rock & <Roll>",)"
+             R"("Birthdate":"1990-04-01"})");
   auto received = listener_.waitFor(1);
   ASSERT_EQ(received.size(), 1u);
   const Received& got = received[0];
@@ -264,8 +266,9 @@ TEST_F(OutboundTest, MessageFormatIsWhatTheConnectorParses) {
   EXPECT_EQ(at("<sf:Phone>"), std::string::npos);
   EXPECT_LT(at("<sf:Id>"), at("<sf:Birthdate>"));
   EXPECT_LT(at("<sf:Birthdate>"), at("<sf:Email>"));
-  EXPECT_NE(at(R"(<sObject xsi:type="sf:Contact" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">)"),
-            std::string::npos);
+  EXPECT_NE(
+      at(R"(<sObject xsi:type="sf:Contact" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">)"),
+      std::string::npos);
   const std::string org15 = orgId().substr(0, 15);
   EXPECT_NE(at("/services/Soap/c/62.0/" + org15 + "</EnterpriseUrl>"), std::string::npos);
   EXPECT_NE(at("/services/Soap/u/62.0/" + org15 + "</PartnerUrl>"), std::string::npos);
@@ -405,18 +408,18 @@ TEST_F(OutboundTest, AFailingMessageHoldsBackItsEndpointButNoOther) {
 
 TEST_F(OutboundTest, OnlyCommittedCreatesAndEditsThroughTheApiOrAdminFire) {
   knobs(R"({"paused":true})");
-  const std::string action =
-      define(R"({"name":"NewContacts","object":"Contact","endpointUrl":")" + listener_.url() +
-             R"(","triggers":["create"]})");
+  const std::string action = define(R"({"name":"NewContacts","object":"Contact","endpointUrl":")" +
+                                    listener_.url() + R"(","triggers":["create"]})");
   const auto queued = [&] { return counter("queued"); };
   const std::string id = create("Contact", R"({"LastName":"A"})");
   EXPECT_EQ(queued(), 1u);
   api("PATCH", "/sobjects/Contact/" + id, R"({"LastName":"B"})");
   EXPECT_EQ(queued(), 1u) << "create-only rule fired on an edit";
 
-  ASSERT_EQ(adminCall("PATCH", "/outbound-messages/" + action, R"({"triggers":["create","update"]})")
-                .status,
-            200);
+  ASSERT_EQ(
+      adminCall("PATCH", "/outbound-messages/" + action, R"({"triggers":["create","update"]})")
+          .status,
+      200);
   api("PATCH", "/sobjects/Contact/" + id, R"({"LastName":"C"})");
   EXPECT_EQ(queued(), 2u);
   adminCall("PATCH", "/records/Contact/" + id, R"({"LastName":"D"})");  // a user in the UI
@@ -520,16 +523,15 @@ TEST_F(OutboundTest, AdminApiValidatesAndNeverEchoesTheEndpointSecret) {
   refused(R"({"object":"Contact","endpointUrl":")" + url + R"(","colour":"blue"})", 400, "colour");
   refused("[1]", 400, "JSON object");
 
-  Reply created = adminCall(
-      "POST", "/outbound-messages",
-      R"({"name":"ToFerry","object":"contact","endpointUrl":")" + url +
-          R"(","fields":["email","Id","Email"],"organizationId":"00D000000000001"})");
+  Reply created =
+      adminCall("POST", "/outbound-messages",
+                R"({"name":"ToFerry","object":"contact","endpointUrl":")" + url +
+                    R"(","fields":["email","Id","Email"],"organizationId":"00D000000000001"})");
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.body.find("top-secret-value"), std::string::npos) << created.body;
   auto definition = created.object();
   EXPECT_EQ(definition->getValue<std::string>("object"), "Contact");
-  EXPECT_EQ(definition->getValue<std::string>("endpointUrl"),
-            listener_.url("/in?token=***"));
+  EXPECT_EQ(definition->getValue<std::string>("endpointUrl"), listener_.url("/in?token=***"));
   EXPECT_EQ(definition->getArray("fields")->size(), 2u);  // Id, Email
   const std::string organization = definition->getValue<std::string>("organizationId");
   EXPECT_EQ(organization.substr(0, 15), "00D000000000001");
@@ -567,7 +569,9 @@ TEST_F(OutboundTest, OptionsDefineMessagesThatSurviveResetAndSnapshots) {
   options.outboundDelivery.retryInitialMs = 50;
   options.outboundDelivery.retryMaxMs = 50;
   start(options);
-  auto list = [&] { return adminCall("GET", "/outbound-messages").object()->getArray("outboundMessages"); };
+  auto list = [&] {
+    return adminCall("GET", "/outbound-messages").object()->getArray("outboundMessages");
+  };
   ASSERT_EQ(list()->size(), 1u);
   const std::string id = list()->getObject(0)->getValue<std::string>("id");
   defineFor("Lead", listener_.url("/extra"));

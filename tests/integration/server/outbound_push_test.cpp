@@ -83,12 +83,12 @@ settings:
   api_key: { secret: api_key }
 )");
     dir_.write("flows/contacts-to-customers.yaml", kFlow);
-    dir_.write("ferry.yaml", "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" +
-                                 dir_.file("state.db") +
-                                 "\nplugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\nflow_dir: " +
-                                 dir_.file("flows") + "\nlog: { format: json, level: debug, file: " +
-                                 dir_.file("ferry.log") + " }\ntoken_file: " +
-                                 dir_.file("tokens") + "\nscheduler: { threads: 2, node: push }\n");
+    dir_.write("ferry.yaml",
+               "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir_.file("state.db") +
+                   "\nplugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
+                   "\nlog: { format: json, level: debug, file: " + dir_.file("ferry.log") +
+                   " }\ntoken_file: " + dir_.file("tokens") +
+                   "\nscheduler: { threads: 2, node: push }\n");
   }
 
   void TearDown() override {

@@ -29,13 +29,13 @@ struct OutboundDeliveryKnobs {
   int64_t maxAgeMs = 86400000;     // a message this old is dropped (counted as expired)
   int64_t timeoutMs = 60000;       // per HTTP attempt, as Salesforce's 60 s
   // Fault knobs.
-  int64_t delayMs = 0;     // added before every attempt
-  int64_t failNext = 0;    // the next N attempts fail without reaching the endpoint (retried)
-  double failShare = 0;    // or this share of attempts, 0..1
-  int64_t dropNext = 0;    // the next N messages are lost for good (never delivered)
-  double dropShare = 0;    // or this share of messages, 0..1
-  bool paused = false;     // the endpoint is "unavailable": nothing is sent while set
-  uint64_t seed = 1;       // makes the failShare/dropShare sequence reproducible
+  int64_t delayMs = 0;   // added before every attempt
+  int64_t failNext = 0;  // the next N attempts fail without reaching the endpoint (retried)
+  double failShare = 0;  // or this share of attempts, 0..1
+  int64_t dropNext = 0;  // the next N messages are lost for good (never delivered)
+  double dropShare = 0;  // or this share of messages, 0..1
+  bool paused = false;   // the endpoint is "unavailable": nothing is sent while set
+  uint64_t seed = 1;     // makes the failShare/dropShare sequence reproducible
 };
 
 }  // namespace ferry::sandbox::salesforce

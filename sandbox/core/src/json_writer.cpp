@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 namespace ferry::sandbox {
 
 namespace {
@@ -23,6 +26,16 @@ size_t utf8SequenceLength(std::string_view text, size_t i) {
 }
 
 }  // namespace
+
+bool isValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) continue;
+    const size_t length = utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length - 1;
+  }
+  return true;
+}
 
 void appendJsonString(std::string& out, std::string_view text) {
   static const char* kHex = "0123456789abcdef";
@@ -179,6 +192,39 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   separate();
   out_ += json;
   return *this;
+}
+
+JsonWriter& JsonWriter::value(const Poco::Dynamic::Var& var) {
+  if (var.isEmpty()) return null();
+  if (var.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto object = var.extract<Poco::JSON::Object::Ptr>();
+    beginObject();
+    // Sorted keys: the canonical form must not depend on the order a client sent.
+    std::vector<std::string> names;
+    object->getNames(names);
+    for (const auto& name : names) key(name).value(object->get(name));
+    return endObject();
+  }
+  if (var.type() == typeid(Poco::JSON::Array::Ptr)) {
+    const auto array = var.extract<Poco::JSON::Array::Ptr>();
+    beginArray();
+    for (size_t i = 0; i < array->size(); ++i) value(array->get(i));
+    return endArray();
+  }
+  if (var.type() == typeid(bool)) return value(var.extract<bool>());
+  if (var.isString()) return value(var.extract<std::string>());
+  if (var.isInteger()) {
+    if (var.isSigned()) return value(var.convert<int64_t>());
+    return value(var.convert<uint64_t>());
+  }
+  if (var.isNumeric()) return value(var.convert<double>());
+  return value(var.convert<std::string>());
+}
+
+std::string canonicalJson(const Poco::Dynamic::Var& var) {
+  JsonWriter writer;
+  writer.value(var);
+  return writer.take();
 }
 
 }  // namespace ferry::sandbox

@@ -127,6 +127,33 @@ TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(jsonQuote("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
 }
 
+TEST(JsonWriter, WritesParsedValuesWithSortedKeys) {
+  // What a client sent, e.g. a custom attribute value: keys come out sorted, numbers keep their
+  // kind, so two spellings of the same value serialise identically.
+  const auto a =
+      Poco::JSON::Parser().parse(R"({"b":[1,-2,2.5,"x",null],"a":{"z":true,"y":"\u00fc"}})");
+  const auto b =
+      Poco::JSON::Parser().parse(R"({"a":{"y":"\u00fc","z":true},"b":[1,-2,2.5,"x",null]})");
+  EXPECT_EQ(canonicalJson(a), R"({"a":{"y":"ü","z":true},"b":[1,-2,2.5,"x",null]})");
+  EXPECT_EQ(canonicalJson(a), canonicalJson(b));
+  EXPECT_NE(canonicalJson(a), canonicalJson(Poco::JSON::Parser().parse(R"({"a":{"z":false}})")));
+  EXPECT_EQ(canonicalJson(Poco::Dynamic::Var()), "null");
+  JsonWriter json;
+  json.beginArray()
+      .value(Poco::Dynamic::Var(std::string("s")))
+      .value(Poco::Dynamic::Var(7))
+      .endArray();
+  EXPECT_EQ(json.str(), R"(["s",7])");
+}
+
+TEST(JsonWriter, TellsValidUtf8FromInvalid) {
+  EXPECT_TRUE(isValidUtf8("plain M\xC3\xBCller \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(isValidUtf8("a\xFF"));
+  EXPECT_FALSE(isValidUtf8("\xC3"));          // truncated
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));      // overlong
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));  // surrogate
+}
+
 TEST(HttpUtil, FormDecoding) {
   auto form = parseForm("grant_type=refresh_token&refresh_token=a%2Bb+c&empty=&flag&bad=%zz");
   ASSERT_EQ(form.size(), 5u);

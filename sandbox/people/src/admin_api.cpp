@@ -6,7 +6,7 @@
 
 #include "errors.hpp"
 #include "ferry/sandbox/fake_data.hpp"
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "people_service.hpp"
 
 namespace ferry::sandbox::people {

@@ -5,7 +5,7 @@
 #include <Poco/JSON/Array.h>
 
 #include "errors.hpp"
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "people_service.hpp"
 
 namespace ferry::sandbox::people {

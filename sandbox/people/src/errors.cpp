@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 
 namespace ferry::sandbox::people {
 

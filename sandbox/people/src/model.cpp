@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 
 namespace ferry::sandbox::people {
 
@@ -35,7 +35,8 @@ bool Person::sameContent(const Person& other) const {
   }
   for (const auto& [name, value] : customAttributes) {
     const auto it = other.customAttributes.find(name);
-    if (it == other.customAttributes.end() || toJson(value) != toJson(it->second)) return false;
+    if (it == other.customAttributes.end() || canonicalJson(value) != canonicalJson(it->second))
+      return false;
   }
   return true;
 }

@@ -6,8 +6,8 @@
 #include <Poco/JSON/Array.h>
 
 #include "errors.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "filter.hpp"
-#include "json_writer.hpp"
 #include "people_service.hpp"
 
 namespace ferry::sandbox::people {

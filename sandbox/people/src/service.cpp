@@ -11,7 +11,7 @@
 
 #include "errors.hpp"
 #include "ferry/sandbox/http_util.hpp"
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "people_service.hpp"
 
 namespace ferry::sandbox::people {

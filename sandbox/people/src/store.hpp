@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "model.hpp"
 
 namespace ferry::sandbox::people {

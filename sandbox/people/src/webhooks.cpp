@@ -9,7 +9,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
-#include "json_writer.hpp"
+#include "ferry/sandbox/json_writer.hpp"
 #include "person_input.hpp"
 
 namespace ferry::sandbox::people {
@@ -124,7 +124,7 @@ std::vector<std::string> personEvents(const Person* before, const Person* after,
     const auto a = after->customAttributes.find(name);
     const Var from = b == before->customAttributes.end() ? Var() : b->second;
     const Var to = a == after->customAttributes.end() ? Var() : a->second;
-    if (toJson(from) != toJson(to)) attributeChanged(out, *after, c, name, from, to);
+    if (canonicalJson(from) != canonicalJson(to)) attributeChanged(out, *after, c, name, from, to);
   }
   for (const auto& tag : after->tags) {
     if (std::find(before->tags.begin(), before->tags.end(), tag) != before->tags.end()) continue;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <Poco/Dynamic/Var.h>
+
 namespace ferry::sandbox {
 
 class JsonWriter {
@@ -26,6 +28,9 @@ class JsonWriter {
   JsonWriter& value(uint64_t number);
   JsonWriter& value(double number);
   JsonWriter& null();
+  // Any value Poco::JSON parsed (objects, arrays, scalars), e.g. a custom attribute a client
+  // sent. Object keys come out sorted, so equal values serialise to equal text.
+  JsonWriter& value(const Poco::Dynamic::Var& var);
   // Inserts already-serialised JSON as one value.
   JsonWriter& raw(std::string_view json);
 
@@ -40,7 +45,12 @@ class JsonWriter {
   bool afterKey_ = false;
 };
 
+// Appends text as a JSON string; bytes that are not well-formed UTF-8 become U+FFFD.
 void appendJsonString(std::string& out, std::string_view text);
 std::string jsonQuote(std::string_view text);
+bool isValidUtf8(std::string_view text);
+
+// The canonical text of a parsed JSON value (sorted keys): compares values a client sent.
+std::string canonicalJson(const Poco::Dynamic::Var& var);
 
 }  // namespace ferry::sandbox

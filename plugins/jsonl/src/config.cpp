@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ferry/sdk/plugin_support.hpp"
+
 namespace ferry::plugins::jsonl {
 
 namespace {
@@ -232,14 +234,7 @@ sdk::Result<Config> parseConfig(const sdk::Object& settings) {
       parseEntity(config.directory, name, spec, config, problems);
     }
   }
-  if (!problems.empty()) {
-    std::string message = "invalid jsonl settings: ";
-    for (std::size_t i = 0; i < problems.size(); ++i) {
-      if (i > 0) message += "; ";
-      message += problems[i];
-    }
-    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, std::move(message));
-  }
+  if (!problems.empty()) return sdk::settingsError("invalid jsonl settings: ", problems);
   return config;
 }
 

@@ -4,6 +4,7 @@
 #include "ferry/plugins/people/catalogue.hpp"
 #include "ferry/plugins/people/connector.hpp"
 #include "ferry/plugins/people/settings.hpp"
+#include "ferry/sdk/plugin_support.hpp"
 
 namespace ferry::plugins::people {
 
@@ -12,15 +13,6 @@ namespace {
 std::vector<sdk::SettingSchema> pluginSettings() { return settingsSchema(); }
 
 std::vector<sdk::EntitySchema> pluginEntities() { return staticEntitySchemas(); }
-
-sdk::Result<std::unique_ptr<sdk::Connector>> createConnector(const sdk::HostContext& context) {
-  return sdk::guard("people connector factory",
-                    [&]() -> sdk::Result<std::unique_ptr<sdk::Connector>> {
-                      auto connector = PeopleConnector::create(context);
-                      if (!connector) return connector.takeError();
-                      return std::unique_ptr<sdk::Connector>(std::move(connector).value());
-                    });
-}
 
 }  // namespace
 
@@ -34,7 +26,7 @@ const sdk::PluginDescriptor* describePlugin() {
       "modifiedAt polling, webhook wake-ups",
       &pluginSettings,
       &pluginEntities,
-      &createConnector};
+      &sdk::createConnector<PeopleConnector>};
   return &descriptor;
 }
 

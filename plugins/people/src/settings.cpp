@@ -4,61 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "ferry/sdk/plugin_support.hpp"
+
 namespace ferry::plugins::people {
-
-namespace {
-
-sdk::SettingType settingTypeNamed(const std::string& name) {
-  static const std::pair<const char*, sdk::SettingType> kTypes[] = {
-      {"string", sdk::SettingType::kString},
-      {"integer", sdk::SettingType::kInteger},
-      {"boolean", sdk::SettingType::kBoolean},
-      {"duration", sdk::SettingType::kDuration},
-      {"url", sdk::SettingType::kUrl},
-      {"enum", sdk::SettingType::kEnum},
-      {"secret_ref", sdk::SettingType::kSecretRef},
-      {"object", sdk::SettingType::kObject}};
-  for (const auto& [n, t] : kTypes) {
-    if (name == n) return t;
-  }
-  throw std::logic_error("schema/settings.json: unknown setting type '" + name + "'");
-}
-
-std::vector<sdk::SettingSchema> loadSchema() {
-  std::string error;
-  const auto json = sdk::Value::fromJson(settingsSchemaJson(), &error);
-  if (!json || !json->isList())
-    throw std::logic_error("schema/settings.json is not an array: " + error);
-  std::vector<sdk::SettingSchema> out;
-  for (const auto& item : json->asList()) {
-    const auto& o = item.asObject();
-    const auto text = [&](const char* key) {
-      const auto* v = o.find(key);
-      return v != nullptr && v->isString() ? v->asString() : std::string();
-    };
-    sdk::SettingSchema s;
-    s.name = text("name");
-    s.type = settingTypeNamed(text("type"));
-    s.description = text("description");
-    if (const auto* r = o.find("required"); r != nullptr && r->isBool()) s.required = r->asBool();
-    if (const auto* d = o.find("default")) s.defaultValue = *d;
-    if (const auto* e = o.find("enum"); e != nullptr && e->isList()) {
-      for (const auto& v : e->asList()) s.enumValues.push_back(v.asString());
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-bool isHttpUrl(std::string_view url) {
-  const auto rest = [&](std::string_view scheme) {
-    return url.substr(0, scheme.size()) == scheme && url.size() > scheme.size();
-  };
-  return (rest("https://") || rest("http://")) &&
-         url.find_first_of(" \t\r\n?#") == std::string_view::npos;
-}
-
-}  // namespace
 
 const std::map<std::string, double>& publishedRates() {
   // Reference §3 (x-throttling-info): 5/s for nearly everything, 15/s for match.
@@ -72,7 +20,12 @@ const std::map<std::string, double>& publishedRates() {
 }
 
 std::vector<sdk::SettingSchema> settingsSchema() {
-  static const std::vector<sdk::SettingSchema> kSchema = loadSchema();
+  static const std::vector<sdk::SettingSchema> kSchema = [] {
+    auto parsed = sdk::settingsSchemaFromJson(settingsSchemaJson());
+    // The JSON ships inside the plugin; a defect there is a build defect the unit tests catch.
+    if (!parsed) throw std::logic_error("schema/settings.json: " + parsed.error().message);
+    return std::move(parsed).value();
+  }();
   return kSchema;
 }
 
@@ -103,7 +56,7 @@ sdk::Result<Settings> parseSettings(const sdk::Object& values) {
   while (!s.baseUrl.empty() && s.baseUrl.back() == '/') s.baseUrl.pop_back();
   if (s.baseUrl.empty()) {
     problems.push_back("base_url is required (your personal https://<xxxxx>.api.infobip.com)");
-  } else if (!isHttpUrl(s.baseUrl)) {
+  } else if (!sdk::isHttpUrl(s.baseUrl)) {
     problems.push_back("base_url must be an http(s) URL without query or fragment, not \"" +
                        s.baseUrl + "\"");
   }
@@ -173,11 +126,7 @@ sdk::Result<Settings> parseSettings(const sdk::Object& values) {
     s.buckets.push_back(sdk::RateBucket{name, rate, 1.0});
   }
 
-  if (!problems.empty()) {
-    std::string message = "people settings: ";
-    for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
-    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, std::move(message));
-  }
+  if (!problems.empty()) return sdk::settingsError("people settings: ", problems);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include "ferry/plugins/salesforce/connector.hpp"
 #include "ferry/plugins/salesforce/oauth_helper.hpp"
 #include "ferry/plugins/salesforce/settings.hpp"
+#include "ferry/sdk/plugin_support.hpp"
 
 namespace ferry::plugins::salesforce {
 
@@ -13,15 +14,6 @@ namespace {
 std::vector<sdk::SettingSchema> pluginSettings() { return settingsSchema(); }
 
 std::vector<sdk::EntitySchema> pluginEntities() { return staticEntitySchemas(); }
-
-sdk::Result<std::unique_ptr<sdk::Connector>> createConnector(const sdk::HostContext& context) {
-  return sdk::guard("salesforce connector factory",
-                    [&]() -> sdk::Result<std::unique_ptr<sdk::Connector>> {
-                      auto connector = SalesforceConnector::create(context);
-                      if (!connector) return connector.takeError();
-                      return std::unique_ptr<sdk::Connector>(std::move(connector).value());
-                    });
-}
 
 }  // namespace
 
@@ -35,7 +27,7 @@ const sdk::PluginDescriptor* describePlugin() {
       "SOQL and Bulk API 2.0 reads, sObject Collections writes, Outbound Messages",
       &pluginSettings,
       &pluginEntities,
-      &createConnector};
+      &sdk::createConnector<SalesforceConnector>};
   return &descriptor;
 }
 

@@ -8,68 +8,15 @@
 #include <stdexcept>
 
 #include "ferry/plugins/salesforce/catalogue.hpp"
+#include "ferry/sdk/plugin_support.hpp"
 
 namespace ferry::plugins::salesforce {
 
 namespace {
 
-sdk::SettingType settingTypeFromName(const std::string& name) {
-  static const std::pair<const char*, sdk::SettingType> kTypes[] = {
-      {"string", sdk::SettingType::kString},
-      {"integer", sdk::SettingType::kInteger},
-      {"boolean", sdk::SettingType::kBoolean},
-      {"duration", sdk::SettingType::kDuration},
-      {"url", sdk::SettingType::kUrl},
-      {"enum", sdk::SettingType::kEnum},
-      {"secret_ref", sdk::SettingType::kSecretRef}};
-  for (const auto& [n, t] : kTypes) {
-    if (name == n) return t;
-  }
-  // The JSON ships inside the plugin; a typo there is a build defect caught by the unit tests.
-  throw std::logic_error("schema/settings.json: unknown setting type '" + name + "'");
-}
-
-std::vector<sdk::SettingSchema> loadSchema() {
-  std::string error;
-  const auto json = sdk::Value::fromJson(settingsSchemaJson(), &error);
-  if (!json || !json->isList()) {
-    throw std::logic_error("schema/settings.json is not a JSON array: " + error);
-  }
-  std::vector<sdk::SettingSchema> out;
-  for (const auto& item : json->asList()) {
-    if (!item.isObject()) throw std::logic_error("schema/settings.json: entry is not an object");
-    const auto& o = item.asObject();
-    const auto text = [&](const char* key) {
-      const auto* v = o.find(key);
-      return v != nullptr && v->isString() ? v->asString() : std::string();
-    };
-    sdk::SettingSchema s;
-    s.name = text("name");
-    s.type = settingTypeFromName(text("type"));
-    s.description = text("description");
-    if (const auto* r = o.find("required"); r != nullptr && r->isBool()) s.required = r->asBool();
-    if (const auto* d = o.find("default")) s.defaultValue = *d;
-    if (const auto* e = o.find("enum"); e != nullptr && e->isList()) {
-      for (const auto& v : e->asList()) {
-        if (v.isString()) s.enumValues.push_back(v.asString());
-      }
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 std::string trimSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
-}
-
-bool isHttpUrl(std::string_view url) {
-  const auto rest = [&](std::string_view scheme) {
-    return url.substr(0, scheme.size()) == scheme && url.size() > scheme.size();
-  };
-  return (rest("https://") || rest("http://")) &&
-         url.find_first_of(" \t\r\n?#") == std::string_view::npos;
 }
 
 std::vector<std::string> splitList(const std::string& text) {
@@ -120,7 +67,12 @@ std::string Settings::duplicateRuleHeaderValue() const {
 }
 
 const std::vector<sdk::SettingSchema>& settingsSchema() {
-  static const std::vector<sdk::SettingSchema> schema = loadSchema();
+  static const std::vector<sdk::SettingSchema> schema = [] {
+    auto parsed = sdk::settingsSchemaFromJson(settingsSchemaJson());
+    // The JSON ships inside the plugin; a defect there is a build defect the unit tests catch.
+    if (!parsed) throw std::logic_error("schema/settings.json: " + parsed.error().message);
+    return std::move(parsed).value();
+  }();
   return schema;
 }
 
@@ -234,7 +186,7 @@ sdk::Result<Settings> parseSettings(const sdk::Object& input) {
 
   Settings s;
   s.loginUrl = trimSlash(str("login_url"));
-  if (!isHttpUrl(s.loginUrl)) {
+  if (!sdk::isHttpUrl(s.loginUrl)) {
     errors.push_back(
         "setting 'login_url' must be an http(s) URL without query, e.g. "
         "https://login.salesforce.com");
@@ -289,11 +241,7 @@ sdk::Result<Settings> parseSettings(const sdk::Object& input) {
   s.requestsPerSecond = static_cast<int>(integer("requests_per_second", 1, 1000));
   s.outboundOrganizationId = str("outbound_organization_id");
 
-  if (!errors.empty()) {
-    std::string message;
-    for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e;
-    return sdk::Error::make(sdk::ErrorCode::kInvalidArgument, message);
-  }
+  if (!errors.empty()) return sdk::settingsError("", errors);
   return s;
 }
 

@@ -2,154 +2,57 @@
 // module) run "jsonl -> People Customers" and "People Customers -> jsonl" against the sandbox
 // with its real rate limits, with a SQLite state store, and count the API calls they use; the
 // shipped flows (flows/*.yaml) validate against this plugin's catalogue.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
-#include "config.hpp"     // jsonl plugin library
-#include "connector.hpp"  // jsonl plugin library
 #include "ferry/host/engine/flow_runner.hpp"
 #include "ferry/host/flow/files.hpp"
 #include "ferry/host/flow/schema_provider.hpp"
-#include "ferry/host/flow/validator.hpp"
-#include "ferry/host/state/store.hpp"
 #include "ferry/plugins/people/catalogue.hpp"
+#include "ferry/testing/jsonl_flow_fixture.hpp"
 #include "sandbox_fixture.hpp"
 
 namespace ferry::plugins::people::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Schemas as the CLI would provide them: People's static catalogue, jsonl's entities from its
-// connection settings.
-class TestSchemas final : public host::SchemaProvider {
- public:
-  TestSchemas() {
-    people_ = host::PluginSchema{"people", settingsSchema(), staticEntitySchemas()};
-    jsonl_ = host::PluginSchema{"jsonl", jsonl::settingsSchema(), {}};
-  }
-  const host::PluginSchema* plugin(std::string_view name) const override {
-    if (name == "people") return &people_;
-    if (name == "jsonl") return &jsonl_;
-    return nullptr;
-  }
-  std::vector<std::string> pluginNames() const override { return {"jsonl", "people"}; }
-  const std::vector<sdk::EntitySchema>* entities(
-      const host::ConnectionDef& connection) const override {
-    if (connection.plugin != "jsonl") return SchemaProvider::entities(connection);
-    auto config = jsonl::parseConfig(connection.settings);
-    if (!config) return nullptr;
-    auto& list = jsonlEntities_[connection.name];
-    list.clear();
-    for (const auto& e : config->entities) list.push_back(e.schema);
-    return &list;
-  }
-
- private:
-  host::PluginSchema people_;
-  host::PluginSchema jsonl_;
-  mutable std::map<std::string, std::vector<sdk::EntitySchema>> jsonlEntities_;
-};
+using ferry::testing::readFile;
 
 class PeopleEndToEndTest : public PeopleSandboxTest {
  protected:
   void SetUp() override {
     PeopleSandboxTest::SetUp();
-    dir_ = fs::temp_directory_path() /
-           ("ferry-people-e2e-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "data");
-    const fs::path examples = fs::path(FERRY_PEOPLE_EXAMPLES);
-    const host::EnvLookup env = [this](const std::string& name) -> std::optional<std::string> {
-      if (name == "PEOPLE_BASE_URL") return baseUrl();
-      if (name == "FERRY_DATA_DIR") return (dir_ / "data").string();
-      return std::nullopt;
-    };
-    {
-      host::Diagnostics diags;
-      const auto path = examples / "connections" / "people.yaml";
-      auto def = host::loadConnection(readFile(path), path.string(), schemas_, env, diags);
-      ASSERT_TRUE(def) << diags.format();
-      connections_.add(*def);
-    }
-    // The same as examples/connections/files.yaml, built here because the connection parser
-    // does not take object-valued settings (jsonl's `entities`) yet.
     const auto type = [](const char* t) { return sdk::Value(t); };
-    host::ConnectionDef files;
-    files.name = "files";
-    files.plugin = "jsonl";
-    files.settings = {
-        {"directory", (dir_ / "data").string()},
-        {"entities",
-         sdk::Object{
-             {"Person",
-              sdk::Object{{"id", "id"},
-                          {"fields", sdk::Object{{"id", type("string")},
-                                                 {"firstName", type("string")},
-                                                 {"lastName", sdk::Object{{"type", "string"},
-                                                                          {"required", true}}},
-                                                 {"email", type("email")},
-                                                 {"phone", type("phone")},
-                                                 {"city", type("string")}}}}},
-             {"Customer", sdk::Object{{"id", "id"},
-                                      {"fields", sdk::Object{{"id", type("string")},
-                                                             {"peopleId", type("string")},
-                                                             {"externalId", type("string")},
-                                                             {"firstName", type("string")},
-                                                             {"lastName", type("string")},
-                                                             {"emails", type("string")},
-                                                             {"phones", type("string")},
-                                                             {"city", type("string")}}}}}}}};
-    connections_.add(files);
-    auto store = host::openStateStore("sqlite://" + (dir_ / "state.db").string());
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-
-    sdk::Object settings = connections_.find("people")->settings;
+    // The same as examples/connections/files.yaml.
+    sdk::Object entities{
+        {"Person", sdk::Object{{"id", "id"},
+                               {"fields", sdk::Object{{"id", type("string")},
+                                                      {"firstName", type("string")},
+                                                      {"lastName", sdk::Object{{"type", "string"},
+                                                                               {"required", true}}},
+                                                      {"email", type("email")},
+                                                      {"phone", type("phone")},
+                                                      {"city", type("string")}}}}},
+        {"Customer", sdk::Object{{"id", "id"},
+                                 {"fields", sdk::Object{{"id", type("string")},
+                                                        {"peopleId", type("string")},
+                                                        {"externalId", type("string")},
+                                                        {"firstName", type("string")},
+                                                        {"lastName", type("string")},
+                                                        {"emails", type("string")},
+                                                        {"phones", type("string")},
+                                                        {"city", type("string")}}}}}};
+    ASSERT_NO_FATAL_FAILURE(
+        e2e_.setUp("people.yaml", {{"PEOPLE_BASE_URL", baseUrl()}}, std::move(entities)));
+    sdk::Object settings = e2e_.settings("people");
     settings.set("base_url", baseUrl());
     people_ = &connect(settings);
-    jsonlContext_ = jsonlHost_.context(connections_.find("files")->settings, "files");
-    auto config = jsonl::parseConfig(connections_.find("files")->settings);
-    ASSERT_TRUE(config) << config.error().message;
-    files_ = std::make_unique<jsonl::JsonlConnector>(std::move(*config), jsonlContext_);
-    ASSERT_TRUE(files_->start());
-  }
-  void TearDown() override {
-    files_.reset();
-    store_.reset();
-    PeopleSandboxTest::TearDown();
-    fs::remove_all(dir_);
+    files_ = e2e_.files();
   }
 
-  host::FlowDef flow(const char* file) {
-    host::Diagnostics diags;
-    const auto path = fs::path(FERRY_PEOPLE_EXAMPLES) / file;
-    auto def = host::loadFlow(readFile(path), path.string(), connections_, schemas_, diags);
-    EXPECT_TRUE(def) << diags.format();
-    return def ? *def : host::FlowDef{};
-  }
-
-  std::vector<sdk::Object> jsonLines(const std::string& entity) {
-    std::vector<sdk::Object> out;
-    std::ifstream in(dir_ / "data" / (entity + ".jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      if (auto v = sdk::Value::fromJson(line); v && v->isObject()) out.push_back(v->asObject());
-    }
-    return out;
-  }
+  host::FlowDef flow(const char* file) { return e2e_.flow(file); }
+  std::vector<sdk::Object> jsonLines(const std::string& entity) { return e2e_.jsonLines(entity); }
 
   std::uint64_t apiCalls() const {
     std::uint64_t total = 0;
@@ -159,19 +62,15 @@ class PeopleEndToEndTest : public PeopleSandboxTest {
     return total;
   }
 
-  fs::path dir_;
-  TestSchemas schemas_;
-  host::ConnectionSet connections_;
-  std::unique_ptr<host::StateStore> store_;
-  sdk::testing::FakeHost jsonlHost_;
-  sdk::HostContext jsonlContext_;
+  ferry::testing::JsonlFlowFixture e2e_{
+      host::PluginSchema{"people", settingsSchema(), staticEntitySchemas()}, FERRY_PEOPLE_EXAMPLES};
   PeopleConnector* people_ = nullptr;
-  std::unique_ptr<jsonl::JsonlConnector> files_;
+  jsonl::JsonlConnector* files_ = nullptr;
 };
 
 TEST_F(PeopleEndToEndTest, JsonlToPeopleCustomers) {
   {
-    std::ofstream out(dir_ / "data" / "Person.jsonl");
+    std::ofstream out(e2e_.dataDir() / "Person.jsonl");
     for (int i = 0; i < 2999; ++i) {
       out << R"({"id":"p)" << i << R"(","firstName":"First)" << i << R"(","lastName":"Last)" << i
           << R"(","email":" Person)" << i << R"(@Example.com ","phone":"+3859100)" << 10000 + i
@@ -187,9 +86,8 @@ TEST_F(PeopleEndToEndTest, JsonlToPeopleCustomers) {
       R"({"lastName":"Existing","contactInformation":{"email":[{"address":"person7@example.com"}]}})");
   auto def = flow("jsonl-to-customers.yaml");
   ASSERT_FALSE(def.name.empty());
-  host::engine::FlowRunner runner(def, {files_.get(), nullptr, "Person"},
-                                  {nullptr, people_, "Customer"}, *store_, host_.clock,
-                                  &host_.logger);
+  host::engine::FlowRunner runner(def, {files_, nullptr, "Person"}, {nullptr, people_, "Customer"},
+                                  e2e_.store(), host_.clock, &host_.logger);
   const auto before = apiCalls();
   auto run = runner.run();
   const auto used = apiCalls() - before;
@@ -222,7 +120,7 @@ TEST_F(PeopleEndToEndTest, PeopleCustomersToJsonl) {
   auto def = flow("customers-to-jsonl.yaml");
   ASSERT_FALSE(def.name.empty());
   host::engine::FlowRunner runner(def, {people_, nullptr, "Customer"},
-                                  {nullptr, files_.get(), "Customer"}, *store_, host_.clock,
+                                  {nullptr, files_, "Customer"}, e2e_.store(), host_.clock,
                                   &host_.logger);
   admin("POST", "seed", R"({"count":2500,"seed":11})");
   admin("POST", "seed", R"({"count":40,"seed":12,"type":"LEAD"})");

@@ -1,170 +1,71 @@
 // End to end through the sync engine: the example flows (examples/*.yaml, validated by the flow
 // module) run "Salesforce Contacts -> jsonl" and "jsonl -> Salesforce Contacts" against the
 // sandbox, with a SQLite state store, and count the API calls they use.
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
-#include "config.hpp"     // jsonl plugin library
-#include "connector.hpp"  // jsonl plugin library
 #include "ferry/host/engine/flow_runner.hpp"
-#include "ferry/host/flow/validator.hpp"
-#include "ferry/host/state/store.hpp"
 #include "ferry/plugins/salesforce/catalogue.hpp"
+#include "ferry/testing/jsonl_flow_fixture.hpp"
 #include "sandbox_fixture.hpp"
 
 namespace ferry::plugins::salesforce::testing {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Schemas as the CLI would provide them: Salesforce's static catalogue, jsonl's entities from
-// its connection settings.
-class TestSchemas final : public host::SchemaProvider {
- public:
-  TestSchemas() {
-    salesforce_ = host::PluginSchema{"salesforce", settingsSchema(), staticEntitySchemas()};
-    jsonl_ = host::PluginSchema{"jsonl", jsonl::settingsSchema(), {}};
-  }
-  const host::PluginSchema* plugin(std::string_view name) const override {
-    if (name == "salesforce") return &salesforce_;
-    if (name == "jsonl") return &jsonl_;
-    return nullptr;
-  }
-  std::vector<std::string> pluginNames() const override { return {"jsonl", "salesforce"}; }
-  const std::vector<sdk::EntitySchema>* entities(
-      const host::ConnectionDef& connection) const override {
-    if (connection.plugin != "jsonl") return SchemaProvider::entities(connection);
-    auto config = jsonl::parseConfig(connection.settings);
-    if (!config) return nullptr;
-    auto& list = jsonlEntities_[connection.name];
-    list.clear();
-    for (const auto& e : config->entities) list.push_back(e.schema);
-    return &list;
-  }
-
- private:
-  host::PluginSchema salesforce_;
-  host::PluginSchema jsonl_;
-  mutable std::map<std::string, std::vector<sdk::EntitySchema>> jsonlEntities_;
-};
-
 class EndToEndTest : public SandboxTest {
  protected:
   void SetUp() override {
     SandboxTest::SetUp();
-    dir_ = fs::temp_directory_path() /
-           ("ferry-sf-e2e-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "data");
-    const fs::path examples = fs::path(FERRY_SF_EXAMPLES);
-    const host::EnvLookup env = [this](const std::string& name) -> std::optional<std::string> {
-      if (name == "SALESFORCE_LOGIN_URL") return baseUrl();
-      if (name == "FERRY_DATA_DIR") return (dir_ / "data").string();
-      return std::nullopt;
-    };
-    {
-      host::Diagnostics diags;
-      const auto path = examples / "connections" / "salesforce.yaml";
-      auto def = host::loadConnection(readFile(path), path.string(), schemas_, env, diags);
-      ASSERT_TRUE(def) << diags.format();
-      connections_.add(*def);
-    }
-    // The same as examples/connections/files.yaml, built here because the connection parser
-    // does not take object-valued settings (jsonl's `entities`) yet.
     const auto type = [](const char* t) { return sdk::Value(t); };
-    host::ConnectionDef files;
-    files.name = "files";
-    files.plugin = "jsonl";
-    files.settings = {
-        {"directory", (dir_ / "data").string()},
-        {"entities",
-         sdk::Object{
-             {"Contact", sdk::Object{{"id", "id"},
-                                     {"fields", sdk::Object{{"id", type("string")},
-                                                            {"salesforceId", type("string")},
-                                                            {"firstName", type("string")},
-                                                            {"lastName", type("string")},
-                                                            {"email", type("email")},
-                                                            {"phone", type("phone")},
-                                                            {"city", type("string")}}}}},
-             {"Person",
-              sdk::Object{{"id", "id"},
-                          {"fields", sdk::Object{{"id", type("string")},
-                                                 {"firstName", type("string")},
-                                                 {"lastName", sdk::Object{{"type", "string"},
-                                                                          {"required", true}}},
-                                                 {"email", type("email")},
-                                                 {"phone", type("phone")}}}}}}}};
-    connections_.add(files);
-    auto store = host::openStateStore("sqlite://" + (dir_ / "state.db").string());
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
+    // The same as examples/connections/files.yaml.
+    sdk::Object entities{
+        {"Contact", sdk::Object{{"id", "id"},
+                                {"fields", sdk::Object{{"id", type("string")},
+                                                       {"salesforceId", type("string")},
+                                                       {"firstName", type("string")},
+                                                       {"lastName", type("string")},
+                                                       {"email", type("email")},
+                                                       {"phone", type("phone")},
+                                                       {"city", type("string")}}}}},
+        {"Person", sdk::Object{{"id", "id"},
+                               {"fields", sdk::Object{{"id", type("string")},
+                                                      {"firstName", type("string")},
+                                                      {"lastName", sdk::Object{{"type", "string"},
+                                                                               {"required", true}}},
+                                                      {"email", type("email")},
+                                                      {"phone", type("phone")}}}}}};
+    ASSERT_NO_FATAL_FAILURE(
+        e2e_.setUp("salesforce.yaml", {{"SALESFORCE_LOGIN_URL", baseUrl()}}, std::move(entities)));
 
-    // Connectors made from the validated connection settings.
-    sfContext_ = host_.context(connections_.find("salesforce")->settings, "salesforce");
+    // The connector made from the validated connection settings.
+    sfContext_ = host_.context(e2e_.settings("salesforce"), "salesforce");
     sfContext_.http = http_.get();
     auto sf = SalesforceConnector::create(sfContext_);
     ASSERT_TRUE(sf) << sf.error().message;
     salesforce_ = std::move(*sf);
     ASSERT_TRUE(salesforce_->start());
-    jsonlContext_ = jsonlHost_.context(connections_.find("files")->settings, "files");
-    auto config = jsonl::parseConfig(connections_.find("files")->settings);
-    ASSERT_TRUE(config) << config.error().message;
-    files_ = std::make_unique<jsonl::JsonlConnector>(std::move(*config), jsonlContext_);
-    ASSERT_TRUE(files_->start());
+    files_ = e2e_.files();
   }
   void TearDown() override {
-    files_.reset();
     salesforce_.reset();
-    store_.reset();
     SandboxTest::TearDown();
-    fs::remove_all(dir_);
   }
 
-  host::FlowDef flow(const char* file) {
-    host::Diagnostics diags;
-    const auto path = fs::path(FERRY_SF_EXAMPLES) / file;
-    auto def = host::loadFlow(readFile(path), path.string(), connections_, schemas_, diags);
-    EXPECT_TRUE(def) << diags.format();
-    return def ? *def : host::FlowDef{};
-  }
+  host::FlowDef flow(const char* file) { return e2e_.flow(file); }
+  std::vector<sdk::Object> jsonLines(const std::string& entity) { return e2e_.jsonLines(entity); }
 
-  std::vector<sdk::Object> jsonLines(const std::string& entity) {
-    std::vector<sdk::Object> out;
-    std::ifstream in(dir_ / "data" / (entity + ".jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      if (auto v = sdk::Value::fromJson(line); v && v->isObject()) out.push_back(v->asObject());
-    }
-    return out;
-  }
-
-  fs::path dir_;
-  TestSchemas schemas_;
-  host::ConnectionSet connections_;
-  std::unique_ptr<host::StateStore> store_;
-  sdk::testing::FakeHost jsonlHost_;
+  ferry::testing::JsonlFlowFixture e2e_{
+      host::PluginSchema{"salesforce", settingsSchema(), staticEntitySchemas()}, FERRY_SF_EXAMPLES};
   sdk::HostContext sfContext_;
-  sdk::HostContext jsonlContext_;
   std::unique_ptr<SalesforceConnector> salesforce_;
-  std::unique_ptr<jsonl::JsonlConnector> files_;
+  jsonl::JsonlConnector* files_ = nullptr;
 };
 
 TEST_F(EndToEndTest, SalesforceContactsToJsonl) {
   auto def = flow("contacts-to-jsonl.yaml");
   ASSERT_FALSE(def.name.empty());
   host::engine::FlowRunner runner(def, {salesforce_.get(), nullptr, "Contact"},
-                                  {nullptr, files_.get(), "Contact"}, *store_, host_.clock,
+                                  {nullptr, files_, "Contact"}, e2e_.store(), host_.clock,
                                   &host_.logger);
   // Initial load of an empty org establishes the watermark.
   auto first = runner.run();
@@ -201,7 +102,7 @@ TEST_F(EndToEndTest, SalesforceContactsToJsonl) {
 
 TEST_F(EndToEndTest, JsonlToSalesforceContacts) {
   {
-    std::ofstream out(dir_ / "data" / "Person.jsonl");
+    std::ofstream out(e2e_.dataDir() / "Person.jsonl");
     for (int i = 0; i < 9999; ++i) {
       out << R"({"id":"p)" << i << R"(","firstName":"First)" << i << R"(","lastName":"Last)" << i
           << R"(","email":" Person)" << i << R"(@Example.com "})"
@@ -212,9 +113,9 @@ TEST_F(EndToEndTest, JsonlToSalesforceContacts) {
   }
   auto def = flow("jsonl-to-contacts.yaml");
   ASSERT_FALSE(def.name.empty());
-  host::engine::FlowRunner runner(def, {files_.get(), nullptr, "Person"},
-                                  {nullptr, salesforce_.get(), "Contact"}, *store_, host_.clock,
-                                  &host_.logger);
+  host::engine::FlowRunner runner(def, {files_, nullptr, "Person"},
+                                  {nullptr, salesforce_.get(), "Contact"}, e2e_.store(),
+                                  host_.clock, &host_.logger);
   const auto before = calls();
   auto run = runner.run();
   const auto used = calls() - before;

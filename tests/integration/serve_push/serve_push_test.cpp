@@ -40,6 +40,23 @@ map:
 deletes: propagate
 )";
 
+// The shipped contacts-to-customers flow's shape: Salesforce is the source, People the sink, and
+// People's side comes back through the reverse pass.
+const char* kTwoWayFlow = R"(flow: contacts-customers
+source: { connection: salesforce, entity: Contact }
+sink: { connection: people, entity: Customer }
+direction: two-way
+schedule: { every: 10m }
+match:
+  - { source: Id, sink: externalId }
+map:
+  Id: { to: externalId, reverse: false }
+  FirstName: firstName
+  LastName: lastName
+conflicts: newest-wins
+deletes: propagate
+)";
+
 Value json(const std::string& text) {
   auto v = Value::fromJson(text);
   return v ? *v : Value();
@@ -132,6 +149,12 @@ settings:
     ASSERT_TRUE(server_->ready()) << readFile(dir_.file("ferry.log"));
   }
 
+  // For failure messages: ferry flushes debug and info lines at exit, so it is stopped first.
+  std::string logAfterStop() {
+    if (server_) server_->terminate();
+    return readFile(dir_.file("ferry.log"));
+  }
+
   HttpAnswer admin(const std::string& method, const std::string& path, const std::string& body = {},
                    const std::string& type = "application/json") {
     return httpCall(server_->base(), method, path, kAdminToken, body, type);
@@ -149,6 +172,60 @@ settings:
     return json(a.body);
   }
 
+  // Credentials through the admin API, then the flow deployed and activated (its first run starts
+  // at once).
+  void deployAndActivate(const std::string& flow, const std::string& name) {
+    const HttpAnswer sf = admin(
+        "PUT", "/api/v1/credentials/salesforce",
+        Value(sdk::Object{{"client_id", clientId_}, {"client_secret", kClientSecret}}).toJson());
+    ASSERT_EQ(sf.status, 201) << sf.body;
+    const HttpAnswer people = admin(
+        "PUT", "/api/v1/credentials/people",
+        Value(sdk::Object{{"api_key", kPeopleKey}, {"inbound_secret", kInboundSecret}}).toJson());
+    ASSERT_EQ(people.status, 201) << people.body;
+    const HttpAnswer deployed = admin("POST", "/api/v1/flows", flow, "application/yaml");
+    ASSERT_EQ(deployed.status, 201) << deployed.body;
+    ASSERT_EQ(admin("POST", "/api/v1/flows/" + name + "/activate").status, 200);
+  }
+
+  void sendWebhooksToFerry() {
+    people("PUT", "webhook",
+           Value(sdk::Object{{"url", server_->base() + "/api/v1/inbound/people?token=" +
+                                         urlEncoded(kInboundSecret)}})
+               .toJson());
+  }
+
+  Value sandboxAdmin(const std::string& path, const std::string& body) {
+    const HttpAnswer a = httpCall(sandbox_->baseUrl(), "POST", "/__sandbox/" + path, "", body);
+    EXPECT_LT(a.status, 300) << path << ": " << a.body;
+    return json(a.body);
+  }
+
+  // The id of the People person whose externalId is `externalId` ("" when there is none).
+  std::string personWithExternalId(const std::string& externalId) {
+    const Value dump = json(httpCall(sandbox_->baseUrl(), "GET", "/__sandbox/people/dump").body);
+    const Value* list = at(dump, {"persons"});
+    if (list == nullptr || !list->isList()) return {};
+    for (const auto& p : list->asList()) {
+      const Value* id = at(p, {"id"});
+      if (text(at(p, {"externalId"})) == externalId && id != nullptr && id->isInteger()) {
+        return std::to_string(id->asInteger());
+      }
+    }
+    return {};
+  }
+
+  Value contactById(const std::string& id) {
+    const Value dump = json(
+        httpCall(sandbox_->baseUrl(), "GET", "/__sandbox/salesforce/dump?object=Contact").body);
+    const Value* list = at(dump, {"Contact"});
+    if (list == nullptr || !list->isList()) return Value();
+    for (const auto& c : list->asList()) {
+      if (text(at(c, {"Id"})) == id) return c;
+    }
+    return Value();
+  }
+
   // The sandbox Contact carrying this People id, or null when there is none.
   Value contactOf(const std::string& personId) {
     const Value dump = json(
@@ -161,14 +238,14 @@ settings:
     return Value();
   }
 
-  std::int64_t runs() {
-    const Value status = json(admin("GET", "/api/v1/flows/customers-to-contacts/status").body);
+  std::int64_t runs(const std::string& flow = "customers-to-contacts") {
+    const Value status = json(admin("GET", "/api/v1/flows/" + flow + "/status").body);
     const Value* n = at(status, {"runs"});
     return n != nullptr && n->isInteger() ? n->asInteger() : -1;
   }
 
-  bool idle() {
-    const Value status = json(admin("GET", "/api/v1/flows/customers-to-contacts/status").body);
+  bool idle(const std::string& flow = "customers-to-contacts") {
+    const Value status = json(admin("GET", "/api/v1/flows/" + flow + "/status").body);
     const Value* running = at(status, {"running"});
     return running != nullptr && running->isBool() && !running->asBool();
   }
@@ -187,37 +264,23 @@ TEST_F(ServePushTest, WebhooksWakeThePeopleFlowAndForgedOrBrokenOnesAreRefused) 
   const std::string last = std::to_string(at(seeded, {"lastId"})->asInteger());
 
   startServer();
-  const HttpAnswer sfCredentials = admin(
-      "PUT", "/api/v1/credentials/salesforce",
-      Value(sdk::Object{{"client_id", clientId_}, {"client_secret", kClientSecret}}).toJson());
-  ASSERT_EQ(sfCredentials.status, 201) << sfCredentials.body;
-  const HttpAnswer peopleCredentials = admin(
-      "PUT", "/api/v1/credentials/people",
-      Value(sdk::Object{{"api_key", kPeopleKey}, {"inbound_secret", kInboundSecret}}).toJson());
-  ASSERT_EQ(peopleCredentials.status, 201) << peopleCredentials.body;
-  const HttpAnswer deployed = admin("POST", "/api/v1/flows", kFlow, "application/yaml");
-  ASSERT_EQ(deployed.status, 201) << deployed.body;
-  ASSERT_EQ(admin("POST", "/api/v1/flows/customers-to-contacts/activate").status, 200);
+  ASSERT_NO_FATAL_FAILURE(deployAndActivate(kFlow, "customers-to-contacts"));
 
   // The initial load (the activation's run) copies the seeded persons.
-  ASSERT_TRUE(eventually([&] { return !contactOf(last).isNull(); }))
-      << readFile(dir_.file("ferry.log"));
+  ASSERT_TRUE(eventually([&] { return !contactOf(last).isNull(); })) << logAfterStop();
   ASSERT_TRUE(eventually([&] { return idle() && runs() == 1; })) << runs();
   const std::string seededLastName = text(at(contactOf(first), {"LastName"}));
   ASSERT_FALSE(seededLastName.empty());
 
   // The webhook goes to ferry's inbound endpoint for the connection.
-  people("PUT", "webhook",
-         Value(sdk::Object{{"url", server_->base() + "/api/v1/inbound/people?token=" +
-                                       urlEncoded(kInboundSecret)}})
-             .toJson());
+  sendWebhooksToFerry();
 
   // 1. An edit in the People portal reaches Salesforce through the push, not the 10-minute poll.
   const auto edited = std::chrono::steady_clock::now();
   people("PATCH", "persons?identifier=" + first + "&type=ID", R"({"lastName":"Pushed"})");
   ASSERT_TRUE(eventually([&] { return text(at(contactOf(first), {"LastName"})) == "Pushed"; },
                          kPushDeadline))
-      << readFile(dir_.file("ferry.log"));
+      << logAfterStop();
   const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - edited);
   std::cout << "[ measured ] People edit -> Salesforce via webhook: " << latency.count() << " ms\n";
@@ -234,7 +297,7 @@ TEST_F(ServePushTest, WebhooksWakeThePeopleFlowAndForgedOrBrokenOnesAreRefused) 
                at(contactOf(last), {"IsDeleted"})->asBool();
       },
       kPushDeadline))
-      << Value(contactOf(last)).toJson() << readFile(dir_.file("ferry.log"));
+      << Value(contactOf(last)).toJson() << logAfterStop();
   ASSERT_TRUE(people("POST", "webhook/flush", R"({"timeoutMs":5000})").isObject());
   ASSERT_TRUE(eventually([&] { return idle(); }));
 
@@ -282,12 +345,57 @@ TEST_F(ServePushTest, WebhooksWakeThePeopleFlowAndForgedOrBrokenOnesAreRefused) 
   EXPECT_NE(accepted.body.find("\"accepted\":1"), std::string::npos) << accepted.body;
   EXPECT_TRUE(eventually([&] { return text(at(contactOf(second), {"LastName"})) == "Quiet"; },
                          kPushDeadline))
-      << readFile(dir_.file("ferry.log"));
+      << logAfterStop();
 
+  EXPECT_EQ(server_->terminate(), 0);
+  // The push events were logged (with their connection), the secrets never.
   const std::string log = readFile(dir_.file("ferry.log"));
+  EXPECT_NE(log.find("\"push event\""), std::string::npos);
   for (const char* secret : {kInboundSecret, kPeopleKey, kClientSecret, kAdminToken}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << "secret in the log: " << secret;
   }
+  // Percent-encoded, as it travels in the webhook URL.
+  EXPECT_EQ(log.find(urlEncoded(kInboundSecret)), std::string::npos);
+}
+
+// Two-way, People as the sink: the webhook wakes the flow's reverse pass, and a person deleted in
+// People deletes its Contact (propagate) through the ids the event reports.
+TEST_F(ServePushTest, TwoWayFlowCarriesPeopleEditsAndDeletionsBackToSalesforce) {
+  sandboxAdmin("salesforce/seed", R"({"Account":1,"Contact":3,"seed":11})");
+  startServer();
+  ASSERT_NO_FATAL_FAILURE(deployAndActivate(kTwoWayFlow, "contacts-customers"));
+  const Value contacts =
+      json(httpCall(sandbox_->baseUrl(), "GET", "/__sandbox/salesforce/dump?object=Contact").body);
+  ASSERT_EQ(at(contacts, {"Contact"})->asList().size(), 3U) << Value(contacts).toJson();
+  const std::string kept = text(at(at(contacts, {"Contact"})->asList()[0], {"Id"}));
+  const std::string doomed = text(at(at(contacts, {"Contact"})->asList()[1], {"Id"}));
+  // The initial load creates a person per Contact, carrying the Contact's Id.
+  std::string keptPerson;
+  std::string doomedPerson;
+  ASSERT_TRUE(eventually([&] {
+    keptPerson = personWithExternalId(kept);
+    doomedPerson = personWithExternalId(doomed);
+    return !keptPerson.empty() && !doomedPerson.empty() && idle("contacts-customers");
+  })) << logAfterStop();
+  const std::int64_t runsAfterLoad = runs("contacts-customers");
+  sendWebhooksToFerry();
+
+  people("PATCH", "persons?identifier=" + keptPerson + "&type=ID", R"({"firstName":"Pushed"})");
+  EXPECT_TRUE(eventually([&] { return text(at(contactById(kept), {"FirstName"})) == "Pushed"; },
+                         kPushDeadline))
+      << logAfterStop();
+
+  people("DELETE", "persons?identifier=" + doomedPerson + "&type=ID");
+  EXPECT_TRUE(eventually(
+      [&] {
+        const Value contact = contactById(doomed);
+        const Value* deleted = at(contact, {"IsDeleted"});
+        return deleted != nullptr && deleted->isBool() && deleted->asBool();
+      },
+      kPushDeadline))
+      << logAfterStop();
+  EXPECT_FALSE(at(contactById(kept), {"IsDeleted"})->asBool());
+  EXPECT_GT(runs("contacts-customers"), runsAfterLoad);
   EXPECT_EQ(server_->terminate(), 0);
 }
 

@@ -216,6 +216,9 @@ class ProgressPrinter {
       : flow_(std::move(flow)), terminal_(terminal), logEvery_(logEvery) {}
 
   void update(const engine::Progress& p) {
+    // Scheduled runs are polled: a snapshot already seen (no batch since) is not shown again.
+    if (seen_ && p.records == seen_->first && p.elapsedMs == seen_->second) return;
+    seen_.emplace(p.records, p.elapsedMs);
     const auto now = std::chrono::steady_clock::now();
     if (terminal_ != nullptr && now - lastLine_ >= std::chrono::milliseconds(250)) {
       lastLine_ = now;
@@ -241,6 +244,7 @@ class ProgressPrinter {
   std::ostream* terminal_;  // nullptr: log lines only
   std::chrono::milliseconds logEvery_;
   bool shown_ = false;
+  std::optional<std::pair<std::int64_t, std::int64_t>> seen_;  // records, elapsedMs
   std::chrono::steady_clock::time_point lastLine_{};
   std::chrono::steady_clock::time_point lastLog_ = std::chrono::steady_clock::now();
   std::unique_ptr<sdk::Logger> logger_;

@@ -58,21 +58,17 @@ class CliProgressTest : public ::testing::Test {
     ASSERT_EQ(answer.status, 200) << answer.body;
   }
 
-  fs::path dir_;
-  ferry::sandbox::SandboxServer server_;
-};
-
-TEST_F(CliProgressTest, InitialLoadLogsProgressWithAnEta) {
-  seed(450);
-  // Pages of 100 and batches of 100: five batches, the source estimating 350, 250, ... left.
-  std::ofstream(dir_ / "connections" / "people.yaml")
-      << "connection: people\nplugin: people\nsettings:\n  base_url: " << server_.baseUrl()
-      << "\n  api_key: ${PEOPLE_API_KEY}\n  page_size: 100\n  reconcile_interval: 0s\n";
-  std::ofstream(dir_ / "connections" / "files.yaml")
-      << "connection: files\nplugin: jsonl\nsettings:\n  directory: " << dir_.string()
-      << "\n  entities:\n    Customer:\n      id: id\n      fields:\n        id: string\n"
-      << "        peopleId: string\n        firstName: string\n        lastName: string\n";
-  std::ofstream(dir_ / "flow.yaml") << R"(flow: customers-out
+  // A People -> JSON lines flow and its connections. Pages of 100 and batches of 100: with 450
+  // customers, five batches, the source estimating 350, 250, ... left.
+  void writeFlow() {
+    std::ofstream(dir_ / "connections" / "people.yaml")
+        << "connection: people\nplugin: people\nsettings:\n  base_url: " << server_.baseUrl()
+        << "\n  api_key: ${PEOPLE_API_KEY}\n  page_size: 100\n  reconcile_interval: 0s\n";
+    std::ofstream(dir_ / "connections" / "files.yaml")
+        << "connection: files\nplugin: jsonl\nsettings:\n  directory: " << dir_.string()
+        << "\n  entities:\n    Customer:\n      id: id\n      fields:\n        id: string\n"
+        << "        peopleId: string\n        firstName: string\n        lastName: string\n";
+    std::ofstream(dir_ / "flow.yaml") << R"(flow: customers-out
 source: { connection: people, entity: Customer }
 sink: { connection: files, entity: Customer }
 direction: one-way
@@ -83,10 +79,23 @@ map:
   firstName: firstName
   lastName: lastName
 )";
-  const Output out =
-      run("env PEOPLE_API_KEY=sandbox-people-key " + std::string(FERRY_BINARY) + " run " +
-          (dir_ / "flow.yaml").string() + " --once --progress-every 0s --state sqlite://" +
-          (dir_ / "state.db").string() + " --plugin-dir " + FERRY_PLUGIN_DIR);
+  }
+
+  // `ferry run` on the flow with the API key in the environment, progress logged every batch.
+  std::string ferryRun(const std::string& options) const {
+    return "env PEOPLE_API_KEY=sandbox-people-key " + std::string(FERRY_BINARY) + " run " +
+           (dir_ / "flow.yaml").string() + " --progress-every 0s --state sqlite://" +
+           (dir_ / "state.db").string() + " --plugin-dir " + FERRY_PLUGIN_DIR + options;
+  }
+
+  fs::path dir_;
+  ferry::sandbox::SandboxServer server_;
+};
+
+TEST_F(CliProgressTest, InitialLoadLogsProgressWithAnEta) {
+  seed(450);
+  writeFlow();
+  const Output out = run(ferryRun(" --once"));
   ASSERT_EQ(out.exitCode, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("customers-out: succeeded"));
   EXPECT_THAT(out.text, HasSubstr("created 450"));
@@ -96,6 +105,25 @@ map:
   EXPECT_THAT(out.text, HasSubstr("(~250 left)"));
   EXPECT_THAT(out.text, HasSubstr("progress: 450 records"));
   EXPECT_THAT(out.text, HasSubstr("ETA 0s (~0 left)"));  // the last batch: nothing left
+}
+
+TEST_F(CliProgressTest, ScheduledRunsLogTheirProgressToo) {
+  seed(450);
+  writeFlow();
+  // Without --once the flow runs on its schedule until interrupted: SIGINT after 3 s.
+  const Output out = run("timeout --preserve-status -s INT 3 " + ferryRun(""));
+  EXPECT_EQ(out.exitCode, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("customers-out: succeeded"));
+  // The scheduler's snapshots are polled (a batch may pass unseen), and each one seen is logged
+  // once: at least one line with the estimate, at most one per batch.
+  EXPECT_THAT(out.text, ::testing::ContainsRegex("progress: [0-9]+ records, [0-9.]+/s, ETA [^(]+"
+                                                 "\\(~[0-9]+ left\\)"));
+  std::size_t lines = 0;
+  for (auto at = out.text.find("progress: "); at != std::string::npos;
+       at = out.text.find("progress: ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_LE(lines, 5u) << out.text;
 }
 
 TEST_F(CliProgressTest, MalformedIntervalIsAUsageError) {

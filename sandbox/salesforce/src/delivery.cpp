@@ -42,6 +42,13 @@ std::string trim(const std::string& text) {
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
+std::string queuedKey(const std::string& actionId, const std::string& recordId) {
+  std::string key = actionId;
+  key += '\x1f';
+  key += recordId;
+  return key;
+}
+
 int64_t millisUntil(Clock::time_point when, Clock::time_point now) {
   return std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count());
@@ -212,6 +219,7 @@ void OutboundSender::enqueue(const std::string& endpoint, const OutboundEnvelope
       tail = &queue.back();
     }
     tail->envelope = envelope;  // the newest session id and URLs
+    ++queued_[queuedKey(envelope.actionId, notification.recordId)];
     tail->notifications.push_back(std::move(notification));
     tail->dueAt = std::max(tail->dueAt, now + notBefore);
     ++counters_.queued;
@@ -219,15 +227,28 @@ void OutboundSender::enqueue(const std::string& endpoint, const OutboundEnvelope
   wake_.notify_all();
 }
 
-void OutboundSender::refresh(const std::string& actionId, const std::string& recordId,
-                             const std::string& sObjectXml) {
+void OutboundSender::refresh(const std::string& actionId,
+                             const std::unordered_map<std::string, std::string>& sObjects) {
   std::lock_guard lock(mutex_);
+  const bool anyQueued = std::any_of(sObjects.begin(), sObjects.end(), [&](const auto& entry) {
+    return queued_.count(queuedKey(actionId, entry.first)) > 0;
+  });
+  if (!anyQueued) return;
   for (auto& [endpoint, queue] : queues_) {
     for (auto& message : queue) {
       if (message.inFlight || message.envelope.actionId != actionId) continue;
-      for (auto& notification : message.notifications)
-        if (notification.recordId == recordId) notification.sObjectXml = sObjectXml;
+      for (auto& notification : message.notifications) {
+        auto fresh = sObjects.find(notification.recordId);
+        if (fresh != sObjects.end()) notification.sObjectXml = fresh->second;
+      }
     }
+  }
+}
+
+void OutboundSender::forget(const Message& message) {
+  for (const auto& notification : message.notifications) {
+    auto entry = queued_.find(queuedKey(message.envelope.actionId, notification.recordId));
+    if (entry != queued_.end() && --entry->second == 0) queued_.erase(entry);
   }
 }
 
@@ -324,7 +345,11 @@ void OutboundSender::clear() {
     std::lock_guard lock(mutex_);
     // A message in flight stays until its attempt ends (the sender finds it by serial).
     for (auto& [endpoint, queue] : queues_) {
-      std::erase_if(queue, [](const Message& message) { return !message.inFlight; });
+      std::erase_if(queue, [this](const Message& message) {
+        if (message.inFlight) return false;
+        forget(message);
+        return true;
+      });
     }
     std::erase_if(queues_, [](const auto& entry) { return entry.second.empty(); });
     counters_ = OutboundCounters{};
@@ -394,6 +419,7 @@ void OutboundSender::finish(const std::string& endpoint, uint64_t serial, Outcom
   } else {
     ++counters_.expiredMessages;
   }
+  forget(*message);
   auto& queue = queues_[endpoint];
   std::erase_if(queue, [serial](const Message& m) { return m.serial == serial; });
   if (queue.empty()) queues_.erase(endpoint);

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/sandbox/salesforce/outbound.hpp"
@@ -74,10 +75,11 @@ class OutboundSender {
   // tried yet and has room; otherwise starts a new message. Not sent before `notBefore`.
   void enqueue(const std::string& endpoint, const OutboundEnvelope& envelope,
                OutboundNotification notification, std::chrono::milliseconds notBefore);
-  // Queued (not in-flight) notifications of this action and record carry `sObjectXml` from now
-  // on: Salesforce sends the record as it is when the message leaves, not as it was queued.
-  void refresh(const std::string& actionId, const std::string& recordId,
-               const std::string& sObjectXml);
+  // Queued (not in-flight) notifications of this action for these records (id -> <sObject>)
+  // carry the new rendering from now on: Salesforce sends a record as it is when the message
+  // leaves, not as it was queued. No queue scan unless one of them is queued.
+  void refresh(const std::string& actionId,
+               const std::unordered_map<std::string, std::string>& sObjects);
 
   OutboundDeliveryKnobs knobs() const;
   // Validates ranges; returns the reason (empty when accepted; nothing changes otherwise).
@@ -108,6 +110,7 @@ class OutboundSender {
   // The endpoint whose head message is due first (caller holds mutex_); false when none.
   bool nextDue(std::string& endpoint, SteadyTime& due);
   Message* findMessage(const std::string& endpoint, uint64_t serial);  // caller holds mutex_
+  void forget(const Message& message);  // its notifications leave queued_; caller holds mutex_
   void finish(const std::string& endpoint, uint64_t serial, Outcome outcome,
               const std::string& error);        // caller holds mutex_
   bool drawFault(int64_t& next, double share);  // caller holds mutex_
@@ -120,6 +123,8 @@ class OutboundSender {
   OutboundDeliveryKnobs knobs_;
   uint64_t randomState_ = 1;
   std::map<std::string, std::deque<Message>> queues_;  // endpoint -> messages in order
+  // "<actionId>\x1f<recordId>" -> notifications queued, so most refreshes skip the scan
+  std::unordered_map<std::string, uint32_t> queued_;
   uint64_t serial_ = 0;
   OutboundCounters counters_;
   bool stopping_ = false;

@@ -131,8 +131,8 @@ std::string SalesforceService::defineOutbound(const OutboundMessageConfig& confi
   out.fields = {object->require("Id")};
   out.config.fields.assign(names.begin(), names.end());
   for (const auto& name : names) out.fields.push_back(object->require(name));
-  if (out.config.name.empty())
-    out.config.name = object->name + "_Outbound_" + std::to_string(outbound_.size() + 1);
+  if (out.config.name.empty())  // numbered like the id it is about to get
+    out.config.name = object->name + "_Outbound_" + std::to_string(outboundSerial_ + 1);
   for (const auto& other : outbound_) {
     if (other.id != selfId && iequals(other.config.name, out.config.name))
       return "an outbound message named '" + out.config.name + "' exists";
@@ -228,22 +228,30 @@ void SalesforceService::dispatchChanges(const Request& request) {
   }
   const std::string base = instanceUrl(request);
   for (const auto& definition : outbound_) {
-    std::optional<OutboundEnvelope> envelope;
+    std::unordered_map<std::string, std::string> sObjects;  // record id -> rendering
     for (const auto& change : records) {
       const Record* record = org_->find(change.id);
-      if (!record || record->type != definition.object) continue;
-      const std::string sObject = renderSObject(definition, *record);
-      sender_->refresh(definition.id, record->id, sObject);
+      if (record && record->type == definition.object)
+        sObjects.emplace(record->id, renderSObject(definition, *record));
+    }
+    if (sObjects.empty()) continue;
+    sender_->refresh(definition.id, sObjects);
+    std::optional<OutboundEnvelope> envelope;
+    for (const auto& change : records) {
+      auto rendered = sObjects.find(change.id);
+      if (rendered == sObjects.end()) continue;
+      const Record& record = *org_->find(change.id);
       // Workflow rules fire on create and edit, never on delete.
-      if (!definition.config.active || record->deleted()) continue;
+      if (!definition.config.active || record.deleted()) continue;
       if (change.created ? !definition.config.onCreate : !definition.config.onUpdate) continue;
       if (!envelope) envelope = outboundEnvelope(definition, base);
       // Actions run after the commit: a late-committing write is not announced before queries
       // can see it.
-      const int64_t waitMs = std::max<int64_t>(0, record->visibleAtMs - now());
-      sender_->enqueue(definition.config.endpointUrl, *envelope,
-                       {makeId(kNotificationPrefix, ++notificationSerial_), record->id, sObject},
-                       std::chrono::milliseconds(waitMs));
+      const int64_t waitMs = std::max<int64_t>(0, record.visibleAtMs - now());
+      sender_->enqueue(
+          definition.config.endpointUrl, *envelope,
+          {makeId(kNotificationPrefix, ++notificationSerial_), record.id, rendered->second},
+          std::chrono::milliseconds(waitMs));
     }
   }
 }

@@ -29,7 +29,7 @@ namespace ferry::testing {
 
 using namespace std::chrono_literals;
 
-inline constexpr int kRecords = 12'000;
+inline constexpr int kRecords = 20'000;
 inline constexpr int kBatch = 500;
 inline constexpr const char* kAdminToken = "stop-admin-token-0123456789abcdef";
 inline constexpr const char* kMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";

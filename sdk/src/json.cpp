@@ -9,50 +9,12 @@
 #include <Poco/JSON/Handler.h>
 #include <Poco/JSON/Parser.h>
 
+#include "ferry/sdk/json_text.hpp"
 #include "ferry/sdk/value.hpp"
 
 namespace ferry::sdk {
 
 namespace {
-
-void appendEscaped(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[(c >> 4) & 0xF]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 void appendDecimal(std::string& out, double d) {
   if (!std::isfinite(d)) {
@@ -85,13 +47,13 @@ void appendJson(std::string& out, const Value& v) {
       appendDecimal(out, v.asDecimal());
       break;
     case ValueKind::kString:
-      appendEscaped(out, v.asString());
+      appendJsonString(out, v.asString());
       break;
     case ValueKind::kDate:
-      appendEscaped(out, v.asDate().toIso());
+      appendJsonString(out, v.asDate().toIso());
       break;
     case ValueKind::kDateTime:
-      appendEscaped(out, v.asDateTime().toIso());
+      appendJsonString(out, v.asDateTime().toIso());
       break;
     case ValueKind::kList: {
       out.push_back('[');
@@ -110,7 +72,7 @@ void appendJson(std::string& out, const Value& v) {
       for (const auto& [key, item] : v.asObject()) {
         if (!first) out.push_back(',');
         first = false;
-        appendEscaped(out, key);
+        appendJsonString(out, key);
         out.push_back(':');
         appendJson(out, item);
       }

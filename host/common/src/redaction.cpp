@@ -4,6 +4,8 @@
 #include <cctype>
 #include <mutex>
 
+#include "ferry/sdk/json_text.hpp"
+
 namespace ferry::host {
 namespace {
 
@@ -11,31 +13,7 @@ namespace {
 std::string jsonEscaped(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
+  sdk::appendJsonEscaped(out, s);
   return out;
 }
 

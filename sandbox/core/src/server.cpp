@@ -25,6 +25,7 @@
 
 #include "ferry/sandbox/http_util.hpp"
 #include "ferry/sandbox/json_writer.hpp"
+#include "ferry/sdk/json_text.hpp"
 
 namespace ferry::sandbox {
 namespace {
@@ -140,7 +141,7 @@ struct SandboxServer::Impl {
       std::lock_guard lock(mounted->mutex);
       if (!first) out += ',';
       first = false;
-      appendJsonString(out, mounted->service->name());
+      sdk::appendJsonString(out, mounted->service->name());
       out += ':';
       out += mounted->service->snapshot();
     }

@@ -12,6 +12,7 @@
 #include "errors.hpp"
 #include "ferry/sandbox/http_util.hpp"
 #include "ferry/sandbox/json_writer.hpp"
+#include "ferry/sdk/json_text.hpp"
 #include "people_service.hpp"
 
 namespace ferry::sandbox::people {
@@ -304,7 +305,8 @@ std::optional<Response> PeopleService::parseObject(const Request& request, Envel
   std::string problem;
   try {
     // JSON text is UTF-8 (RFC 8259); anything else would be stored and echoed back corrupted.
-    if (!isValidUtf8(request.body)) throw Poco::SyntaxException("request body is not valid UTF-8");
+    if (!sdk::isValidUtf8(request.body))
+      throw Poco::SyntaxException("request body is not valid UTF-8");
     Poco::JSON::Parser parser;
     const Poco::Dynamic::Var parsed = parser.parse(request.body);
     if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {

@@ -1,6 +1,6 @@
 // Minimal streaming JSON writer. Poco::JSON builds a tree of Dynamic::Var first, which is the
 // dominant cost when a query page of 2000 records is serialised; this writes straight into a
-// string. Commas are inserted automatically.
+// string. Commas are inserted automatically; strings are escaped by ferry/sdk/json_text.hpp.
 #pragma once
 
 #include <cstdint>
@@ -44,11 +44,6 @@ class JsonWriter {
   std::vector<bool> first_;  // per open container: no element written yet
   bool afterKey_ = false;
 };
-
-// Appends text as a JSON string; bytes that are not well-formed UTF-8 become U+FFFD.
-void appendJsonString(std::string& out, std::string_view text);
-std::string jsonQuote(std::string_view text);
-bool isValidUtf8(std::string_view text);
 
 // The canonical text of a parsed JSON value (sorted keys): compares values a client sent.
 std::string canonicalJson(const Poco::Dynamic::Var& var);

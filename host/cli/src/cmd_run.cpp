@@ -320,21 +320,30 @@ int runScheduled(Runtime& rt, Context& ctx, std::chrono::milliseconds logEvery) 
   ctx.err << "running " << rt.flows.size() << (rt.flows.size() == 1 ? " flow" : " flows")
           << "; Ctrl-C stops after the current batch\n";
   std::map<std::string, std::int64_t> reported;
-  // Several flows may run at once, so no terminal line here: their progress is logged.
-  std::map<std::string, ProgressPrinter> progress;
-  while (!gStopRequested.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    for (const auto& s : scheduler.statuses()) {
-      if (s.progress) {
-        progress.try_emplace(s.name, s.name, nullptr, logEvery).first->second.update(*s.progress);
-      }
-      if (s.lastRun && reported[s.name] != s.lastRun->runId && s.lastRun->counts.read > 0) {
+  // Each finished run once: those that moved records, and those a stop cut short.
+  const auto reportRuns = [&](const std::vector<engine::FlowStatus>& statuses) {
+    for (const auto& s : statuses) {
+      if (!s.lastRun || reported[s.name] == s.lastRun->runId) continue;
+      if (s.lastRun->counts.read > 0 || s.lastRun->status == RunStatus::kAbandoned) {
         reported[s.name] = s.lastRun->runId;
         printSummary(ctx, s.name, *s.lastRun);
       }
     }
+  };
+  // Several flows may run at once, so no terminal line here: their progress is logged.
+  std::map<std::string, ProgressPrinter> progress;
+  while (!gStopRequested.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto statuses = scheduler.statuses();
+    for (const auto& s : statuses) {
+      if (s.progress) {
+        progress.try_emplace(s.name, s.name, nullptr, logEvery).first->second.update(*s.progress);
+      }
+    }
+    reportRuns(statuses);
   }
   scheduler.stop();
+  reportRuns(scheduler.statuses());  // the runs the stop ended
   return kExitOk;
 }
 
@@ -591,7 +600,9 @@ void registerRunCommands(CommandTable& table) {
       "the current batch. Progress (records, rate and, when the source can estimate what is "
       "left, an ETA) is shown on a terminal and logged every 10 seconds (--progress-every). State "
       "(cursors, links, conflicts, dead letters, runs) lives in the --state store; a run that "
-      "is killed resumes from the last committed batch.",
+      "is killed resumes from the last committed batch. Exit status: 0 when every run "
+      "succeeded (or, without --once, when stopped); 1 when a run failed or, with --once, was "
+      "stopped (SIGINT/SIGTERM) before it finished (its summary says \"abandoned\").",
       {{"flow", "Flow files", true, true}},
       {stateOption(),
        connectionsOption(),

@@ -393,7 +393,9 @@ TEST_F(OutboundTest, AFailingMessageHoldsBackItsEndpointButNoOther) {
   EXPECT_EQ(parse(received[0]).notifications.at(0).recordId, first);
   EXPECT_EQ(parse(received[1]).notifications.at(0).recordId, second);
 
-  // The Lead message is still queued, with the reason and a masked endpoint.
+  // The Lead message is still queued, with the reason and a masked endpoint. (The listener sees
+  // a request before the sender has read the answer, so wait for the Contacts' queue to empty.)
+  ASSERT_TRUE(until([&] { return delivery()->getArray("endpoints")->size() == 1; }));
   auto view = delivery();
   const std::string text = adminCall("GET", "/outbound-delivery").body;
   EXPECT_EQ(text.find("never-shown"), std::string::npos) << text;
@@ -491,6 +493,7 @@ TEST_F(OutboundTest, RetryNowAndClear) {
   auto received = listener_.waitFor(1);
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(parse(received[0]).notifications.at(0).recordId, id);
+  ASSERT_TRUE(until([&] { return counter("pendingMessages") == 0; }));
 
   knobs(R"({"paused":true})");
   create("Contact", R"({"LastName":"Cleared"})");

@@ -54,13 +54,7 @@ class PeopleEndToEndTest : public PeopleSandboxTest {
   host::FlowDef flow(const char* file) { return e2e_.flow(file); }
   std::vector<sdk::Object> jsonLines(const std::string& entity) { return e2e_.jsonLines(entity); }
 
-  std::uint64_t apiCalls() const {
-    std::uint64_t total = 0;
-    for (const auto& [key, count] : server_->counters().snapshot()) {
-      if (key.rfind("people ", 0) == 0) total += count.calls;
-    }
-    return total;
-  }
+  std::uint64_t apiCalls() const { return server_->counters().calls("people "); }
 
   ferry::testing::JsonlFlowFixture e2e_{
       host::PluginSchema{"people", settingsSchema(), staticEntitySchemas()}, FERRY_PEOPLE_EXAMPLES};

@@ -85,19 +85,9 @@ class SandboxTest : public ::testing::Test {
   void knobs(const sdk::Object& values) { admin("PUT", "knobs", sdk::Value(values).toJson()); }
 
   // Calls the sandbox counted for the Salesforce service (all endpoints, token calls included).
-  std::uint64_t calls() {
-    std::uint64_t total = 0;
-    for (const auto& [key, count] : server_->counters().snapshot()) {
-      if (key.rfind("salesforce ", 0) == 0) total += count.calls;
-    }
-    return total;
-  }
+  std::uint64_t calls() { return server_->counters().calls("salesforce "); }
   std::uint64_t calls(const std::string& endpointPrefix) {
-    std::uint64_t total = 0;
-    for (const auto& [key, count] : server_->counters().snapshot()) {
-      if (key.rfind("salesforce " + endpointPrefix, 0) == 0) total += count.calls;
-    }
-    return total;
+    return server_->counters().calls("salesforce " + endpointPrefix);
   }
 
   struct Pass {

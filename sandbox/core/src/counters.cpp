@@ -28,6 +28,17 @@ std::map<std::string, EndpointCount> CallCounters::snapshot() const {
   return counts_;
 }
 
+uint64_t CallCounters::calls(std::string_view keyPrefix) const {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  // Keys sharing the prefix are adjacent in the map, starting at its lower bound.
+  for (auto it = counts_.lower_bound(std::string(keyPrefix)); it != counts_.end(); ++it) {
+    if (std::string_view(it->first).substr(0, keyPrefix.size()) != keyPrefix) break;
+    total += it->second.calls;
+  }
+  return total;
+}
+
 std::string CallCounters::toJson() const {
   auto counts = snapshot();
   EndpointCount total;

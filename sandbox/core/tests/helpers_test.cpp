@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include "ferry/sandbox/counters.hpp"
 #include "ferry/sandbox/fake_data.hpp"
 #include "ferry/sandbox/http_util.hpp"
 #include "ferry/sandbox/json_writer.hpp"
@@ -138,6 +139,20 @@ TEST(JsonWriter, WritesParsedValuesWithSortedKeys) {
       .value(Poco::Dynamic::Var(7))
       .endArray();
   EXPECT_EQ(json.str(), R"(["s",7])");
+}
+
+TEST(CallCounters, SumsTheCallsOfEndpointsSharingAKeyPrefix) {
+  CallCounters counters;
+  counters.record("people GET /people/2/persons", 200);
+  counters.record("people GET /people/2/persons", 429);
+  counters.record("people PUT /persons/3/upsert", 200);
+  counters.recordDrop("peoplex GET /x");
+  counters.record("salesforce GET /query", 200);
+  EXPECT_EQ(counters.calls("people "), 3u);
+  EXPECT_EQ(counters.calls("people GET "), 2u);
+  EXPECT_EQ(counters.calls("people"), 4u);  // a prefix, not a service name
+  EXPECT_EQ(counters.calls(""), 5u);
+  EXPECT_EQ(counters.calls("zzz"), 0u);
 }
 
 TEST(HttpUtil, FormDecoding) {

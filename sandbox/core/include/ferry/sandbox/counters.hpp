@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace ferry::sandbox {
 
@@ -22,6 +23,8 @@ class CallCounters {
   void recordDrop(const std::string& key);
   void reset();
   std::map<std::string, EndpointCount> snapshot() const;
+  // Calls to every endpoint whose key starts with `keyPrefix` ("people " for one service).
+  uint64_t calls(std::string_view keyPrefix) const;
   // {"endpoints":{key:{"calls":n,"dropped":n,"status":{"200":n}}},"total":{...}}
   std::string toJson() const;
 

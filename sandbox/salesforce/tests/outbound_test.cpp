@@ -454,6 +454,24 @@ TEST_F(OutboundTest, OnlyCommittedCreatesAndEditsThroughTheApiOrAdminFire) {
   EXPECT_EQ(firstNote.find("<sf:LastName>"), std::string::npos);  // deleted: no data
 }
 
+TEST_F(OutboundTest, LeadConversionFiresForTheRecordsItCreatesAndEdits) {
+  knobs(R"({"paused":true})");
+  defineFor("Contact", listener_.url("/contacts"));
+  defineFor("Lead", listener_.url("/leads"));
+  const std::string lead = create("Lead", R"({"LastName":"Convert","Company":"Acme"})");
+  Reply converted = adminCall("POST", "/convert-lead", R"({"leadId":")" + lead + R"("})");
+  ASSERT_EQ(converted.status, 200) << converted.body;
+  const std::string contact = converted.object()->getValue<std::string>("contactId");
+  knobs(R"({"paused":false})");
+  auto received = listener_.waitFor(2);
+  ASSERT_EQ(received.size(), 2u);
+  std::map<std::string, std::vector<std::string>> byTarget;
+  for (const auto& got : received)
+    for (const auto& note : parse(got).notifications) byTarget[got.target].push_back(note.recordId);
+  EXPECT_EQ(byTarget["/leads"], (std::vector<std::string>{lead, lead}));  // created, converted
+  EXPECT_EQ(byTarget["/contacts"], std::vector<std::string>{contact});
+}
+
 TEST_F(OutboundTest, DropAndExpiryKnobsLoseMessagesForGood) {
   knobs(R"({"dropNext":1})");
   defineFor("Contact", listener_.url());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,6 +92,16 @@ class PeopleService final : public ferry::sandbox::Service {
   Response batchCreate(const Request& request);
   Response batchUpdate(const Request& request);
   Response batchDelete(const Request& request);
+  // One failed entry of a v2 batch update/delete: its status and error messages.
+  struct EntryFailure {
+    int status = 0;
+    std::vector<std::string> messages;
+  };
+  using QueriedEntryFn =
+      std::function<std::optional<EntryFailure>(const Poco::JSON::Object& entry, const Person&)>;
+  // The v2 batch update/delete frame: resolves each entry's query to a person and applies `apply`
+  // to it. Failed entries are listed ({query, status, [isModified], errors}) and make it a 207.
+  Response queriedBatch(const Request& request, bool reportsModified, const QueriedEntryFn& apply);
   Response match(const Request& request);
   Response personResponse(const Person& person) const;
   Response conflictResponse(const Conflict& conflict) const;

@@ -320,55 +320,8 @@ QueryResult resolveQuery(const PeopleStore& store, const Var& query) {
 
 }  // namespace
 
-Response PeopleService::batchUpdate(const Request& request) {
-  Object::Ptr body;
-  if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
-  std::optional<Response> error;
-  const auto people = batchArray(*body, "people", error);
-  if (!people) return *error;
-  JsonWriter w;
-  w.beginObject().key("results").beginArray();
-  bool failed = false;
-  for (size_t i = 0; i < people->size(); ++i) {
-    const auto entry = people->getObject(i);
-    const Var query = entry ? entry->get("query") : Var();
-    auto fail = [&](int status, const std::vector<std::string>& messages) {
-      failed = true;
-      w.beginObject().key("query").value(query).key("status").value(status);
-      w.key("isModified").value(false);
-      writeErrors(w, messages);
-      w.endObject();
-    };
-    if (!entry) {
-      fail(400, {"Entry must be a JSON object"});
-      continue;
-    }
-    const auto target = resolveQuery(store_, query);
-    if (target.person == nullptr) {
-      fail(target.status, {target.message});
-      continue;
-    }
-    const auto update = entry->getObject("update");
-    if (!update) {
-      fail(400, {"update: must not be null"});
-      continue;
-    }
-    std::vector<Violation> violations;
-    const auto input =
-        parsePersonInput(*update, BodyShape::kV2, "update.", store_.attributes(), violations);
-    if (!violations.empty()) {
-      fail(400, messagesOf(violations));
-      continue;
-    }
-    const auto written = commit(applyInput(*target.person, input, WriteMode::kMerge), target.person,
-                                Source::kApi, true);
-    if (written.kind == Written::Kind::kConflict) fail(409, {written.conflict.message()});
-  }
-  w.endArray().endObject();
-  return jsonOk(w.take(), failed ? 207 : 200);
-}
-
-Response PeopleService::batchDelete(const Request& request) {
+Response PeopleService::queriedBatch(const Request& request, bool reportsModified,
+                                     const QueriedEntryFn& apply) {
   Object::Ptr body;
   if (auto error = parseObject(request, Envelope::kLegacy, body)) return *error;
   std::optional<Response> error;
@@ -382,17 +335,48 @@ Response PeopleService::batchDelete(const Request& request) {
     const Var query = entry ? entry->get("query") : Var();
     const auto target = entry ? resolveQuery(store_, query)
                               : QueryResult{nullptr, 400, "Entry must be a JSON object"};
+    std::optional<EntryFailure> failure;
     if (target.person == nullptr) {
-      failed = true;
-      w.beginObject().key("query").value(query).key("status").value(target.status);
-      writeErrors(w, {target.message});
-      w.endObject();
-      continue;
+      failure = EntryFailure{target.status, {target.message}};
+    } else {
+      failure = apply(*entry, *target.person);
     }
-    removePerson(target.person->id, Source::kApi);
+    if (!failure) continue;
+    failed = true;
+    w.beginObject().key("query").value(query).key("status").value(failure->status);
+    if (reportsModified) w.key("isModified").value(false);
+    writeErrors(w, failure->messages);
+    w.endObject();
   }
   w.endArray().endObject();
   return jsonOk(w.take(), failed ? 207 : 200);
+}
+
+Response PeopleService::batchUpdate(const Request& request) {
+  return queriedBatch(
+      request, true,
+      [this](const Object& entry, const Person& target) -> std::optional<EntryFailure> {
+        const auto update = entry.getObject("update");
+        if (!update) return EntryFailure{400, {"update: must not be null"}};
+        std::vector<Violation> violations;
+        const auto input =
+            parsePersonInput(*update, BodyShape::kV2, "update.", store_.attributes(), violations);
+        if (!violations.empty()) return EntryFailure{400, messagesOf(violations)};
+        const auto written =
+            commit(applyInput(target, input, WriteMode::kMerge), &target, Source::kApi, true);
+        if (written.kind == Written::Kind::kConflict) {
+          return EntryFailure{409, {written.conflict.message()}};
+        }
+        return std::nullopt;
+      });
+}
+
+Response PeopleService::batchDelete(const Request& request) {
+  return queriedBatch(request, false,
+                      [this](const Object&, const Person& target) -> std::optional<EntryFailure> {
+                        removePerson(target.id, Source::kApi);
+                        return std::nullopt;
+                      });
 }
 
 Response PeopleService::match(const Request& request) {

@@ -23,28 +23,7 @@ class PeopleEndToEndTest : public PeopleSandboxTest {
  protected:
   void SetUp() override {
     PeopleSandboxTest::SetUp();
-    const auto type = [](const char* t) { return sdk::Value(t); };
-    // The same as examples/connections/files.yaml.
-    sdk::Object entities{
-        {"Person", sdk::Object{{"id", "id"},
-                               {"fields", sdk::Object{{"id", type("string")},
-                                                      {"firstName", type("string")},
-                                                      {"lastName", sdk::Object{{"type", "string"},
-                                                                               {"required", true}}},
-                                                      {"email", type("email")},
-                                                      {"phone", type("phone")},
-                                                      {"city", type("string")}}}}},
-        {"Customer", sdk::Object{{"id", "id"},
-                                 {"fields", sdk::Object{{"id", type("string")},
-                                                        {"peopleId", type("string")},
-                                                        {"externalId", type("string")},
-                                                        {"firstName", type("string")},
-                                                        {"lastName", type("string")},
-                                                        {"emails", type("string")},
-                                                        {"phones", type("string")},
-                                                        {"city", type("string")}}}}}};
-    ASSERT_NO_FATAL_FAILURE(
-        e2e_.setUp("people.yaml", {{"PEOPLE_BASE_URL", baseUrl()}}, std::move(entities)));
+    ASSERT_NO_FATAL_FAILURE(e2e_.setUp("people.yaml", {{"PEOPLE_BASE_URL", baseUrl()}}));
     sdk::Object settings = e2e_.settings("people");
     settings.set("base_url", baseUrl());
     people_ = &connect(settings);

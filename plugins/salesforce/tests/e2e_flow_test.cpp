@@ -16,26 +16,7 @@ class EndToEndTest : public SandboxTest {
  protected:
   void SetUp() override {
     SandboxTest::SetUp();
-    const auto type = [](const char* t) { return sdk::Value(t); };
-    // The same as examples/connections/files.yaml.
-    sdk::Object entities{
-        {"Contact", sdk::Object{{"id", "id"},
-                                {"fields", sdk::Object{{"id", type("string")},
-                                                       {"salesforceId", type("string")},
-                                                       {"firstName", type("string")},
-                                                       {"lastName", type("string")},
-                                                       {"email", type("email")},
-                                                       {"phone", type("phone")},
-                                                       {"city", type("string")}}}}},
-        {"Person", sdk::Object{{"id", "id"},
-                               {"fields", sdk::Object{{"id", type("string")},
-                                                      {"firstName", type("string")},
-                                                      {"lastName", sdk::Object{{"type", "string"},
-                                                                               {"required", true}}},
-                                                      {"email", type("email")},
-                                                      {"phone", type("phone")}}}}}};
-    ASSERT_NO_FATAL_FAILURE(
-        e2e_.setUp("salesforce.yaml", {{"SALESFORCE_LOGIN_URL", baseUrl()}}, std::move(entities)));
+    ASSERT_NO_FATAL_FAILURE(e2e_.setUp("salesforce.yaml", {{"SALESFORCE_LOGIN_URL", baseUrl()}}));
 
     // The connector made from the validated connection settings.
     sfContext_ = host_.context(e2e_.settings("salesforce"), "salesforce");

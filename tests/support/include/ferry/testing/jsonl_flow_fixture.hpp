@@ -77,12 +77,10 @@ class JsonlFlowFixture {
   }
 
   // Call from SetUp through ASSERT_NO_FATAL_FAILURE. Makes a fresh folder for the running test,
-  // loads examples/connections/<connectionFile> (${FERRY_DATA_DIR} is the jsonl folder, other
-  // ${NAME}s come from `env`), adds the jsonl connection "files" with `entities` (built here
-  // because the connection parser does not take jsonl's object-valued `entities` setting), opens
-  // the state store and starts the jsonl connector.
-  void setUp(const std::string& connectionFile, std::map<std::string, std::string> env,
-             sdk::Object entities) {
+  // loads examples/connections/<connectionFile> and examples/connections/files.yaml (the jsonl
+  // connection "files"; ${FERRY_DATA_DIR} is the test's folder, other ${NAME}s come from `env`),
+  // opens the state store and starts the jsonl connector.
+  void setUp(const std::string& connectionFile, std::map<std::string, std::string> env) {
     dir_ = std::filesystem::temp_directory_path() /
            ("ferry-e2e-" + name_ + "-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -93,24 +91,22 @@ class JsonlFlowFixture {
       const auto it = env.find(name);
       return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
-    host::Diagnostics diags;
-    const auto path = examples_ / "connections" / connectionFile;
-    auto def = host::loadConnection(readFile(path), path.string(), schemas_, lookup, diags);
-    ASSERT_TRUE(def) << diags.format();
-    connections_.add(*def);
-
-    host::ConnectionDef files;
-    files.name = "files";
-    files.plugin = "jsonl";
-    files.settings = {{"directory", dataDir().string()}, {"entities", std::move(entities)}};
-    connections_.add(files);
+    for (const std::string& file : {connectionFile, std::string("files.yaml")}) {
+      host::Diagnostics diags;
+      const auto path = examples_ / "connections" / file;
+      auto def = host::loadConnection(readFile(path), path.string(), schemas_, lookup, diags);
+      ASSERT_TRUE(def) << diags.format();
+      connections_.add(*def);
+    }
+    const host::ConnectionDef* files = connections_.find("files");
+    ASSERT_NE(files, nullptr) << "files.yaml names another connection";
 
     auto store = host::openStateStore("sqlite://" + (dir_ / "state.db").string());
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
 
-    jsonlContext_ = jsonlHost_.context(files.settings, "files");
-    auto config = plugins::jsonl::parseConfig(files.settings);
+    jsonlContext_ = jsonlHost_.context(files->settings, "files");
+    auto config = plugins::jsonl::parseConfig(files->settings);
     ASSERT_TRUE(config) << config.error().message;
     files_ = std::make_unique<plugins::jsonl::JsonlConnector>(std::move(*config), jsonlContext_);
     ASSERT_TRUE(files_->start());

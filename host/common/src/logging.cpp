@@ -1,6 +1,7 @@
 #include "ferry/host/common/logging.hpp"
 
 #include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
@@ -9,6 +10,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "ferry/sdk/json_text.hpp"
 
 namespace ferry::host {
 namespace {
@@ -31,34 +34,13 @@ void appendIsoTime(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point tp)
                  static_cast<int>(ms % 1000));
 }
 
+// The SDK's escaper, so JSON log lines quote text exactly as the redactor expects to find
+// secrets in them.
 void appendJsonString(spdlog::memory_buf_t& dest, std::string_view s) {
-  dest.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        dest.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        dest.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        dest.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        dest.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        dest.append(std::string_view("\\t"));
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          dest.push_back(c);
-        }
-    }
-  }
-  dest.push_back('"');
+  thread_local std::string quoted;
+  quoted.clear();
+  sdk::appendJsonString(quoted, s);
+  dest.append(quoted.data(), quoted.data() + quoted.size());
 }
 
 // Text lines stay one line per record: control characters are escaped, not written.

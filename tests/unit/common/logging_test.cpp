@@ -106,6 +106,20 @@ TEST(Logging, SecretsAreRedactedInMessagesFieldsAndLoggerOutput) {
   }
 }
 
+// The JSON writer and the redactor quote text the same way (one escaper), so a secret with
+// control characters is still found and masked inside JSON fields.
+TEST(Logging, SecretsWithControlCharactersAreRedactedInJsonFields) {
+  CapturedLog log(LogFormat::kJson);
+  const std::string secret = std::string("ab\bcd\fef\x01gh-4242");
+  log.redactor->add(secret);
+  logWith(*log.logger, sdk::LogLevel::kError, "refresh failed", {{"token", secret}});
+  const std::string all = log.out.str();
+  EXPECT_EQ(all.find("gh-4242"), std::string::npos) << all;
+  const auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(parseLine(lines[0])->getValue<std::string>("token"), "***");
+}
+
 TEST(Logging, ConnectorLoggerAddsPluginConnectionAndFlow) {
   CapturedLog log(LogFormat::kJson);
   ConnectorLogger logger(log.logger, "salesforce", "sf-prod", "contacts");

@@ -76,7 +76,10 @@ inbound=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 api PUT /credentials/salesforce \
   "{\"client_id\": \"ferry-demo-consumer-key\", \"client_secret\": \"ferry-demo-consumer-secret\",
     \"inbound_secret\": \"$inbound\"}" | jq -c .
-api PUT /credentials/people '{"api_key": "sandbox-people-key"}' | jq -c .
+# People webhooks present their own secret (the shipped connection checks it as webhook_token).
+people_inbound=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+api PUT /credentials/people \
+  "{\"api_key\": \"sandbox-people-key\", \"inbound_secret\": \"$people_inbound\"}" | jq -c .
 api POST /connections/salesforce/test | jq -c .
 api POST /connections/people/test | jq -c .
 
@@ -91,6 +94,13 @@ for object in Contact Lead; do
          \"endpointUrl\": \"$ferry/api/v1/inbound/salesforce?token=$inbound\"}" |
     jq -c '{outboundMessage: .name, object, endpointUrl, triggers}'
 done
+
+step "People pushes person changes to ferry (webhook)"
+# As set in the Infobip portal: person events go to the People connection's inbound endpoint and
+# wake the flows that read persons back into Salesforce.
+curl -sf -X PUT "$sandbox/__sandbox/people/webhook" -H 'Content-Type: application/json' \
+  -d "{\"url\": \"$ferry/api/v1/inbound/people?token=$people_inbound\"}" |
+  jq -c '{webhook: (.url | sub("token=.*"; "token=***"))}'
 
 step "Flows deployed from flows/ at start-up"
 api GET /flows | jq -r '.flows[] | "  \(.name)  version \(.version)  active=\(.active)"'
@@ -138,8 +148,10 @@ contact_city() {
     jq -r --arg id "$1" '.Contact[] | select(.Id == $id) | .MailingCity'
 }
 for _ in $(seq 1 300); do [ "$(contact_city "$contact")" = Zadar ] && break; sleep 0.1; done
-printf '  People city Zadar -> Salesforce MailingCity "%s" after %d ms\n' \
+printf '  People city Zadar -> Salesforce MailingCity "%s" after %d ms (pushed by a People webhook)\n' \
   "$(contact_city "$contact")" $((($(date +%s%N) - start) / 1000000))
+curl -sf "$sandbox/__sandbox/people/webhook" |
+  jq -r '"  People webhooks: \(.delivered) delivered, \(.failed) failed, \(.pending) pending"'
 
 step "Flow status"
 for f in contacts-to-customers leads-to-people-leads accounts-to-companies; do

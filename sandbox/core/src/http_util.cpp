@@ -2,6 +2,9 @@
 
 #include <cctype>
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 namespace ferry::sandbox {
 namespace {
 
@@ -105,6 +108,21 @@ std::vector<std::string> splitPath(std::string_view path) {
     start = end + 1;
   }
   return parts;
+}
+
+std::string redactUrl(const std::string& url) {
+  try {
+    Poco::URI uri(url);
+    if (!uri.getUserInfo().empty()) uri.setUserInfo("***");
+    std::string query;
+    for (const auto& [name, value] : uri.getQueryParameters()) {
+      query += (query.empty() ? "" : "&") + name + "=***";
+    }
+    if (!query.empty()) uri.setRawQuery(query);
+    return uri.toString();
+  } catch (const Poco::Exception&) {
+    return "***";
+  }
 }
 
 }  // namespace ferry::sandbox

@@ -76,6 +76,15 @@ TEST(FakeData, ValidRecordsDoNotDependOnInvalidShare) {
   }
 }
 
+TEST(HttpUtil, RedactUrlMasksQueryValuesAndUserInfo) {
+  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in?token=s3cret&x=1"),
+            "http://127.0.0.1:1/in?token=***&x=***");
+  EXPECT_EQ(redactUrl("http://user:pw@127.0.0.1:1/in"), "http://***@127.0.0.1:1/in");
+  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in"), "http://127.0.0.1:1/in");
+  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in?token=a%2Bb%3D"), "http://127.0.0.1:1/in?token=***");
+  EXPECT_EQ(redactUrl("http://[::1"), "***");  // unparsable: nothing of it shown
+}
+
 TEST(TokenBucket, DrainsAndRefillsWithInjectedClock) {
   auto now = std::chrono::steady_clock::time_point{};
   TokenBucket bucket(5.0, 5.0, [&] { return now; });

@@ -6,6 +6,7 @@
 
 #include "errors.hpp"
 #include "ferry/sandbox/fake_data.hpp"
+#include "ferry/sandbox/http_util.hpp"
 #include "ferry/sandbox/json_writer.hpp"
 #include "people_service.hpp"
 
@@ -222,7 +223,7 @@ Response PeopleService::webhookSettings(const Request& request, bool flush) {
   JsonWriter w;
   w.beginObject()
       .key("url")
-      .value(webhooks_.url())
+      .value(webhooks_.url().empty() ? std::string() : redactUrl(webhooks_.url()))
       .key("onApiChanges")
       .value(options_.webhookOnApiChanges);
   w.key("queued").value(stats.queued).key("delivered").value(stats.delivered);

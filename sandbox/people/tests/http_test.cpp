@@ -352,6 +352,12 @@ TEST_F(PeopleHttpTest, FailedWebhookDeliveriesAreRetriedWithoutBlockingRequests)
   EXPECT_EQ(stats->getValue<int>("attempts"), 3);
   EXPECT_EQ(stats->getValue<int>("delivered"), 1);
   EXPECT_EQ(admin("PUT", "/webhook", R"({"url":"ftp://x"})").status, 400);
+  // The receiver's token is a secret: admin answers show the URL with it masked.
+  const auto put = admin("PUT", "/webhook", R"({"url":")" + receiver.url() + R"(?token=s3cret"})");
+  ASSERT_EQ(put.status, 200);
+  const std::string shown = admin("GET", "/webhook").json()->getValue<std::string>("url");
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("token=***"), std::string::npos) << shown;
 }
 
 TEST_F(PeopleHttpTest, MalformedInputGetsEnvelopedErrorsAndTheServerStaysUp) {

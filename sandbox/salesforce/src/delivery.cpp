@@ -15,6 +15,7 @@
 #include <Poco/SAX/XMLReader.h>
 #include <Poco/URI.h>
 
+#include "ferry/sandbox/http_util.hpp"
 #include "ferry/sandbox/json_writer.hpp"
 
 namespace ferry::sandbox::salesforce {
@@ -162,30 +163,6 @@ std::string checkLoopbackEndpoint(const std::string& url) {
     return "endpointUrl must point at a loopback host (127.0.0.1, ::1 or localhost), not " + host;
   if (uri.getPort() == 0) return "endpointUrl needs a port";
   return {};
-}
-
-std::string redactUrl(const std::string& url) {
-  std::string out = url;
-  const auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    const auto authorityEnd = out.find_first_of("/?#", scheme + 3);
-    const auto at = out.rfind('@', authorityEnd == std::string::npos ? out.size() : authorityEnd);
-    if (at != std::string::npos && at > scheme) out.replace(scheme + 3, at - scheme - 3, "***");
-  }
-  const auto query = out.find('?');
-  if (query == std::string::npos) return out;
-  std::string redacted = out.substr(0, query + 1);
-  size_t start = query + 1;
-  while (start <= out.size()) {
-    size_t end = out.find('&', start);
-    if (end == std::string::npos) end = out.size();
-    const std::string pair = out.substr(start, end - start);
-    const auto equals = pair.find('=');
-    if (start > query + 1) redacted += '&';
-    redacted += equals == std::string::npos ? pair : pair.substr(0, equals) + "=***";
-    start = end + 1;
-  }
-  return redacted;
 }
 
 OutboundSender::OutboundSender(OutboundDeliveryKnobs knobs)

@@ -61,8 +61,6 @@ std::string renderEnvelope(const OutboundEnvelope& envelope,
 bool isPositiveAck(std::string_view body);
 // Empty when `url` is an http:// URL on 127.0.0.1, ::1 or localhost; otherwise the reason.
 std::string checkLoopbackEndpoint(const std::string& url);
-// The URL with query values and user info masked (they may carry a listener's secret).
-std::string redactUrl(const std::string& url);
 
 class OutboundSender {
  public:

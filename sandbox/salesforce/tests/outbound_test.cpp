@@ -207,7 +207,7 @@ TEST(OutboundDeliveryUnit, OnlyANotificationsResponseWithAckTrueCounts) {
                              R"(</notificationsResponse>)"));
 }
 
-TEST(OutboundDeliveryUnit, EndpointsStayOnLoopbackAndSecretsAreMasked) {
+TEST(OutboundDeliveryUnit, EndpointsStayOnLoopback) {
   EXPECT_EQ(checkLoopbackEndpoint("http://127.0.0.1:8080/api/v1/inbound/salesforce?token=x"), "");
   EXPECT_EQ(checkLoopbackEndpoint("http://localhost:8080/x"), "");
   EXPECT_EQ(checkLoopbackEndpoint("http://[::1]:8080/x"), "");
@@ -215,10 +215,6 @@ TEST(OutboundDeliveryUnit, EndpointsStayOnLoopbackAndSecretsAreMasked) {
   EXPECT_NE(checkLoopbackEndpoint("https://127.0.0.1:8443/x"), "");
   EXPECT_NE(checkLoopbackEndpoint("127.0.0.1:8080"), "");
   EXPECT_NE(checkLoopbackEndpoint("http://10.0.0.1:80/x"), "");
-  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in?token=s3cret&x=1"),
-            "http://127.0.0.1:1/in?token=***&x=***");
-  EXPECT_EQ(redactUrl("http://user:pw@127.0.0.1:1/in"), "http://***@127.0.0.1:1/in");
-  EXPECT_EQ(redactUrl("http://127.0.0.1:1/in"), "http://127.0.0.1:1/in");
 }
 
 TEST(OutboundDeliveryUnit, TextIsEscapedAndControlCharactersDropped) {

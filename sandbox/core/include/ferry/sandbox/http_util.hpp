@@ -21,5 +21,8 @@ bool startsWith(std::string_view text, std::string_view prefix);
 bool iequals(std::string_view a, std::string_view b);
 std::string toLower(std::string_view text);
 std::vector<std::string> splitPath(std::string_view path);  // "/a/b/" -> {"a","b"}
+// A URL fit to show in an admin response: user info and every query value become "***" (the
+// tokens receivers put there); an unparsable URL is shown as "***" whole.
+std::string redactUrl(const std::string& url);
 
 }  // namespace ferry::sandbox

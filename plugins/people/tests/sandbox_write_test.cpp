@@ -228,6 +228,51 @@ TEST_F(PeopleSandboxTest, CompaniesAreCreatedOnceAndPersonsLinked) {
   EXPECT_EQ((*removed)[0].outcome, Outcome::kDeleted);
 }
 
+// Companies have no batch lookup: many keys in a small account are answered from the listing
+// (one call a 1000 companies) instead of a GET per key at 5/s; a couple of keys still use GETs.
+TEST_F(PeopleSandboxTest, ManyCompanyLookupsReadTheListingInsteadOfOneCallPerKey) {
+  auto& c = connect();
+  std::vector<sdk::WriteOp> ops;
+  for (int i = 0; i < 30; ++i) {
+    const std::string n = std::to_string(i);
+    ops.push_back(create(
+        {{"externalId", "sf-" + n}, {"name", "Company " + n}, {"domains", "c" + n + ".example"}}));
+  }
+  auto made = c.write("Company", ops);
+  ASSERT_TRUE(made) << made.error().message;
+  std::vector<sdk::LookupQuery> queries;
+  for (int i = 0; i < 20; ++i) {
+    queries.push_back(sdk::LookupQuery{{{"externalId", "sf-" + std::to_string(i)}}});
+  }
+  queries.push_back(sdk::LookupQuery{{{"name", "COMPANY 25"}}});        // case-insensitive
+  queries.push_back(sdk::LookupQuery{{{"domains", "C26.example"}}});    // a domain
+  queries.push_back(sdk::LookupQuery{{{"id", (*made)[27].id}}});        // People's id
+  queries.push_back(sdk::LookupQuery{{{"externalId", "sf-missing"}}});  // nothing
+  const auto before = server_->counters().calls("people GET /people/2/companies");
+  auto found = c.lookup("Company", queries, {});
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(server_->counters().calls("people GET /people/2/companies") - before, 1u);
+  ASSERT_EQ(found->size(), queries.size());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ((*found)[i].size(), 1u) << i;
+    EXPECT_EQ((*found)[i][0].id, (*made)[i].id) << i;
+  }
+  ASSERT_EQ((*found)[20].size(), 1u);
+  EXPECT_EQ((*found)[20][0].id, (*made)[25].id);
+  ASSERT_EQ((*found)[21].size(), 1u);
+  EXPECT_EQ((*found)[21][0].id, (*made)[26].id);
+  ASSERT_EQ((*found)[22].size(), 1u);
+  EXPECT_EQ((*found)[22][0].id, (*made)[27].id);
+  EXPECT_TRUE((*found)[23].empty());
+
+  const auto beforeFew = server_->counters().calls("people GET /people/2/companies");
+  auto few = c.lookup("Company", {queries[0], queries[1]}, {});
+  ASSERT_TRUE(few) << few.error().message;
+  EXPECT_EQ(server_->counters().calls("people GET /people/2/companies") - beforeFew, 2u);
+  ASSERT_EQ((*few)[1].size(), 1u);
+  EXPECT_EQ((*few)[1][0].id, (*made)[1].id);
+}
+
 TEST_F(PeopleSandboxTest, LookupsMatchOnAnyIdentifier) {
   auto& c = connect();
   auto made =

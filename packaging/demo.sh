@@ -117,12 +117,13 @@ people_count() {  # people_count TYPE
 step "Initial load: waiting for the People audience to fill"
 for _ in $(seq 1 240); do
   customers=$(people_count CUSTOMER); leads=$(people_count LEAD)
+  companies=$(curl -sf "$sandbox/__sandbox/people/dump" | jq '.companies | length')
   # Seeded on purpose: a few Contacts/Leads carry a phone that cannot exist; they are rejected.
-  [ "$customers" -ge 290 ] && [ "$leads" -ge 90 ] && break
+  [ "$customers" -ge 290 ] && [ "$leads" -ge 90 ] && [ "$companies" -ge 20 ] && break
   sleep 0.25
 done
-printf '  People: %d customers, %d leads; %d ms after activation\n' "$customers" "$leads" \
-  $((($(date +%s%N) - start) / 1000000))
+printf '  People: %d customers, %d leads, %d companies; %d ms after activation\n' \
+  "$customers" "$leads" "$companies" $((($(date +%s%N) - start) / 1000000))
 
 step "A user edits a Contact in Salesforce; how long until People shows it?"
 contact=$(curl -sf "$sandbox/__sandbox/salesforce/dump?object=Contact" |

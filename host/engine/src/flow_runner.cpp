@@ -16,6 +16,7 @@ namespace {
 
 constexpr int kCallAttempts = 3;  // whole-call lookup/write failures, per batch
 constexpr std::chrono::milliseconds kCallRetryDelay{1000};
+constexpr std::chrono::milliseconds kStopCheckSlice{100};  // a stop waits at most this long
 constexpr std::size_t kMaxReadPage = 2000;
 constexpr std::size_t kDeadLetterPage = 200;
 constexpr const char* kMappingFailed = "MAPPING_FAILED";
@@ -245,6 +246,10 @@ class FlowRunner::Impl {
   // "src-from-snk:<id>" for records created from <id>.
   std::unordered_map<std::string, FieldValues> intents_;
   std::vector<std::string> intentKeys_;
+  // The current run's stop request: a call failing while it is set is not retried (an outage
+  // must not hold a stop for the whole backoff), and the run ends as abandoned, not failed.
+  std::function<bool()> shouldStop_;
+  bool stoppedInRetry_ = false;
   std::int64_t intentSeq_ = 0;
 };
 
@@ -253,6 +258,8 @@ class FlowRunner::Impl {
 RunSummary FlowRunner::Impl::run(const RunOptions& options) {
   RunSummary summary;
   summary.startedAtMs = clock_.nowMs();
+  shouldStop_ = options.shouldStop;
+  stoppedInRetry_ = false;
   auto runId = store_.startRun(flow_.name, node_, summary.startedAtMs);
   if (!runId) {
     summary.status = RunStatus::kFailed;
@@ -288,11 +295,17 @@ RunSummary FlowRunner::Impl::run(const RunOptions& options) {
     }
   }
   if (status && summary.status == RunStatus::kSucceeded) forgetIntents();
-  if (!status) {
+  if (!status && stoppedInRetry_) {
+    // The failed batch is not committed: the next run reads it again.
+    summary.status = RunStatus::kAbandoned;
+    summary.error = "stopped while retrying: " + status.error().describe();
+    log(sdk::LogLevel::kWarn, "run abandoned: " + summary.error);
+  } else if (!status) {
     summary.status = RunStatus::kFailed;
     summary.error = status.error().describe();
     log(sdk::LogLevel::kError, "run failed: " + summary.error);
   }
+  shouldStop_ = nullptr;
   summary.endedAtMs = clock_.nowMs();
   if (auto finished =
           store_.finishRun(summary.runId, summary.status, summary.endedAtMs, summary.error);
@@ -422,9 +435,21 @@ auto FlowRunner::Impl::withRetries(const char* what, Fn&& call) -> decltype(call
   for (int attempt = 1;; ++attempt) {
     auto result = call();
     if (result.ok() || !result.error().retriable || attempt == kCallAttempts) return result;
+    const auto stopping = [&] { return shouldStop_ && shouldStop_(); };
+    if (stopping()) {
+      stoppedInRetry_ = true;
+      return result;
+    }
     log(sdk::LogLevel::kWarn, std::string(what) + " failed (attempt " + std::to_string(attempt) +
                                   "), retrying: " + result.error().describe());
-    clock_.sleepFor(delay);
+    // Wait in slices, so a stop requested meanwhile is seen within one.
+    for (auto left = delay; left.count() > 0; left -= kStopCheckSlice) {
+      if (stopping()) {
+        stoppedInRetry_ = true;
+        return result;
+      }
+      clock_.sleepFor(std::min(left, kStopCheckSlice));
+    }
     delay *= 2;
   }
 }

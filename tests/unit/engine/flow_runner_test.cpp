@@ -375,6 +375,29 @@ TEST_P(FlowRunnerTest, WholeWriteFailureRetriesThenFailsTheRunWithoutAdvancing) 
   EXPECT_EQ(people_.live().size(), 2u);
 }
 
+// A stop requested while a remote call keeps failing (an outage) does not sit out the retry
+// backoff: the run ends at once as abandoned, the failed batch uncommitted, and the next run
+// writes it.
+TEST_P(FlowRunnerTest, StopDuringAnOutageAbandonsTheRunWithoutWaitingOutTheRetries) {
+  crm_.create(contact("Ann", "ann@x.test"));
+  auto runner = makeRunner(makeFlow("contacts", SyncMode::kOneWay));
+  people_.failWriteCalls = 10;
+  const std::int64_t before = clock_.nowMs();
+  int asked = 0;
+  RunOptions options;
+  options.shouldStop = [&] { return ++asked > 3; };  // the stop comes while the write retries
+  RunSummary stopped = runner->run(options);
+  EXPECT_EQ(stopped.status, RunStatus::kAbandoned) << stopped.error;
+  EXPECT_NE(stopped.error.find("injected"), std::string::npos) << stopped.error;
+  EXPECT_LE(clock_.nowMs() - before, 200) << "waited out the retry backoff";
+  EXPECT_TRUE(people_.live().empty());
+
+  people_.failWriteCalls = 0;
+  RunSummary next = runOnce(*runner);
+  EXPECT_EQ(next.counts.created, 1);
+  EXPECT_EQ(people_.live().size(), 1u);
+}
+
 TEST_P(FlowRunnerTest, CrashBetweenWriteAndCommitReplaysWithoutDuplicates) {
   for (int i = 0; i < 30; ++i) crm_.create(contact("n", "p" + std::to_string(i) + "@x.test"));
   // A second group without match keys: only the idempotency key protects their replay.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <unordered_map>
 
 #include "line_reader.hpp"
@@ -198,42 +199,55 @@ sdk::Result<std::vector<std::vector<sdk::FoundRecord>>> JsonlConnector::lookupIm
   if (!t.ok()) return t.takeError();
   Table& tab = **t;
 
+  // Key indexes first (built once, on disk), then every query in one read snapshot.
+  std::set<std::string> keyFields;
+  for (const auto& query : queries) {
+    for (const auto& [field, value] : query.keys) {
+      if (field != config.schema.idField && !value.isNull()) keyFields.insert(field);
+    }
+  }
+  if (auto s = tab.ensureIndexed(keyFields); !s) return s.takeError();
+
   std::vector<std::vector<sdk::FoundRecord>> out;
   out.reserve(queries.size());
-  for (const auto& query : queries) {
-    std::vector<std::string> ids;
-    for (const auto& [field, value] : query.keys) {
-      if (value.isNull()) continue;  // an empty key matches nothing
-      std::vector<std::string> matches;
-      if (field == config.schema.idField) {
-        if (auto id = idText(value)) {
-          auto exists = tab.contains(*id);
-          if (!exists) return exists.takeError();
-          if (*exists) matches.push_back(*id);
+  auto status = tab.read([&]() -> sdk::Status {
+    for (const auto& query : queries) {
+      std::vector<std::string> ids;
+      for (const auto& [field, value] : query.keys) {
+        if (value.isNull()) continue;  // an empty key matches nothing
+        std::vector<std::string> matches;
+        if (field == config.schema.idField) {
+          if (auto id = idText(value)) {
+            auto exists = tab.contains(*id);
+            if (!exists) return exists.takeError();
+            if (*exists) matches.push_back(*id);
+          }
+        } else {
+          auto found = tab.find(field, value);
+          if (!found) return found.takeError();
+          matches = std::move(*found);
         }
-      } else {
-        auto found = tab.find(field, value);
-        if (!found) return found.takeError();
-        matches = std::move(*found);
+        for (auto& id : matches) {
+          if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+        }
       }
-      for (auto& id : matches) {
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+      std::vector<sdk::FoundRecord> found;
+      for (const auto& id : ids) {
+        auto loaded = tab.get(id);
+        if (!loaded) return loaded.takeError();
+        if (!*loaded) continue;  // gone between the key lookup and now
+        const Object* record = &**loaded;
+        sdk::FoundRecord r;
+        r.id = id;
+        r.fields = project(*record, fields, config.schema.idField);
+        r.modifiedAtMs = modifiedAtMs(config, *record);
+        found.push_back(std::move(r));
       }
+      out.push_back(std::move(found));
     }
-    std::vector<sdk::FoundRecord> found;
-    for (const auto& id : ids) {
-      auto loaded = tab.get(id);
-      if (!loaded) return loaded.takeError();
-      if (!*loaded) continue;  // gone between the key lookup and now
-      const Object* record = &**loaded;
-      sdk::FoundRecord r;
-      r.id = id;
-      r.fields = project(*record, fields, config.schema.idField);
-      r.modifiedAtMs = modifiedAtMs(config, *record);
-      found.push_back(std::move(r));
-    }
-    out.push_back(std::move(found));
-  }
+    return {};
+  });
+  if (!status) return status.takeError();
   return out;
 }
 
@@ -302,103 +316,107 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
     staged[id] = std::move(record);
   };
 
-  for (const WriteOp& op : ops) {
-    switch (op.kind) {
-      case WriteOp::Kind::kCreate: {
-        std::string id;
-        if (const Value* given = op.fields.find(idField); given != nullptr && !given->isNull()) {
-          auto text = idText(*given);
-          if (!text) {
-            results.push_back(rejected(ErrorCode::kInvalidArgument,
-                                       "id field '" + idField +
-                                           "' must be a non-empty string or "
-                                           "an integer",
-                                       idField));
+  // Decided under the table's write lock, so the records read are current.
+  auto written = tab.write([&]() -> sdk::Result<std::vector<Table::Change>> {
+    for (const WriteOp& op : ops) {
+      switch (op.kind) {
+        case WriteOp::Kind::kCreate: {
+          std::string id;
+          if (const Value* given = op.fields.find(idField); given != nullptr && !given->isNull()) {
+            auto text = idText(*given);
+            if (!text) {
+              results.push_back(rejected(ErrorCode::kInvalidArgument,
+                                         "id field '" + idField +
+                                             "' must be a non-empty string or "
+                                             "an integer",
+                                         idField));
+              continue;
+            }
+            id = *text;
+          } else if (!op.idempotencyKey.empty()) {
+            id = op.idempotencyKey;  // a replayed create finds its record instead of duplicating
+          } else {
+            do {
+              auto fresh = newId(tab);
+              if (!fresh) return fresh.takeError();
+              id = std::move(*fresh);
+            } while (staged.count(id) != 0);
+          }
+          const Object* existing = current(id);
+          if (readError) return std::move(*readError);
+          Object record = existing != nullptr ? *existing : Object{};
+          if (auto problem = applyFields(op, record)) {
+            results.push_back(std::move(*problem));
             continue;
           }
-          id = *text;
-        } else if (!op.idempotencyKey.empty()) {
-          id = op.idempotencyKey;  // a replayed create finds its record instead of duplicating
-        } else {
-          do {
-            auto fresh = newId(tab);
-            if (!fresh) return fresh.takeError();
-            id = std::move(*fresh);
-          } while (staged.count(id) != 0);
+          if (!record.contains(idField)) record.set(idField, id);
+          std::string missing;
+          for (const auto& f : config.schema.fields) {
+            const Value* v = record.find(f.name);
+            if (f.requiredOnCreate && (v == nullptr || v->isNull())) missing = f.name;
+          }
+          if (!missing.empty()) {
+            results.push_back(rejected(ErrorCode::kInvalidArgument,
+                                       "required field '" + missing + "' is missing", missing));
+            continue;
+          }
+          if (existing != nullptr && record == *existing) {
+            results.push_back(done(WriteResult::Outcome::kUnchanged, id));
+            continue;
+          }
+          stage(op, id, std::move(record));
+          results.push_back(done(
+              existing != nullptr ? WriteResult::Outcome::kUpdated : WriteResult::Outcome::kCreated,
+              id));
+          break;
         }
-        const Object* existing = current(id);
-        if (readError) return std::move(*readError);
-        Object record = existing != nullptr ? *existing : Object{};
-        if (auto problem = applyFields(op, record)) {
-          results.push_back(std::move(*problem));
-          continue;
+        case WriteOp::Kind::kUpdate: {
+          const Object* existing = op.id.empty() ? nullptr : current(op.id);
+          if (readError) return std::move(*readError);
+          if (existing == nullptr) {
+            results.push_back(rejected(ErrorCode::kNotFound,
+                                       config.schema.name + " '" + op.id + "' does not exist"));
+            continue;
+          }
+          if (const Value* given = op.fields.find(idField);
+              given != nullptr && idText(*given) != std::optional<std::string>(op.id)) {
+            results.push_back(rejected(ErrorCode::kInvalidArgument,
+                                       "the id field '" + idField + "' cannot change", idField));
+            continue;
+          }
+          Object record = *existing;
+          if (auto problem = applyFields(op, record)) {
+            results.push_back(std::move(*problem));
+            continue;
+          }
+          if (record == *existing) {
+            results.push_back(done(WriteResult::Outcome::kUnchanged, op.id));
+            continue;
+          }
+          stage(op, op.id, std::move(record));
+          results.push_back(done(WriteResult::Outcome::kUpdated, op.id));
+          break;
         }
-        if (!record.contains(idField)) record.set(idField, id);
-        std::string missing;
-        for (const auto& f : config.schema.fields) {
-          const Value* v = record.find(f.name);
-          if (f.requiredOnCreate && (v == nullptr || v->isNull())) missing = f.name;
+        case WriteOp::Kind::kDelete: {
+          if (op.id.empty()) {
+            results.push_back(rejected(ErrorCode::kInvalidArgument, "delete without an id"));
+            continue;
+          }
+          // Deleting what is already gone succeeds: replays stay harmless.
+          const Object* existing = current(op.id);
+          if (readError) return std::move(*readError);
+          if (existing != nullptr) {
+            changes.push_back({op.id, std::nullopt});
+            staged[op.id] = std::nullopt;
+          }
+          results.push_back(done(WriteResult::Outcome::kDeleted, op.id));
+          break;
         }
-        if (!missing.empty()) {
-          results.push_back(rejected(ErrorCode::kInvalidArgument,
-                                     "required field '" + missing + "' is missing", missing));
-          continue;
-        }
-        if (existing != nullptr && record == *existing) {
-          results.push_back(done(WriteResult::Outcome::kUnchanged, id));
-          continue;
-        }
-        stage(op, id, std::move(record));
-        results.push_back(done(
-            existing != nullptr ? WriteResult::Outcome::kUpdated : WriteResult::Outcome::kCreated,
-            id));
-        break;
-      }
-      case WriteOp::Kind::kUpdate: {
-        const Object* existing = op.id.empty() ? nullptr : current(op.id);
-        if (readError) return std::move(*readError);
-        if (existing == nullptr) {
-          results.push_back(rejected(ErrorCode::kNotFound,
-                                     config.schema.name + " '" + op.id + "' does not exist"));
-          continue;
-        }
-        if (const Value* given = op.fields.find(idField);
-            given != nullptr && idText(*given) != std::optional<std::string>(op.id)) {
-          results.push_back(rejected(ErrorCode::kInvalidArgument,
-                                     "the id field '" + idField + "' cannot change", idField));
-          continue;
-        }
-        Object record = *existing;
-        if (auto problem = applyFields(op, record)) {
-          results.push_back(std::move(*problem));
-          continue;
-        }
-        if (record == *existing) {
-          results.push_back(done(WriteResult::Outcome::kUnchanged, op.id));
-          continue;
-        }
-        stage(op, op.id, std::move(record));
-        results.push_back(done(WriteResult::Outcome::kUpdated, op.id));
-        break;
-      }
-      case WriteOp::Kind::kDelete: {
-        if (op.id.empty()) {
-          results.push_back(rejected(ErrorCode::kInvalidArgument, "delete without an id"));
-          continue;
-        }
-        // Deleting what is already gone succeeds: replays stay harmless.
-        const Object* existing = current(op.id);
-        if (readError) return std::move(*readError);
-        if (existing != nullptr) {
-          changes.push_back({op.id, std::nullopt});
-          staged[op.id] = std::nullopt;
-        }
-        results.push_back(done(WriteResult::Outcome::kDeleted, op.id));
-        break;
       }
     }
-  }
-  if (auto status = tab.append(changes); !status.ok()) return status.takeError();
+    return std::move(changes);
+  });
+  if (!written) return written.takeError();
   return results;
 }
 

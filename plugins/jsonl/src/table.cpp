@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "line_reader.hpp"
 #include "records.hpp"
@@ -222,8 +223,18 @@ sdk::Status Table::recreateIndex(const std::string& why) {
 // fn once more. fn must not have changed the file.
 template <typename Fn>
 auto Table::recovering(Fn&& fn) -> decltype(fn()) {
+  if (rebuildPending_) {
+    rebuildPending_ = false;
+    if (auto s = recreateIndex(rebuildReason_); !s) return s.takeError();
+  }
   auto result = fn();
   if (result.ok() || !needsRebuild(result.error())) return result;
+  if (inTransaction_) {
+    // Not under a caller's transaction: the next call outside one rebuilds.
+    rebuildPending_ = true;
+    rebuildReason_ = result.error().message;
+    return result;
+  }
   if (auto s = recreateIndex(result.error().message); !s) return s.takeError();
   return fn();
 }
@@ -465,12 +476,39 @@ sdk::Status Table::buildFieldIndex(const std::string& field) {
   return {};
 }
 
+sdk::Status Table::ensureIndexed(const std::set<std::string>& fields) {
+  return recovering([&]() -> sdk::Status {
+    if (auto s = loadIndexedFields(); !s) return s;
+    for (const auto& field : fields) {
+      if (indexedFields_.contains(field)) continue;
+      if (inTransaction_) {
+        return sdk::Error::make(
+            sdk::ErrorCode::kInternal,
+            "jsonl: the index of field '" + field + "' must be built before a read transaction");
+      }
+      if (auto s = buildFieldIndex(field); !s) return s;
+    }
+    return {};
+  });
+}
+
+sdk::Status Table::read(const std::function<sdk::Status()>& fn) {
+  // One snapshot for many lookups: cheaper than a read lock per statement, and consistent.
+  auto tx = db_->exec("BEGIN");
+  if (!tx) return tx;
+  inTransaction_ = true;
+  sdk::Status status = fn();
+  inTransaction_ = false;
+  const auto end = db_->exec(status ? "COMMIT" : "ROLLBACK");
+  if (status && !end) status = end;
+  return status;
+}
+
 sdk::Result<std::vector<std::string>> Table::find(const std::string& field,
                                                   const sdk::Value& value) {
   return recovering([&]() -> sdk::Result<std::vector<std::string>> {
-    if (auto s = loadIndexedFields(); !s) return s.takeError();
     if (!indexedFields_.contains(field)) {
-      if (auto s = buildFieldIndex(field); !s) return s.takeError();
+      if (auto s = ensureIndexed({field}); !s) return s.takeError();
     }
     const std::string key =
         indexKey(entity_.schema.field(field), coerce(entity_.schema.field(field), value));
@@ -496,16 +534,12 @@ sdk::Result<std::uint64_t> Table::size() {
 
 sdk::Status Table::append(const std::vector<Change>& changes) {
   if (changes.empty()) return {};
-  std::vector<std::size_t> lengths;  // of each change's line, '\n' included
-  std::string text;
-  for (const auto& c : changes) {
-    const std::size_t before = text.size();
-    text += c.record ? formatRecord(*c.record) : formatDelete(entity_, c.id);
-    lengths.push_back(text.size() - before);
-  }
+  return write([&]() -> sdk::Result<std::vector<Change>> { return changes; });
+}
 
-  // Take the write lock and bring the index up to the end of the file first: then the lines
-  // about to be written land exactly where the index expects them.
+sdk::Status Table::write(const Decide& decide) {
+  // Take the write lock and bring the index up to the end of the file first: then what decide()
+  // reads is current, and the lines about to be written land exactly where the index expects.
   std::optional<Transaction> tx;
   std::uint64_t indexedUpTo = 0;
   auto ready = recovering([&]() -> sdk::Status {
@@ -530,6 +564,20 @@ sdk::Status Table::append(const std::vector<Change>& changes) {
     return {};
   });
   if (!ready) return ready;
+
+  inTransaction_ = true;
+  auto decided = decide();
+  inTransaction_ = false;
+  if (!decided) return decided.takeError();  // the transaction rolls back
+  const std::vector<Change>& changes = *decided;
+  if (changes.empty()) return tx->commit();
+  std::vector<std::size_t> lengths;  // of each change's line, '\n' included
+  std::string text;
+  for (const auto& c : changes) {
+    const std::size_t before = text.size();
+    text += c.record ? formatRecord(*c.record) : formatDelete(entity_, c.id);
+    lengths.push_back(text.size() - before);
+  }
 
   Fd file{::open(entity_.file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644)};
   if (file.fd < 0) return ioError("cannot open", entity_.file);

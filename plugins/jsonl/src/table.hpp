@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -55,10 +56,22 @@ class Table {
     std::string id;
     std::optional<sdk::Object> record;
   };
-  // Appends the changes' lines in one write and indexes them. If indexing fails after the write,
-  // the lines are indexed on the next call (the file is the truth); a partial line left by a
-  // crash reads as one invalid line.
+  // Decides a batch's changes under the index's write lock, then appends their lines in one
+  // write and indexes them. decide() reads what it needs with get()/contains(), and what it
+  // reads is current: other writers, in any process, wait for the lock. If indexing fails after
+  // the write, the lines are indexed on the next call (the file is the truth); a partial line
+  // left by a crash reads as one invalid line.
+  using Decide = std::function<sdk::Result<std::vector<Change>>()>;
+  sdk::Status write(const Decide& decide);
+  // write() of changes decided beforehand.
   sdk::Status append(const std::vector<Change>& changes);
+
+  // Builds the key indexes of these fields now (find() would on first use), so that lookups can
+  // then run inside read().
+  sdk::Status ensureIndexed(const std::set<std::string>& fields);
+  // Runs fn, which calls get()/contains()/find() on already indexed fields, in one read
+  // snapshot of the index.
+  sdk::Status read(const std::function<sdk::Status()>& fn);
 
  private:
   struct Statements;
@@ -101,6 +114,9 @@ class Table {
   int dataFd_ = -1;  // the file, open for reading records back
   std::uint64_t dataInode_ = 0;
   std::size_t invalidLines_ = 0;
+  bool inTransaction_ = false;   // a caller's read() or write() holds the index
+  bool rebuildPending_ = false;  // found broken inside a transaction: rebuild on the next call
+  std::string rebuildReason_;
 };
 
 }  // namespace ferry::plugins::jsonl

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 #include <ferry/sdk/testing/memory_services.hpp>
 
 #include "records.hpp"
@@ -192,6 +195,56 @@ TEST_F(TableTest, TwoWritersSharingAFileSeeEachOtherAndLoseNothing) {
     EXPECT_THAT(find(*second, "email", id + "@example.com"), ElementsAre(id));
     EXPECT_EQ(emailOf(*first, id), id + "@example.com");
   }
+}
+
+// Read-modify-write under the lock: two writers (own connections, own threads) incrementing
+// one record never lose an update.
+TEST_F(TableTest, WritersDecideUnderTheLockSoNoUpdateIsLost) {
+  auto seed = open();
+  ASSERT_TRUE(seed->append({put("a", "a@example.com", "0")}).ok());
+  constexpr int kRounds = 25;
+  auto increment = [&](Table& t) {
+    for (int i = 0; i < kRounds; ++i) {
+      ASSERT_TRUE(t.refresh().ok());
+      auto status = t.write([&]() -> sdk::Result<std::vector<Table::Change>> {
+        auto current = t.get("a");
+        if (!current) return current.takeError();
+        const int n = std::stoi((*current)->find("city")->asString());
+        std::this_thread::sleep_for(std::chrono::microseconds(200));  // widen the window
+        return std::vector<Table::Change>{put("a", "a@example.com", std::to_string(n + 1))};
+      });
+      ASSERT_TRUE(status.ok()) << status.error().message;
+    }
+  };
+  auto first = open();
+  auto second = open();
+  std::thread other([&] { increment(*second); });
+  increment(*first);
+  other.join();
+  ASSERT_TRUE(seed->refresh().ok());
+  auto record = seed->get("a");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->find("city")->asString(), std::to_string(2 * kRounds));
+}
+
+TEST_F(TableTest, ABrokenIndexFoundInsideAWriteIsRebuiltOnTheNextCall) {
+  auto t = open();
+  ASSERT_TRUE(t->append({put("a", "a@example.com")}).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Table::indexPath(entity().file).c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE records SET offset = 3", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto failed = t->write([&]() -> sdk::Result<std::vector<Table::Change>> {
+    auto current = t->get("a");
+    if (!current) return current.takeError();
+    return std::vector<Table::Change>{};
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(failed.error().retriable);
+  ASSERT_TRUE(t->refresh().ok());  // rebuilds
+  EXPECT_EQ(emailOf(*t, "a"), "a@example.com");
 }
 
 TEST_F(TableTest, AFieldIndexBuiltByOneWriterIsKeptUpByTheOther) {

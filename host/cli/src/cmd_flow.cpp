@@ -1,14 +1,19 @@
 // ferry validate, ferry test, ferry map: flow files checked, unit-tested and tried out against
-// the installed plugins' schemas (or describe snapshots), without touching any remote system.
+// the installed plugins' schemas (or describe snapshots), without touching any remote system —
+// except `validate --live`, which asks each connection's live describe().
 #include <filesystem>
 #include <map>
 #include <ostream>
+#include <set>
+#include <tuple>
 
 #include "ferry/host/cli/command.hpp"
 #include "ferry/host/cli/plugin_options.hpp"
 #include "ferry/host/flow/files.hpp"
 #include "ferry/host/flow/fixtures.hpp"
+#include "ferry/host/flow/parser.hpp"
 #include "ferry/host/flow/validator.hpp"
+#include "runtime.hpp"
 
 namespace ferry::host::cli {
 
@@ -24,8 +29,9 @@ OptionSpec connectionsOption() {
 
 OptionSpec schemasOption() {
   return {"--schemas", "FILE",
-          "A describe snapshot (ferry describe <plugin> --json) used instead of that plugin's "
-          "static catalogue, e.g. with an org's custom fields",
+          "A describe snapshot used instead of that plugin's static catalogue: from "
+          "`ferry describe --connection NAME --json` (an org's custom fields included) or "
+          "`ferry describe <plugin> --json`",
           true};
 }
 
@@ -35,9 +41,10 @@ struct Schemas {
   StaticSchemaProvider provider;
 };
 
-std::optional<Schemas> loadSchemas(const Args& args, Context& ctx) {
+std::optional<Schemas> loadSchemas(const Args& args, Context& ctx,
+                                   std::unique_ptr<PluginRegistry> registry = nullptr) {
   Schemas s;
-  s.registry = loadPlugins(args);
+  s.registry = registry ? std::move(registry) : loadPlugins(args);
   for (const auto* plugin : s.registry->list()) {
     s.provider.add(PluginSchema{plugin->name(), plugin->settings(), plugin->entities()});
   }
@@ -81,9 +88,98 @@ std::optional<FlowDef> loadFlowFile(const std::string& path, const Args& args,
   return loadFlow(*text, path, connections, provider, diags);
 }
 
+// ---- validate --live ----------------------------------------------------------------------
+
+// Entities as each connection's live describe() answers them. A connection that cannot be
+// described has none (nullptr): its flows are reported once at their `connection:` line (see
+// LiveCheck) and their entity and field checks skipped, rather than checked against the static
+// catalogue this mode exists to get past.
+class LiveSchemaProvider final : public SchemaProvider {
+ public:
+  LiveSchemaProvider(const StaticSchemaProvider& plugins, LiveDescriber& describer)
+      : plugins_(plugins), describer_(describer) {}
+
+  const PluginSchema* plugin(std::string_view name) const override { return plugins_.plugin(name); }
+  std::vector<std::string> pluginNames() const override { return plugins_.pluginNames(); }
+  const std::vector<sdk::EntitySchema>* entities(const ConnectionDef& connection) const override {
+    if (plugins_.plugin(connection.plugin) == nullptr) return nullptr;
+    const auto& described = describer_.describe(connection);
+    return described ? &*described : nullptr;
+  }
+
+ private:
+  const StaticSchemaProvider& plugins_;
+  LiveDescriber& describer_;
+};
+
+// Describes the connections a flow file names before it is validated, so a connection that
+// cannot be described is reported at the flow's `connection:` line with the reason; the
+// validator's own finding at that spot (it sees no entities) is then dropped as redundant.
+class LiveCheck {
+ public:
+  LiveCheck(const StaticSchemaProvider& plugins, LiveDescriber& describer)
+      : plugins_(plugins), describer_(describer) {}
+
+  void describeFlowConnections(std::string_view text, const std::string& path,
+                               const ConnectionSet& connections, Diagnostics& diags) {
+    Diagnostics ignored;  // shape problems are reported when the flow itself is loaded
+    const auto spec = parseFlowSpec(text, path, ignored);
+    if (!spec) return;
+    std::set<std::string> reported;
+    for (const auto* side : {&spec->sourceConnection, &spec->sinkConnection}) {
+      const ConnectionDef* def = connections.find(side->value);
+      if (def == nullptr || plugins_.plugin(def->plugin) == nullptr) continue;
+      const auto& described = describer_.describe(*def);
+      if (described || !reported.insert(def->name).second) continue;
+      diags.error(side->pos, "describe-failed",
+                  "cannot validate against the live service: " + described.error().message);
+      reportedAt_.insert(key(side->pos));
+    }
+  }
+
+  // The validator's findings, less its "no entities" finding where a describe failure was
+  // already reported.
+  void appendFindings(const Diagnostics& found, Diagnostics& diags) const {
+    for (const auto& d : found.all()) {
+      if (d.code == "unknown-plugin" && reportedAt_.count(key(d.pos)) > 0) continue;
+      if (d.severity == Diagnostic::Severity::kError) {
+        diags.error(d.pos, d.code, d.message);
+      } else {
+        diags.warning(d.pos, d.code, d.message);
+      }
+    }
+  }
+
+ private:
+  using PosKey = std::tuple<std::string, int, int>;
+  static PosKey key(const SourcePos& pos) { return {pos.file, pos.line, pos.column}; }
+
+  const StaticSchemaProvider& plugins_;
+  LiveDescriber& describer_;
+  std::set<PosKey> reportedAt_;
+};
+
 int runValidate(const Args& args, Context& ctx) {
-  auto schemas = loadSchemas(args, ctx);
+  const bool live = args.flag("--live");
+  if (live && !args.values("--schemas").empty()) {
+    ctx.err << ctx.program << " validate: --live and --schemas exclude each other\n";
+    return kExitUsage;
+  }
+  ConnectionRuntime runtime;
+  if (live && !openConnectionRuntime(runtime, args, ctx, StoreUse::kCredentialsOnly)) {
+    return kExitFailure;
+  }
+  // One registry: the connection factory borrows the one the schemas now own.
+  auto schemas = loadSchemas(args, ctx, std::move(runtime.plugins));
   if (!schemas) return kExitFailure;
+  std::optional<LiveDescriber> describer;
+  std::optional<LiveSchemaProvider> liveProvider;
+  std::optional<LiveCheck> liveCheck;
+  if (live) {
+    describer.emplace(runtime);
+    liveProvider.emplace(schemas->provider, *describer);
+    liveCheck.emplace(schemas->provider, *describer);
+  }
   // Connection directories are loaded once each, so their problems are reported once.
   std::map<std::string, ConnectionSet> connectionDirs;
   const auto connectionsOf = [&](const std::string& flowPath, Diagnostics& diags) {
@@ -118,7 +214,14 @@ int runValidate(const Args& args, Context& ctx) {
         break;
       case FileKind::kFlow: {
         const ConnectionSet connections = connectionsOf(path, diags);
-        (void)loadFlow(*text, path, connections, schemas->provider, diags);
+        if (!live) {
+          (void)loadFlow(*text, path, connections, schemas->provider, diags);
+          break;
+        }
+        liveCheck->describeFlowConnections(*text, path, connections, diags);
+        Diagnostics found;
+        (void)loadFlow(*text, path, connections, *liveProvider, found);
+        liveCheck->appendFindings(found, diags);
         break;
       }
     }
@@ -223,11 +326,22 @@ void registerFlowCommands(CommandTable& table) {
           "Checks every FILE (flows, connection files, fixture files) and prints each problem as "
           "file:line:column: message. Flows are checked against the installed plugins' entity "
           "catalogues (or --schemas snapshots) and the connections in --connections. Exits 1 "
-          "when any error was found.",
+          "when any error was found.\n"
+          "With --live, flows are checked against what each connection's live service "
+          "describes (custom fields and attributes included): every connection the flows use is "
+          "opened as `ferry run` opens it and described once. A connection that cannot be "
+          "described is an error at the flow's `connection:` line, with the reason; there is no "
+          "fallback to the static catalogue. Secrets come from ${ENV} references, or from the "
+          "--state store's credential sets when FERRY_MASTER_KEY or FERRY_MASTER_KEY_FILE is "
+          "set. To validate offline against an org's real fields, save a snapshot with "
+          "`ferry describe --connection NAME --json` and pass it with --schemas.",
       .positionals = {{"file", "Flow, connection or fixture files", true, true}},
       .options = {{"--json", "", "Print the findings as a JSON list", false},
+                  {"--live", "", "Validate flows against the connections' live describe()",
+                   false},
                   connectionsOption(),
                   schemasOption(),
+                  stateOption(),
                   pluginDirOption()},
       .run = runValidate});
   table.add(Command{

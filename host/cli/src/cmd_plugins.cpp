@@ -1,11 +1,16 @@
 // ferry plugins, ferry describe: what the installed plugins offer, read from their descriptors
-// only (no connector is created, no connection is needed).
+// (no connector is created), and with `describe --connection` what one connection's live
+// describe() answers, as a snapshot `ferry validate --schemas` reads.
+#include <filesystem>
 #include <ostream>
 
 #include "ferry/host/cli/command.hpp"
 #include "ferry/host/cli/plugin_options.hpp"
+#include "ferry/host/flow/files.hpp"
+#include "ferry/host/flow/schema_provider.hpp"
 #include "ferry/host/plugins/settings.hpp"
 #include "ferry/sdk/value.hpp"
+#include "runtime.hpp"
 
 namespace ferry::host::cli {
 
@@ -104,6 +109,15 @@ Value entityJson(const sdk::EntitySchema& e) {
                 {"fields", std::move(fields)}};
 }
 
+// Prints a table indented under its heading.
+void printIndented(const std::string& table, std::ostream& out) {
+  for (std::size_t start = 0; start < table.size();) {
+    const auto end = table.find('\n', start);
+    out << "  " << table.substr(start, end - start + 1);
+    start = end + 1;
+  }
+}
+
 void printEntity(const sdk::EntitySchema& e, std::ostream& out) {
   std::vector<std::string> abilities;
   if (e.readable) abilities.emplace_back("read");
@@ -115,15 +129,7 @@ void printEntity(const sdk::EntitySchema& e, std::ostream& out) {
       << "\n";
   std::vector<std::vector<std::string>> rows{{"FIELD", "TYPE", "FLAGS", "LABEL"}};
   for (const auto& f : e.fields) rows.push_back({f.name, fieldTypeText(f), fieldFlags(f), f.label});
-  std::string table = renderTable(rows);
-  // Indent the table under its entity.
-  std::string indented;
-  for (std::size_t start = 0; start < table.size();) {
-    const auto end = table.find('\n', start);
-    indented += "  " + table.substr(start, end - start + 1);
-    start = end + 1;
-  }
-  out << indented;
+  printIndented(renderTable(rows), out);
 }
 
 int runPlugins(const Args& args, Context& ctx) {
@@ -163,7 +169,89 @@ int runPlugins(const Args& args, Context& ctx) {
   return args.flag("--strict") && !registry->errors().empty() ? kExitFailure : kExitOk;
 }
 
+// ---- describe --connection ----------------------------------------------------------------
+
+// The connections directory: --connections, else ./connections.
+std::optional<std::string> connectionDirectory(const Args& args) {
+  if (auto dir = args.value("--connections")) return dir;
+  std::error_code ec;
+  if (std::filesystem::is_directory("connections", ec)) return std::string("connections");
+  return std::nullopt;
+}
+
+int runDescribeConnection(const std::string& connection, const Args& args, Context& ctx) {
+  const std::string program = ctx.program + " describe";
+  if (args.positionals().size() > 1) {
+    ctx.err << program << ": with --connection, give at most one entity (got "
+            << args.positionals().size() << " arguments)\n";
+    return kExitUsage;
+  }
+  const auto dir = connectionDirectory(args);
+  if (!dir) {
+    ctx.err << program << ": no connections directory (give --connections DIR)\n";
+    return kExitFailure;
+  }
+  ConnectionRuntime rt;
+  if (!openConnectionRuntime(rt, args, ctx, StoreUse::kCredentialsOnly)) return kExitFailure;
+  StaticSchemaProvider schemas;
+  for (const auto* plugin : rt.plugins->list()) {
+    schemas.add(PluginSchema{plugin->name(), plugin->settings(), plugin->entities()});
+  }
+  Diagnostics diags;
+  const ConnectionSet connections =
+      loadConnectionDirectory(*dir, schemas, processEnvironment(), diags);
+  const ConnectionDef* def = connections.find(connection);
+  if (def == nullptr) {
+    // A connection file with errors is left out of the set: its problems say why.
+    ctx.err << diags.format();
+    const std::string suggestion = closestMatch(connection, connections.names());
+    ctx.err << program << ": no usable connection named '" << connection << "' in " << *dir
+            << (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") << "\n";
+    return kExitFailure;
+  }
+  const LoadedPlugin* plugin = rt.plugins->find(def->plugin);
+  LiveDescriber describer(rt);
+  const auto& described = describer.describe(*def);
+  if (!described) {
+    ctx.err << program << ": " << described.error().message << "\n";
+    return kExitFailure;
+  }
+  PluginSchema schema{def->plugin, plugin->settings(), *described};
+  if (const auto wanted = args.positional(0); !wanted.empty()) {
+    const sdk::EntitySchema* entity = schema.entity(wanted);
+    if (entity == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& e : schema.entities) names.push_back(e.name);
+      const std::string suggestion = closestMatch(wanted, names);
+      ctx.err << program << ": connection '" << connection << "' has no entity '" << wanted
+              << "'" << (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)")
+              << "; entities: " << join(names) << "\n";
+      return kExitFailure;
+    }
+    schema.entities = {*entity};
+  }
+
+  if (args.flag("--json")) {
+    // A describe snapshot (ferry validate --schemas), naming the connection it came from.
+    auto snapshot = Value::fromJson(pluginSchemaToJson(schema));
+    snapshot->asObject().set("connection", connection);
+    ctx.out << snapshot->toJson() << "\n";
+    return kExitOk;
+  }
+  ctx.out << "connection " << connection << " (" << def->plugin << "), as its describe() answers"
+          << "\n";
+  for (const auto& e : schema.entities) printEntity(e, ctx.out);
+  return kExitOk;
+}
+
 int runDescribe(const Args& args, Context& ctx) {
+  if (const auto connection = args.value("--connection")) {
+    return runDescribeConnection(*connection, args, ctx);
+  }
+  if (args.positionals().empty()) {
+    ctx.err << ctx.program << " describe: give a plugin name, or --connection NAME\n";
+    return kExitUsage;
+  }
   const auto registry = loadPlugins(args);
   const std::string name = args.positional(0);
   const LoadedPlugin* plugin = registry->find(name);
@@ -227,12 +315,7 @@ int runDescribe(const Args& args, Context& ctx) {
         rows.push_back({s.name, settingTypeText(s), s.required ? "yes" : "no",
                         s.defaultValue.isNull() ? "" : s.defaultValue.toJson(), s.description});
       }
-      const std::string table = renderTable(rows);
-      for (std::size_t start = 0; start < table.size();) {
-        const auto end = table.find('\n', start);
-        ctx.out << "  " << table.substr(start, end - start + 1);
-        start = end + 1;
-      }
+      printIndented(renderTable(rows), ctx.out);
     }
     if (entities.empty()) ctx.out << "\nEntities: none in the static catalogue\n";
   }
@@ -258,12 +341,28 @@ void registerPluginsCommands(CommandTable& table) {
       .run = runPlugins});
   table.add(Command{
       .name = "describe",
-      .summary = "Show a plugin's settings and its entities' fields",
-      .description = "Shows a plugin's connection settings and, for every entity in its static "
-                     "catalogue (or just <entity>), the fields with their types and flags.",
-      .positionals = {{"plugin", "Plugin name, as listed by 'ferry plugins'", true, false},
+      .summary = "Show a plugin's settings and entities, or what a live connection describes",
+      .description =
+          "Shows a plugin's connection settings and, for every entity in its static catalogue "
+          "(or just <entity>), the fields with their types and flags.\n"
+          "With --connection NAME (no plugin argument: `ferry describe --connection NAME "
+          "[entity]`) it opens that connection as `ferry run` does and shows what the live "
+          "service describes, an org's custom fields and attributes included. Its --json output "
+          "is a snapshot for `ferry validate --schemas` (also answered by a running server at "
+          "GET /api/v1/connections/NAME/entities); with an entity, the snapshot holds only that "
+          "one. Secrets come from ${ENV} references, or from the --state store's credential sets "
+          "when FERRY_MASTER_KEY or FERRY_MASTER_KEY_FILE is set. A connection that cannot be "
+          "opened or described is reported in one line, exit status 1.",
+      .positionals = {{"plugin", "Plugin name, as listed by 'ferry plugins' (not with --connection)",
+                       false, false},
                       {"entity", "Only this entity", false, false}},
-      .options = {{"--json", "", "Print JSON instead of text", false}, pluginDirOption()},
+      .options = {{"--json", "", "Print JSON instead of text", false},
+                  {"--connection", "NAME", "Describe this connection live instead of a plugin",
+                   false},
+                  {"--connections", "DIR",
+                   "Connection files directory for --connection (default: ./connections)", false},
+                  stateOption(),
+                  pluginDirOption()},
       .run = runDescribe});
 }
 

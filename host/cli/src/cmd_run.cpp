@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <iomanip>
 #include <map>
 #include <optional>
@@ -22,47 +21,19 @@
 #include "ferry/host/flow/files.hpp"
 #include "ferry/host/flow/validator.hpp"
 #include "ferry/host/plugins/settings.hpp"
-#include "ferry/host/secrets/backend.hpp"
-#include "ferry/host/secrets/master_key.hpp"
-#include "ferry/host/secrets/vault.hpp"
 #include "ferry/host/state/store.hpp"
+#include "runtime.hpp"
 
 namespace ferry::host::cli {
 namespace {
 
-using engine::ConnectionFactory;
-using engine::ConnectionServices;
 using engine::FlowInstance;
 using engine::FlowRunner;
-
-constexpr const char* kDefaultState = "sqlite://./ferry-state.db";
-
-OptionSpec stateOption() {
-  return {"--state", "URL",
-          "State store: sqlite:///path/file.db or postgresql://user@host:port/db "
-          "(default: $FERRY_STATE, else sqlite://./ferry-state.db)",
-          false};
-}
 
 OptionSpec connectionsOption() {
   return {"--connections", "DIR",
           "Connection files directory (default: connections/ next to the flow, or one level up)",
           false};
-}
-
-std::string stateUrl(const Args& args) {
-  if (auto url = args.value("--state")) return *url;
-  if (const char* env = std::getenv("FERRY_STATE"); env != nullptr && *env != '\0') return env;
-  return kDefaultState;
-}
-
-std::unique_ptr<StateStore> openStore(const Args& args, Context& ctx) {
-  auto store = openStateStore(stateUrl(args));
-  if (!store) {
-    ctx.err << ctx.program << ": " << store.error().message << "\n";
-    return nullptr;
-  }
-  return std::move(*store);
 }
 
 std::string formatCounts(const RunCounts& c) {
@@ -94,13 +65,8 @@ const char* runStatusName(RunStatus s) {
 // ---- Loading flows --------------------------------------------------------------------------
 
 // Everything `ferry run` needs, kept alive together (connectors borrow from all of it).
-struct Runtime {
-  std::unique_ptr<PluginRegistry> plugins;
+struct Runtime : ConnectionRuntime {
   StaticSchemaProvider schemas;
-  std::unique_ptr<StateStore> store;
-  std::unique_ptr<SecretBackend> secretBackend;
-  std::unique_ptr<Vault> vault;
-  std::unique_ptr<ConnectionFactory> factory;
   struct Loaded {
     FlowDef flow;
     ConnectionDef source;
@@ -158,30 +124,10 @@ bool loadFlows(Runtime& rt, const std::vector<std::pair<std::string, std::string
 }
 
 bool prepareRuntime(Runtime& rt, const Args& args, Context& ctx) {
-  rt.plugins = loadPlugins(args);
+  if (!openConnectionRuntime(rt, args, ctx, StoreUse::kRunState)) return false;
   for (const auto* plugin : rt.plugins->list()) {
     rt.schemas.add(PluginSchema{plugin->name(), plugin->settings(), plugin->entities()});
   }
-  rt.store = openStore(args, ctx);
-  if (!rt.store) return false;
-  // Stored credentials need the master key; without one only ${ENV} secrets resolve.
-  MasterKeySource keySource;
-  if (const char* file = std::getenv("FERRY_MASTER_KEY_FILE")) keySource.file = file;
-  if (std::getenv("FERRY_MASTER_KEY") != nullptr || !keySource.file.empty()) {
-    auto key = loadMasterKey(keySource);
-    if (!key) {
-      ctx.err << ctx.program << ": " << key.error().message << "\n";
-      return false;
-    }
-    rt.secretBackend = std::make_unique<StateStoreSecretBackend>(*rt.store);
-    rt.vault = std::make_unique<Vault>(*rt.secretBackend, std::move(*key));
-  }
-  ConnectionServices services;
-  services.plugins = rt.plugins.get();
-  services.store = rt.store.get();
-  services.vault = rt.vault.get();
-  services.clock = &systemClock();
-  rt.factory = std::make_unique<ConnectionFactory>(services);
   return true;
 }
 

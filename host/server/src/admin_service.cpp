@@ -1513,13 +1513,17 @@ class AdminService::Impl {
     if (!live) return errorResponse(live.error());
     auto entities = (*live)->connector().describe();
     if (!entities) return errorResponse(entities.error());
-    PluginSchema schema{def->plugin, {}, *entities};
-    auto json = Value::fromJson(pluginSchemaToJson(schema));
-    sdk::Object out{{"name", def->name}, {"plugin", def->plugin}};
-    if (json && json->isObject()) {
-      if (const Value* e = json->asObject().find("entities")) out.set("entities", *e);
-    }
-    return ApiResponse::json(200, out);
+    // A describe snapshot, as `ferry describe --connection NAME --json` prints it, so a saved
+    // answer works with `ferry validate --schemas`: the plugin's settings schema (connection
+    // files are checked against it) with the live entities. "name" is the connection's name.
+    const PluginSchema* plugin = schemas_.plugin(def->plugin);
+    PluginSchema schema{def->plugin, plugin != nullptr ? plugin->settings
+                                                       : std::vector<sdk::SettingSchema>{},
+                        std::move(*entities)};
+    auto snapshot = Value::fromJson(pluginSchemaToJson(schema));
+    snapshot->asObject().set("connection", def->name);
+    snapshot->asObject().set("name", def->name);
+    return ApiResponse::json(200, *snapshot);
   }
 
   // ---- Credentials (write-only values) ----

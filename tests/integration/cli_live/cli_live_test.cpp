@@ -1,0 +1,272 @@
+// Flows validated against what the live services describe, with the real `ferry` binary and the
+// in-process sandboxes. The Salesforce sandbox org has a custom field the plugin's static
+// catalogue does not list (Contact.People_Person_Id__c, as an org's Loyalty_Tier__c would be);
+// the People account gets a custom attribute defined through the sandbox admin API.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ferry/sandbox/people/service.hpp"
+#include "ferry/sandbox/salesforce/service.hpp"
+#include "ferry/sandbox/server.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kClientSecret = "cli-live-client-secret-7f3a";
+constexpr const char* kWrongSecret = "cli-live-wrong-secret-91c2";
+
+struct Output {
+  int exitCode = -1;
+  std::string text;
+};
+
+// Runs a shell command; `text` is what it printed (stderr too unless the command redirects it).
+Output run(const std::string& command) {
+  Output out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.text.append(buf, n);
+  const int status = ::pclose(pipe);
+  out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// People Customers -> Salesforce Contacts; `extraMap` adds map entries.
+std::string flowText(const std::string& name, const std::string& extraMap) {
+  return "flow: " + name + R"(
+source: { connection: people, entity: Customer }
+sink: { connection: salesforce, entity: Contact }
+direction: one-way
+schedule: { every: 1m }
+match:
+  - { source: externalId, sink: Ferry_External_Id__c }
+map:
+  lastName: LastName
+  externalId: Ferry_External_Id__c
+)" + extraMap;
+}
+
+class CliLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ferry-cli-live-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "connections");
+    ferry::sandbox::salesforce::SalesforceOptions salesforce;
+    salesforce.clientSecret = kClientSecret;
+    clientId_ = salesforce.clientId;
+    server_.addService(ferry::sandbox::salesforce::makeSalesforceService(salesforce));
+    server_.addService(ferry::sandbox::people::makePeopleService());
+    server_.start();
+    writeConnections(server_.baseUrl());
+
+    // The org's custom field (Salesforce) and an account's custom attribute (People).
+    ferry::sandbox::Request define;
+    define.method = "POST";
+    define.path = "/__sandbox/people/customAttributes";
+    define.body = R"({"name":"Loyalty_Tier","dataType":"STRING"})";
+    const auto answer = server_.service("people")->admin(define, "customAttributes");
+    ASSERT_LT(answer.status, 300) << answer.body;
+
+    // Maps the Salesforce custom field; nothing People-specific.
+    write("custom-field.yaml", flowText("custom-field", "  id: People_Person_Id__c\n"));
+    // Maps the People custom attribute, once as defined and once misspelt.
+    write("custom-attribute.yaml",
+          flowText("custom-attribute", "  customAttributes.Loyalty_Tier: Description\n"));
+    write("misspelt-attribute.yaml",
+          flowText("misspelt-attribute", "  customAttributes.Loyalty_Teir: Description\n"));
+  }
+  void TearDown() override {
+    server_.stop();
+    fs::remove_all(dir_);
+  }
+
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+
+  void writeConnections(const std::string& baseUrl) {
+    write("connections/salesforce.yaml", "connection: salesforce\nplugin: salesforce\nsettings:\n"
+                                         "  login_url: " + baseUrl +
+                                             "\n  auth_method: client_credentials\n"
+                                             "  client_id: ${SF_CLIENT_ID}\n"
+                                             "  client_secret: ${SF_CLIENT_SECRET}\n");
+    write("connections/people.yaml", "connection: people\nplugin: people\nsettings:\n  base_url: " +
+                                         baseUrl + "\n  api_key: ${PEOPLE_API_KEY}\n");
+  }
+
+  // `ferry <args>` with the build's plugins and the sandboxes' credentials in the environment.
+  std::string ferry(const std::string& args, const std::string& secret = kClientSecret) const {
+    return "cd " + dir_.string() + " && env SF_CLIENT_ID=" + clientId_ + " SF_CLIENT_SECRET=" +
+           secret + " PEOPLE_API_KEY=sandbox-people-key " + FERRY_BINARY + " " + args +
+           " --plugin-dir " + FERRY_PLUGIN_DIR;
+  }
+
+  // Saves `ferry describe --connection NAME --json` (stdout only) as NAME.json.
+  void saveSnapshot(const std::string& connection) {
+    const Output saved =
+        run(ferry("describe --connection " + connection + " --json") + " > " + connection + ".json");
+    ASSERT_EQ(saved.exitCode, 0) << saved.text;
+  }
+
+  fs::path dir_;
+  std::string clientId_;
+  ferry::sandbox::SandboxServer server_;
+};
+
+TEST_F(CliLiveTest, StaticCatalogueRefusesTheOrgsCustomField) {
+  const Output out = run(ferry("validate custom-field.yaml"));
+  EXPECT_EQ(out.exitCode, 1) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("custom-field.yaml:"));
+  EXPECT_THAT(out.text, HasSubstr("People_Person_Id__c")) << out.text;
+}
+
+TEST_F(CliLiveTest, LiveDescribeAcceptsTheCustomFieldAndAttribute) {
+  const Output out = run(ferry("validate --live custom-field.yaml custom-attribute.yaml"));
+  EXPECT_EQ(out.exitCode, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("2 files: 0 errors"));
+}
+
+TEST_F(CliLiveTest, LiveDescribeRefusesAnAttributeTheAccountDoesNotHave) {
+  // The static catalogue accepts any customAttributes member; the live one knows which exist.
+  const Output offline = run(ferry("validate misspelt-attribute.yaml"));
+  EXPECT_EQ(offline.exitCode, 0) << offline.text;
+  const Output live = run(ferry("validate --live misspelt-attribute.yaml"));
+  EXPECT_EQ(live.exitCode, 1) << live.text;
+  EXPECT_THAT(live.text, HasSubstr("customAttributes.Loyalty_Teir"));
+  EXPECT_THAT(live.text, HasSubstr("Loyalty_Tier"));  // the did-you-mean
+}
+
+TEST_F(CliLiveTest, EachConnectionIsDescribedOnce) {
+  // Calls to the endpoints describe() uses: Salesforce sObject describes, People's listing of
+  // custom attribute definitions.
+  const auto describeCalls = [&] {
+    std::uint64_t calls = 0;
+    for (const auto& [key, count] : server_.counters().snapshot()) {
+      if (key.find("/describe") != std::string::npos ||
+          key.find("customAttributes") != std::string::npos) {
+        calls += count.calls;
+      }
+    }
+    return calls;
+  };
+  const Output one = run(ferry("validate --live custom-field.yaml"));
+  EXPECT_EQ(one.exitCode, 0) << one.text;
+  const std::uint64_t forOneFlow = describeCalls();
+  EXPECT_GE(forOneFlow, 2u);  // both connections were asked
+  server_.counters().reset();
+  // Three flows over the same two connections: the same calls, not three times as many.
+  const Output three = run(ferry("validate --live custom-field.yaml custom-attribute.yaml "
+                                 "misspelt-attribute.yaml"));
+  EXPECT_EQ(three.exitCode, 1) << three.text;
+  EXPECT_EQ(describeCalls(), forOneFlow);
+}
+
+TEST_F(CliLiveTest, DescribeSnapshotsRoundTripThroughValidateSchemas) {
+  saveSnapshot("salesforce");
+  saveSnapshot("people");
+  const std::string salesforce = readFile(dir_ / "salesforce.json");
+  EXPECT_THAT(salesforce, HasSubstr("\"plugin\":\"salesforce\""));
+  EXPECT_THAT(salesforce, HasSubstr("\"connection\":\"salesforce\""));
+  EXPECT_THAT(salesforce, HasSubstr("\"People_Person_Id__c\""));
+  EXPECT_THAT(salesforce, HasSubstr("\"login_url\""));  // the settings schema travels along
+  EXPECT_THAT(salesforce, Not(HasSubstr(kClientSecret)));
+  EXPECT_THAT(readFile(dir_ / "people.json"), HasSubstr("\"customAttributes.Loyalty_Tier\""));
+
+  // Offline, no credentials needed: the snapshots stand in for the static catalogues.
+  const std::string offline = std::string(FERRY_BINARY) + " validate --plugin-dir " +
+                              FERRY_PLUGIN_DIR + " --schemas " + (dir_ / "salesforce.json").string() +
+                              " --schemas " + (dir_ / "people.json").string() + " ";
+  const Output good = run(offline + (dir_ / "custom-field.yaml").string() + " " +
+                          (dir_ / "custom-attribute.yaml").string() + " " +
+                          (dir_ / "connections" / "salesforce.yaml").string());
+  EXPECT_EQ(good.exitCode, 0) << good.text;
+  const Output bad = run(offline + (dir_ / "misspelt-attribute.yaml").string());
+  EXPECT_EQ(bad.exitCode, 1) << bad.text;
+  EXPECT_THAT(bad.text, HasSubstr("customAttributes.Loyalty_Teir"));
+}
+
+TEST_F(CliLiveTest, DescribeShowsOneEntityAsText) {
+  const Output out = run(ferry("describe --connection salesforce Contact"));
+  ASSERT_EQ(out.exitCode, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("connection salesforce (salesforce)"));
+  EXPECT_THAT(out.text, HasSubstr("People_Person_Id__c"));
+  EXPECT_THAT(out.text, Not(HasSubstr("\nAccount")));
+  const Output unknown = run(ferry("describe --connection salesforce Contcat"));
+  EXPECT_EQ(unknown.exitCode, 1) << unknown.text;
+  EXPECT_THAT(unknown.text, HasSubstr("did you mean 'Contact'?"));
+  const Output missing = run(ferry("describe --connection salesfroce"));
+  EXPECT_EQ(missing.exitCode, 1) << missing.text;
+  EXPECT_THAT(missing.text, HasSubstr("no usable connection named 'salesfroce'"));
+  EXPECT_THAT(missing.text, HasSubstr("did you mean 'salesforce'?"));
+}
+
+TEST_F(CliLiveTest, RefusedCredentialsAreOneLineWithoutTheSecret) {
+  const Output out = run(ferry("describe --connection salesforce --json", kWrongSecret));
+  EXPECT_EQ(out.exitCode, 1) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("ferry describe: connection salesforce"));
+  EXPECT_EQ(std::count(out.text.begin(), out.text.end(), '\n'), 1) << out.text;
+  EXPECT_THAT(out.text, Not(HasSubstr(kWrongSecret)));
+  EXPECT_THAT(out.text, Not(HasSubstr(kClientSecret)));
+}
+
+TEST_F(CliLiveTest, UnreachableServiceIsReportedPerConnectionWithNoFallback) {
+  // A port that was just free: nothing listens there any more.
+  ferry::sandbox::SandboxServer gone;
+  gone.start();
+  const std::string deadUrl = gone.baseUrl();
+  gone.stop();
+  writeConnections(deadUrl);
+
+  const Output describe = run(ferry("describe --connection people"));
+  EXPECT_EQ(describe.exitCode, 1) << describe.text;
+  // The HTTP client logs its retries; the error itself is the one last line.
+  EXPECT_THAT(describe.text, ::testing::EndsWith("\n"));
+  const std::string last = describe.text.substr(
+      describe.text.rfind('\n', describe.text.size() - 2) + 1);
+  EXPECT_THAT(last, ::testing::StartsWith("ferry describe: connection people: "));
+  EXPECT_THAT(last, HasSubstr("Connection refused"));
+  EXPECT_EQ(describe.text.find("ferry describe:"), describe.text.rfind("ferry describe:"));
+
+  const Output validate = run(ferry("validate --live custom-field.yaml"));
+  EXPECT_EQ(validate.exitCode, 1) << validate.text;
+  // One finding per connection, at the flow's `connection:` lines (source on line 2, sink 3).
+  EXPECT_THAT(validate.text, ::testing::ContainsRegex("custom-field.yaml:2:[0-9]+: error: cannot "
+                                                      "validate against the live service: "
+                                                      "connection people"));
+  EXPECT_THAT(validate.text, ::testing::ContainsRegex("custom-field.yaml:3:[0-9]+: error: cannot "
+                                                      "validate against the live service: "
+                                                      "connection salesforce"));
+  EXPECT_THAT(validate.text, HasSubstr("1 file: 2 errors"));
+  // No fallback: nothing is checked against the static catalogue, so no field findings.
+  EXPECT_THAT(validate.text, Not(HasSubstr("People_Person_Id__c")));
+}
+
+TEST_F(CliLiveTest, LiveAndSnapshotsExcludeEachOther) {
+  write("empty.json", R"({"plugin":"salesforce"})");
+  const Output out = run(ferry("validate --live --schemas empty.json custom-field.yaml"));
+  EXPECT_EQ(out.exitCode, 2) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("--live and --schemas exclude each other"));
+}
+
+}  // namespace

@@ -19,11 +19,11 @@ TEST_P(GracefulStopTest, RunOnceStoppedMidBatchFinishesTheBatchAndTheNextRunComp
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
   const std::string firstLog = dir_.file("first.log");
-  const pid_t pid = startRun(url, true, firstLog);
-  ASSERT_GT(pid, 0);
+  ChildProcess run = startRun(url, true, firstLog);
+  ASSERT_TRUE(run.started()) << run.startError();
   // A little over two batches in: the third is being read, mapped or written.
-  ASSERT_TRUE(waitForSink(pid, 2 * kBatch + 1)) << readFile(firstLog);
-  const Stopped stopped = terminateChild(pid, 60s);
+  ASSERT_TRUE(waitForSink(&run, 2 * kBatch + 1)) << readFile(firstLog);
+  const Stopped stopped = run.terminate(60s);
   const std::string first = readFile(firstLog);
   // An interrupted --once run did not do its job: status 1 ("the command failed"), never a
   // death by the signal.
@@ -44,9 +44,9 @@ TEST_P(GracefulStopTest, RunOnceStoppedMidBatchFinishesTheBatchAndTheNextRunComp
 
   // The second run picks up at the committed cursor: only what is missing, none twice.
   const std::string secondLog = dir_.file("second.log");
-  const pid_t again = startRun(url, true, secondLog);
-  ASSERT_GT(again, 0);
-  EXPECT_EQ(waitExit(again, 120s), 0) << readFile(secondLog);
+  ChildProcess again = startRun(url, true, secondLog);
+  ASSERT_TRUE(again.started()) << again.startError();
+  EXPECT_EQ(again.wait(120s), 0) << readFile(secondLog);
   const auto second = parseSummary(readFile(secondLog), "stop-copy");
   ASSERT_TRUE(second.has_value()) << readFile(secondLog);
   EXPECT_EQ(second->status, "succeeded");
@@ -76,7 +76,7 @@ TEST_P(GracefulStopTest, ServeStoppedMidInitialLoadResumesAfterRestart) {
     // Flow files are deployed inactive; activation starts the initial load at once.
     const HttpAnswer activated = admin(serve, "POST", "/api/v1/flows/stop-copy/activate");
     ASSERT_EQ(activated.status, 200) << activated.body;
-    ASSERT_TRUE(waitForSink(-1, 2 * kBatch + 1)) << readFile(dir_.file("ferry.log"));
+    ASSERT_TRUE(waitForSink(nullptr, 2 * kBatch + 1)) << readFile(dir_.file("ferry.log"));
     const auto signalled = std::chrono::steady_clock::now();
     EXPECT_EQ(serve.terminate(std::chrono::duration_cast<std::chrono::seconds>(kStopBound)), 0)
         << readFile(dir_.file("ferry.log"));

@@ -10,10 +10,10 @@ TEST_P(GracefulStopTest, ScheduledRunStoppedMidLoadExitsCleanlyWithItsSummary) {
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
   const std::string firstLog = dir_.file("first.log");
-  const pid_t pid = startRun(url, false, firstLog);
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(waitForSink(pid, 2 * kBatch + 1)) << readFile(firstLog);
-  const Stopped stopped = terminateChild(pid, 60s);
+  ChildProcess run = startRun(url, false, firstLog);
+  ASSERT_TRUE(run.started()) << run.startError();
+  ASSERT_TRUE(waitForSink(&run, 2 * kBatch + 1)) << readFile(firstLog);
+  const Stopped stopped = run.terminate(60s);
   const std::string first = readFile(firstLog);
   // Running until stopped is this mode's job: a stop is a success.
   EXPECT_EQ(stopped.exit, 0) << first;
@@ -28,9 +28,9 @@ TEST_P(GracefulStopTest, ScheduledRunStoppedMidLoadExitsCleanlyWithItsSummary) {
   EXPECT_EQ(static_cast<std::size_t>(summary->created), written) << first;
 
   const std::string secondLog = dir_.file("second.log");
-  const pid_t again = startRun(url, true, secondLog);
-  ASSERT_GT(again, 0);
-  EXPECT_EQ(waitExit(again, 120s), 0) << readFile(secondLog);
+  ChildProcess again = startRun(url, true, secondLog);
+  ASSERT_TRUE(again.started()) << again.startError();
+  EXPECT_EQ(again.wait(120s), 0) << readFile(secondLog);
   const auto second = parseSummary(readFile(secondLog), "stop-copy");
   ASSERT_TRUE(second.has_value()) << readFile(secondLog);
   EXPECT_EQ(second->created, static_cast<long long>(kRecords - written)) << readFile(secondLog);

@@ -1,12 +1,25 @@
 // `ferry serve` gets SIGTERM while its flow's sink is failing (every Salesforce call answers 503)
 // in the middle of an initial load: the retries in progress must not hold the stop up for long,
 // and once Salesforce is back a restarted server completes the load with every record once.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
-#include "../server/serve_harness.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
 #include "ferry/sdk/value.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 namespace {

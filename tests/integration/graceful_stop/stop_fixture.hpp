@@ -1,15 +1,11 @@
 // Shared by the graceful-stop tests: a jsonl -> jsonl flow of thousands of records in a temporary
 // directory, the state store of the test's parameter (SQLite or PostgreSQL through tests/support),
-// and helpers to start `ferry run`, stop it with SIGTERM and check the sink.
+// and helpers to start `ferry run` and check the sink (child_process.hpp stops it).
 #pragma once
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,13 +13,17 @@
 #include <regex>
 #include <set>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "../server/serve_harness.hpp"
 #include "ferry/sdk/value.hpp"
+#include "ferry/testing/child_process.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
 #include "ferry/testing/postgres.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 
@@ -56,39 +56,6 @@ inline std::optional<RunSummaryLine> parseSummary(const std::string& output,
   std::smatch m;
   if (!std::regex_search(output, m, line)) return std::nullopt;
   return RunSummaryLine{m[1].str(), std::stoll(m[2].str()), std::stoll(m[3].str())};
-}
-
-// Waits for a child to end; the exit code, 128 + signal, or -1 when it outlived the timeout.
-inline int waitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return -1;
-}
-
-struct Stopped {
-  int exit = -1;  // as waitExit; the child is killed when it did not stop in time
-  std::chrono::milliseconds took{0};
-};
-
-// SIGTERM, then waits up to `timeout` for the child to end.
-inline Stopped terminateChild(pid_t pid, std::chrono::milliseconds timeout) {
-  ::kill(pid, SIGTERM);
-  const auto signalled = std::chrono::steady_clock::now();
-  Stopped out;
-  out.exit = waitExit(pid, timeout);
-  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - signalled);
-  if (out.exit < 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-  return out;
 }
 
 class GracefulStopTest : public ::testing::TestWithParam<std::string> {
@@ -149,12 +116,7 @@ map:
     return out;
   }
 
-  std::size_t sinkLines() const {
-    std::ifstream file(dir_.path() / "out" / "Person.jsonl");
-    std::size_t n = 0;
-    for (std::string line; std::getline(file, line);) ++n;
-    return n;
-  }
+  std::size_t sinkLines() const { return countLines(dir_.path() / "out" / "Person.jsonl"); }
 
   // Every source record exactly once: one line each, no id or email twice.
   void expectExactlyOnce() const {
@@ -167,37 +129,27 @@ map:
     }
   }
 
-  // Waits until the sink holds at least `lines` lines while `pid` still runs.
-  bool waitForSink(pid_t pid, std::size_t lines) const {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (sinkLines() >= lines) return true;
-      if (pid > 0 && ::kill(pid, 0) != 0) return false;
-      std::this_thread::sleep_for(2ms);
-    }
-    return false;
+  // Waits until the sink holds at least `lines` lines while `run` (when given) still runs.
+  bool waitForSink(ChildProcess* run, std::size_t lines) const {
+    bool ended = false;
+    const bool reached = eventually(
+        [&] {
+          if (sinkLines() >= lines) return true;
+          ended = run != nullptr && !run->running();
+          return ended;
+        },
+        60s, 2ms);
+    return reached && !ended;
   }
 
   // `ferry run <flow> [--once] --state URL` with stdout and stderr in `log`.
-  pid_t startRun(const std::string& url, bool once, const std::string& log) const {
-    const std::string flow = dir_.file("flows/stop-copy.yaml");
-    // Buffered output would otherwise be written a second time by the child.
-    std::cout.flush();
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      std::freopen(log.c_str(), "w", stdout);
-      std::freopen(log.c_str(), "a", stderr);
-      if (once) {
-        ::execl(FERRY_BINARY, FERRY_BINARY, "run", flow.c_str(), "--once", "--state", url.c_str(),
-                "--plugin-dir", FERRY_PLUGIN_DIR, static_cast<char*>(nullptr));
-      } else {
-        ::execl(FERRY_BINARY, FERRY_BINARY, "run", flow.c_str(), "--state", url.c_str(),
-                "--plugin-dir", FERRY_PLUGIN_DIR, static_cast<char*>(nullptr));
-      }
-      std::_Exit(127);
-    }
-    return pid;
+  ChildProcess startRun(const std::string& url, bool once, const std::string& log) const {
+    std::vector<std::string> args{"run", dir_.file("flows/stop-copy.yaml")};
+    if (once) args.emplace_back("--once");
+    args.insert(args.end(), {"--state", url, "--plugin-dir", FERRY_PLUGIN_DIR});
+    ChildOptions options;
+    options.logFile = log;
+    return ChildProcess(FERRY_BINARY, args, options);
   }
 
   TempDir dir_;

@@ -1,12 +1,20 @@
 // The flow status of `ferry serve` while a run is in progress: records, rate, the source's
 // estimate of what is left and the ETA; null once the run ended. The People source estimates
 // its initial scan, so a large-enough initial load is observed mid-run.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/server.hpp"
 #include "ferry/sdk/value.hpp"
-#include "serve_harness.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 namespace {

@@ -3,13 +3,26 @@
 // webhook to /api/v1/inbound/people; a People -> Salesforce flow polling only every 10 minutes must
 // carry an edit and a deletion across within seconds, so only the push can explain it. Forged,
 // oversized and malformed webhooks are refused with a 4xx and start no run.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/URI.h>
 #include <gtest/gtest.h>
 
-#include "../server/serve_harness.hpp"
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
 #include "ferry/sdk/value.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 namespace {

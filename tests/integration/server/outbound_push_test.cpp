@@ -2,15 +2,25 @@
 // the Salesforce and People plugins, and both sandboxes in this process. The flow polls every ten
 // minutes, so only the push can move the edit in time: the Salesforce sandbox posts the SOAP
 // notification to ferry's inbound endpoint, ferry acknowledges it and wakes the flow.
-#include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <chrono>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
 #include "ferry/sdk/value.hpp"
-#include "serve_harness.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 namespace {

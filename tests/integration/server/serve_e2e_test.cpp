@@ -2,15 +2,28 @@
 // the Salesforce sandbox in this process. Records travel from a JSON-lines file to sandbox
 // Contacts; the admin API deploys, activates, pauses, survives a restart, shows and settles
 // conflicts and dead letters, runs the OAuth web-server flow, and never lets a secret out.
-#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
 #include "ferry/sdk/value.hpp"
-#include "serve_harness.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
+#include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
 namespace {

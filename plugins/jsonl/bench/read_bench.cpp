@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
     std::printf("reopen: first lookup of a new connector on the same file %.1f ms\n",
                 secondsSince(start) * 1e3);
   }
+  connector.stop();  // closes the index: its write-ahead log is checkpointed and removed
   std::uintmax_t indexBytes = 0;
   for (const char* name : {".Contact.jsonl.index", ".Contact.jsonl.index-wal"}) {
     std::error_code missing;

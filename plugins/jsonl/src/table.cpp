@@ -133,8 +133,13 @@ sdk::Status Table::openIndex() {
   const char* pragmas = fsync_ ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;";
   if (auto s = db_->exec(pragmas); !s) return s;
-  // A bounded page cache: memory does not grow with the index.
-  if (auto s = db_->exec("PRAGMA cache_size=-8192; PRAGMA mmap_size=0;"); !s) return s;
+  // A bounded page cache: memory does not grow with the index; nor does the write-ahead log
+  // stay at the size of the largest transaction (a field index built over a big file).
+  if (auto s = db_->exec("PRAGMA cache_size=-8192; PRAGMA mmap_size=0; "
+                         "PRAGMA journal_size_limit=16777216;");
+      !s) {
+    return s;
+  }
   if (auto s = db_->exec(kSchema); !s) return s;
 
   auto format = db_->prepare("SELECT value FROM meta WHERE key = 'format'", "read format");

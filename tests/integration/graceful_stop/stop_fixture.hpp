@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "ferry/testing/child_process.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/jsonl_copy_load.hpp"
 #include "ferry/testing/postgres.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
@@ -62,39 +62,9 @@ class GracefulStopTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ::chmod(dir_.path().c_str(), 0700);
-    std::filesystem::create_directories(dir_.path() / "in");
-    std::filesystem::create_directories(dir_.path() / "out");
-    std::ofstream in(dir_.path() / "in" / "Contact.jsonl");
-    for (int i = 0; i < kRecords; ++i) {
-      in << R"({"id":"c)" << i << R"(","email":"P)" << i << R"(@Example.test","firstName":"F)" << i
-         << R"(","lastName":"L"})"
-         << "\n";
-    }
-    std::ofstream(dir_.path() / "out" / "Person.jsonl").close();
-    writeConnection("src", "in", "Contact");
-    writeConnection("dst", "out", "Person");
-    dir_.write("flows/stop-copy.yaml", R"(flow: stop-copy
-source: { connection: src, entity: Contact }
-sink: { connection: dst, entity: Person }
-direction: one-way
-schedule: { every: 10m }
-match:
-  - { source: email, sink: email }
-map:
-  firstName: firstName
-  lastName: lastName
-  email: { to: email, transform: [trim, lower] }
-)");
-  }
-
-  void writeConnection(const std::string& name, const std::string& folder,
-                       const std::string& entity) {
-    dir_.write("flows/connections/" + name + ".yaml",
-               "connection: " + name +
-                   "\nplugin: jsonl\nsettings:\n  directory: " + dir_.file(folder) +
-                   "\n  maxBatch: " + std::to_string(kBatch) + "\n  entities:\n    " + entity +
-                   ":\n      id: id\n      fields:\n        email: email\n"
-                   "        firstName: string\n        lastName: string\n");
+    writeJsonlCopyLoad(dir_.path(), "flows/stop-copy.yaml",
+                       {.flow = "stop-copy", .schedule = "10m", .records = kRecords,
+                        .maxBatch = kBatch});
   }
 
   // SQLite file or a fresh PostgreSQL database; empty when PostgreSQL is unavailable.
@@ -105,7 +75,7 @@ map:
 
   SinkContents sink() const {
     SinkContents out;
-    std::ifstream file(dir_.path() / "out" / "Person.jsonl");
+    std::ifstream file(jsonlCopySink(dir_.path()));
     for (std::string line; std::getline(file, line);) {
       ++out.lines;
       auto value = sdk::Value::fromJson(line);
@@ -116,7 +86,7 @@ map:
     return out;
   }
 
-  std::size_t sinkLines() const { return countLines(dir_.path() / "out" / "Person.jsonl"); }
+  std::size_t sinkLines() const { return countLines(jsonlCopySink(dir_.path())); }
 
   // Every source record exactly once: one line each, no id or email twice.
   void expectExactlyOnce() const {

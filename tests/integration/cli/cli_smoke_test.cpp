@@ -1,17 +1,14 @@
 // Runs the real `ferry` binary: the commands a person types, their output and exit codes.
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "ferry/sdk/value.hpp"
 #include "ferry/sdk/version.hpp"
+#include "ferry/testing/command.hpp"
+#include "ferry/testing/files.hpp"
 
 namespace {
 
@@ -27,18 +24,10 @@ struct Outcome {
 // the --plugin-dir options count.
 Outcome ferry(const std::string& args) {
   const std::string errFile = ::testing::TempDir() + "ferry-cli-smoke.err";
-  const std::string command = "env -u FERRY_PLUGIN_PATH '" + std::string(FERRY_BINARY) + "' " +
-                              args + " 2>'" + errFile + "'";
-  Outcome run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) run.out.append(buf.data(), n);
-  const int raw = ::pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  std::ifstream err(errFile);
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  return run;
+  const ferry::testing::CommandOutput run =
+      ferry::testing::runCommand("env -u FERRY_PLUGIN_PATH '" + std::string(FERRY_BINARY) + "' " +
+                                 args + " 2>'" + errFile + "'");
+  return {run.exitCode, run.text, ferry::testing::readFile(errFile)};
 }
 
 const std::string kFixtures = std::string("--plugin-dir '") + FERRY_FIXTURE_PLUGIN_DIR + "'";
@@ -111,8 +100,7 @@ TEST(CliSmokeTest, JsonlSchemaFileMatchesTheDescriptor) {
   ASSERT_EQ(r.status, 0) << r.err;
   const auto described = ferry::sdk::Value::fromJson(r.out);
   ASSERT_TRUE(described);
-  std::ifstream in(FERRY_JSONL_SETTINGS_SCHEMA);
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = ferry::testing::readFile(FERRY_JSONL_SETTINGS_SCHEMA);
   std::string error;
   const auto documented = ferry::sdk::Value::fromJson(text, &error);
   ASSERT_TRUE(documented) << error;

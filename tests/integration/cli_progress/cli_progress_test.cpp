@@ -1,9 +1,5 @@
 // `ferry run --once` on a People initial load: the People source estimates what is left, so the
 // progress log lines (one per batch with --progress-every 0s) carry an ETA and the estimate.
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,41 +9,27 @@
 
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/server.hpp"
+#include "ferry/testing/command.hpp"
+#include "ferry/testing/files.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
+using ferry::testing::CommandOutput;
 using ::testing::HasSubstr;
 
-struct Output {
-  int exitCode = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output run(const std::string& command) {
-  Output out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.text.append(buf, n);
-  const int status = ::pclose(pipe);
-  out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+// Runs a command line with stderr merged into the captured stdout.
+CommandOutput run(const std::string& command) {
+  return ferry::testing::runCommand(command + " 2>&1");
 }
 
 class CliProgressTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-cli-progress-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "connections");
+    std::filesystem::create_directories(dir_.path() / "connections");
     server_.addService(ferry::sandbox::people::makePeopleService());
     server_.start();
   }
-  void TearDown() override {
-    server_.stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { server_.stop(); }
 
   void seed(int customers) {
     ferry::sandbox::Request request;
@@ -61,14 +43,14 @@ class CliProgressTest : public ::testing::Test {
   // A People -> JSON lines flow and its connections. Pages of 100 and batches of 100: with 450
   // customers, five batches, the source estimating 350, 250, ... left.
   void writeFlow() {
-    std::ofstream(dir_ / "connections" / "people.yaml")
+    std::ofstream(dir_.path() / "connections" / "people.yaml")
         << "connection: people\nplugin: people\nsettings:\n  base_url: " << server_.baseUrl()
         << "\n  api_key: ${PEOPLE_API_KEY}\n  page_size: 100\n  reconcile_interval: 0s\n";
-    std::ofstream(dir_ / "connections" / "files.yaml")
-        << "connection: files\nplugin: jsonl\nsettings:\n  directory: " << dir_.string()
+    std::ofstream(dir_.path() / "connections" / "files.yaml")
+        << "connection: files\nplugin: jsonl\nsettings:\n  directory: " << dir_.path().string()
         << "\n  entities:\n    Customer:\n      id: id\n      fields:\n        id: string\n"
         << "        peopleId: string\n        firstName: string\n        lastName: string\n";
-    std::ofstream(dir_ / "flow.yaml") << R"(flow: customers-out
+    std::ofstream(dir_.path() / "flow.yaml") << R"(flow: customers-out
 source: { connection: people, entity: Customer }
 sink: { connection: files, entity: Customer }
 direction: one-way
@@ -84,18 +66,18 @@ map:
   // `ferry run` on the flow with the API key in the environment, progress logged every batch.
   std::string ferryRun(const std::string& options) const {
     return "env PEOPLE_API_KEY=sandbox-people-key " + std::string(FERRY_BINARY) + " run " +
-           (dir_ / "flow.yaml").string() + " --progress-every 0s --state sqlite://" +
-           (dir_ / "state.db").string() + " --plugin-dir " + FERRY_PLUGIN_DIR + options;
+           dir_.file("flow.yaml") + " --progress-every 0s --state sqlite://" +
+           dir_.file("state.db") + " --plugin-dir " + FERRY_PLUGIN_DIR + options;
   }
 
-  fs::path dir_;
+  ferry::testing::TempDir dir_{"ferry-cli-progress"};
   ferry::sandbox::SandboxServer server_;
 };
 
 TEST_F(CliProgressTest, InitialLoadLogsProgressWithAnEta) {
   seed(450);
   writeFlow();
-  const Output out = run(ferryRun(" --once"));
+  const CommandOutput out = run(ferryRun(" --once"));
   ASSERT_EQ(out.exitCode, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("customers-out: succeeded"));
   EXPECT_THAT(out.text, HasSubstr("created 450"));
@@ -111,7 +93,7 @@ TEST_F(CliProgressTest, ScheduledRunsLogTheirProgressToo) {
   seed(450);
   writeFlow();
   // Without --once the flow runs on its schedule until interrupted: SIGINT after 3 s.
-  const Output out = run("timeout --preserve-status -s INT 3 " + ferryRun(""));
+  const CommandOutput out = run("timeout --preserve-status -s INT 3 " + ferryRun(""));
   EXPECT_EQ(out.exitCode, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("customers-out: succeeded"));
   // The scheduler's snapshots are polled (a batch may pass unseen), and each one seen is logged
@@ -127,8 +109,8 @@ TEST_F(CliProgressTest, ScheduledRunsLogTheirProgressToo) {
 }
 
 TEST_F(CliProgressTest, MalformedIntervalIsAUsageError) {
-  const Output out = run(std::string(FERRY_BINARY) + " run " + (dir_ / "flow.yaml").string() +
-                         " --once --progress-every soon");
+  const CommandOutput out = run(std::string(FERRY_BINARY) + " run " + dir_.file("flow.yaml") +
+                                " --once --progress-every soon");
   EXPECT_EQ(out.exitCode, 2) << out.text;
   EXPECT_THAT(out.text, HasSubstr("--progress-every expects a duration"));
 }

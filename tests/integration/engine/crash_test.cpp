@@ -26,9 +26,9 @@ constexpr int kRecords = 20'000;
 class CrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ferry::testing::writeJsonlCopyLoad(dir_.path(), "flow.yaml",
-                                       {.flow = "crash-copy", .schedule = "1m",
-                                        .records = kRecords, .maxBatch = 500});
+    ferry::testing::writeJsonlCopyLoad(
+        dir_.path(), "flow.yaml",
+        {.flow = "crash-copy", .schedule = "1m", .records = kRecords, .maxBatch = 500});
   }
 
   // Starts `ferry run --once`, its output appended to run.log.

@@ -62,9 +62,9 @@ class GracefulStopTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ::chmod(dir_.path().c_str(), 0700);
-    writeJsonlCopyLoad(dir_.path(), "flows/stop-copy.yaml",
-                       {.flow = "stop-copy", .schedule = "10m", .records = kRecords,
-                        .maxBatch = kBatch});
+    writeJsonlCopyLoad(
+        dir_.path(), "flows/stop-copy.yaml",
+        {.flow = "stop-copy", .schedule = "10m", .records = kRecords, .maxBatch = kBatch});
   }
 
   // SQLite file or a fresh PostgreSQL database; empty when PostgreSQL is unavailable.

@@ -37,9 +37,10 @@ inline void writeJsonlCopyLoad(const std::filesystem::path& dir, const std::stri
   const auto writeConnection = [&](const std::string& name, const std::string& folder,
                                    const std::string& entity) {
     std::ofstream(connections / (name + ".yaml"))
-        << "connection: " << name << "\nplugin: jsonl\nsettings:\n  directory: "
-        << (dir / folder).string() << "\n  maxBatch: " << load.maxBatch << "\n  entities:\n    "
-        << entity << ":\n      id: id\n      fields:\n        email: email\n"
+        << "connection: " << name
+        << "\nplugin: jsonl\nsettings:\n  directory: " << (dir / folder).string()
+        << "\n  maxBatch: " << load.maxBatch << "\n  entities:\n    " << entity
+        << ":\n      id: id\n      fields:\n        email: email\n"
         << "        firstName: string\n        lastName: string\n";
   };
   writeConnection("src", "in", "Contact");

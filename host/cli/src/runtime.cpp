@@ -99,7 +99,9 @@ sdk::Error LiveDescriber::failure(const ConnectionDef& def, sdk::Error error) co
     if (const char* secret = std::getenv(variable.c_str())) redactor->add(secret);
   }
   std::string message = error.message;
-  if (!error.remoteCode.empty()) message += " (" + error.remoteCode + ")";
+  if (!error.remoteCode.empty() && message.find(error.remoteCode) == std::string::npos) {
+    message += " (" + error.remoteCode + ")";
+  }
   // Connections that name a credential set cannot read it without the master key.
   if (!def.credentials.empty() && !rt_.vault && message.find("is not set") != std::string::npos) {
     message += " (credential set '" + def.credentials +

@@ -16,6 +16,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ferry/host/secrets/backend.hpp"
+#include "ferry/host/secrets/master_key.hpp"
+#include "ferry/host/secrets/vault.hpp"
+#include "ferry/host/state/store.hpp"
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
@@ -260,6 +264,33 @@ TEST_F(CliLiveTest, UnreachableServiceIsReportedPerConnectionWithNoFallback) {
   EXPECT_THAT(validate.text, HasSubstr("1 file: 2 errors"));
   // No fallback: nothing is checked against the static catalogue, so no field findings.
   EXPECT_THAT(validate.text, Not(HasSubstr("People_Person_Id__c")));
+}
+
+TEST_F(CliLiveTest, CredentialSetsComeFromTheStateStoreWithTheMasterKey) {
+  // The People API key kept encrypted in the store, as `ferry serve`'s credentials API keeps it.
+  const auto key = ferry::host::MasterKey::generate();
+  const std::string state = "sqlite://" + (dir_ / "state.db").string();
+  {
+    auto store = ferry::host::openStateStore(state);
+    ASSERT_TRUE(store) << store.error().message;
+    ferry::host::StateStoreSecretBackend backend(**store);
+    ferry::host::Vault vault(backend, key);
+    ASSERT_TRUE(vault.putCredentials("people", {{"api_key", "sandbox-people-key"}}));
+  }
+  write("connections/people.yaml", "connection: people\nplugin: people\ncredentials: people\n"
+                                   "settings:\n  base_url: " + server_.baseUrl() +
+                                       "\n  api_key: { secret: api_key }\n");
+  const std::string describe = std::string(FERRY_BINARY) + " describe --connection people --json" +
+                               " --connections " + (dir_ / "connections").string() +
+                               " --plugin-dir " + FERRY_PLUGIN_DIR + " --state " + state;
+  const Output withKey = run("env FERRY_MASTER_KEY=" + key.toBase64() + " " + describe);
+  ASSERT_EQ(withKey.exitCode, 0) << withKey.text;
+  EXPECT_THAT(withKey.text, HasSubstr("\"customAttributes.Loyalty_Tier\""));
+  EXPECT_THAT(withKey.text, Not(HasSubstr("sandbox-people-key")));
+
+  const Output withoutKey = run("env -u FERRY_MASTER_KEY -u FERRY_MASTER_KEY_FILE " + describe);
+  EXPECT_EQ(withoutKey.exitCode, 1) << withoutKey.text;
+  EXPECT_THAT(withoutKey.text, HasSubstr("credential set 'people' needs the master key"));
 }
 
 TEST_F(CliLiveTest, LiveAndSnapshotsExcludeEachOther) {

@@ -57,8 +57,7 @@ TEST_P(GracefulStopTest, RunOnceStoppedMidBatchFinishesTheBatchAndTheNextRunComp
 TEST_P(GracefulStopTest, ServeStoppedMidInitialLoadResumesAfterRestart) {
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
-  dir_.write("tokens", std::string(kAdminToken) + "\n");
-  ::chmod(dir_.file("tokens").c_str(), 0600);
+  dir_.writePrivate("tokens", std::string(kAdminToken) + "\n");
   dir_.write("ferry.yaml",
              "listen: { address: 127.0.0.1, port: 0 }\nstate: " + url +
                  "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +

@@ -1,8 +1,6 @@
 // `ferry serve` gets SIGTERM while its flow's sink is failing (every Salesforce call answers 503)
 // in the middle of an initial load: the retries in progress must not hold the stop up for long,
 // and once Salesforce is back a restarted server completes the load with every record once.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -18,6 +16,7 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/sandbox_connections.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -44,9 +43,7 @@ class SinkOutageStopTest : public ::testing::Test {
     sandbox_.start();
     clientId_ = options.clientId;
 
-    ::chmod(dir_.path().c_str(), 0700);
-    dir_.write("tokens", std::string(kAdminToken) + "\n");
-    ::chmod(dir_.file("tokens").c_str(), 0600);
+    dir_.writePrivate("tokens", std::string(kAdminToken) + "\n");
     std::string people;
     for (int i = 0; i < kRecords; ++i) {
       people += Value(sdk::Object{{"id", "p" + std::to_string(i)},
@@ -64,15 +61,7 @@ class SinkOutageStopTest : public ::testing::Test {
                    "      fields:\n        id: string\n"
                    "        lastName: string\n"
                    "        email: email\n");
-    dir_.write("flows/connections/salesforce.yaml", R"(connection: salesforce
-plugin: salesforce
-credentials: salesforce
-settings:
-  login_url: ${FERRY_TEST_SF}
-  auth_method: client_credentials
-  client_id: { secret: client_id }
-  client_secret: { secret: client_secret }
-)");
+    dir_.write("flows/connections/salesforce.yaml", salesforceSandboxConnection("FERRY_TEST_SF"));
     dir_.write("flows/people-to-contacts.yaml", R"(flow: people-to-contacts
 source: { connection: files, entity: Person }
 sink: { connection: salesforce, entity: Contact }

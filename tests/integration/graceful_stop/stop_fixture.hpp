@@ -3,8 +3,6 @@
 // and helpers to start `ferry run` and check the sink (child_process.hpp stops it).
 #pragma once
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -61,7 +59,6 @@ inline std::optional<RunSummaryLine> parseSummary(const std::string& output,
 class GracefulStopTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ::chmod(dir_.path().c_str(), 0700);
     writeJsonlCopyLoad(
         dir_.path(), "flows/stop-copy.yaml",
         {.flow = "stop-copy", .schedule = "10m", .records = kRecords, .maxBatch = kBatch});

@@ -1,8 +1,6 @@
 // The flow status of `ferry serve` while a run is in progress: records, rate, the source's
 // estimate of what is left and the ETA; null once the run ended. The People source estimates
 // its initial scan, so a large-enough initial load is observed mid-run.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <string>
 
@@ -39,8 +37,7 @@ TEST(ServeProgressTest, StatusShowsTheRunInProgressWithItsEta) {
   ASSERT_EQ(people.service("people")->admin(seed, "seed").status, 200);
 
   TempDir dir;
-  dir.write("tokens", std::string(kAdminToken) + "\n");
-  ::chmod(dir.file("tokens").c_str(), 0600);
+  dir.writePrivate("tokens", std::string(kAdminToken) + "\n");
   dir.write("flows/connections/people.yaml",
             "connection: people\nplugin: people\nsettings:\n  base_url: " + people.baseUrl() +
                 "\n  api_key: ${FERRY_TEST_PEOPLE_KEY}\n  page_size: 100\n"

@@ -3,8 +3,6 @@
 // webhook to /api/v1/inbound/people; a People -> Salesforce flow polling only every 10 minutes must
 // carry an edit and a deletion across within seconds, so only the push can explain it. Forged,
 // oversized and malformed webhooks are refused with a 4xx and start no run.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -21,6 +19,8 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
+#include "ferry/testing/sandbox_connections.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -70,28 +70,11 @@ conflicts: newest-wins
 deletes: propagate
 )";
 
-Value json(const std::string& text) {
-  auto v = Value::fromJson(text);
-  return v ? *v : Value();
-}
-
-const Value* at(const Value& v, std::initializer_list<const char*> path) {
-  const Value* cur = &v;
-  for (const char* key : path) {
-    if (!cur->isObject()) return nullptr;
-    cur = cur->asObject().find(key);
-    if (cur == nullptr) return nullptr;
-  }
-  return cur;
-}
-
 std::string urlEncoded(const std::string& raw) {
   std::string out;
   Poco::URI::encode(raw, "+/=&?#", out);
   return out;
 }
-
-std::string text(const Value* v) { return v != nullptr && v->isString() ? v->asString() : ""; }
 
 // A People webhook event as the sandbox sends it (§11), for forged deliveries.
 std::string attributeChanged(const std::string& personId) {
@@ -116,9 +99,7 @@ class ServePushTest : public ::testing::Test {
     sandbox_->start();
     clientId_ = sf.clientId;
 
-    ::chmod(dir_.path().c_str(), 0700);
-    dir_.write("tokens", std::string(kAdminToken) + "\n");
-    ::chmod(dir_.file("tokens").c_str(), 0600);
+    dir_.writePrivate("tokens", std::string(kAdminToken) + "\n");
     // The People plugin checks its own webhook token too: point it at the same secret the host
     // checks, so one `?token=` in the webhook URL satisfies both.
     dir_.write("flows/connections/people.yaml", R"(connection: people
@@ -129,15 +110,7 @@ settings:
   api_key: { secret: api_key }
   webhook_token: { secret: inbound_secret }
 )");
-    dir_.write("flows/connections/salesforce.yaml", R"(connection: salesforce
-plugin: salesforce
-credentials: salesforce
-settings:
-  login_url: ${FERRY_TEST_SF}
-  auth_method: client_credentials
-  client_id: { secret: client_id }
-  client_secret: { secret: client_secret }
-)");
+    dir_.write("flows/connections/salesforce.yaml", salesforceSandboxConnection("FERRY_TEST_SF"));
     dir_.write("ferry.yaml",
                "listen: { address: 127.0.0.1, port: 0 }\n"
                "state: sqlite://" +

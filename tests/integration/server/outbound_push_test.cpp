@@ -2,8 +2,6 @@
 // the Salesforce and People plugins, and both sandboxes in this process. The flow polls every ten
 // minutes, so only the push can move the edit in time: the Salesforce sandbox posts the SOAP
 // notification to ferry's inbound endpoint, ferry acknowledges it and wakes the flow.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -19,6 +17,8 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
+#include "ferry/testing/sandbox_connections.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -51,17 +51,6 @@ map:
 deletes: ignore
 )";
 
-Value json(const HttpAnswer& a) {
-  auto v = Value::fromJson(a.body);
-  return v ? *v : Value();
-}
-
-std::string text(const Value& v, const char* key) {
-  if (!v.isObject()) return {};
-  const Value* field = v.asObject().find(key);
-  return field != nullptr && field->isString() ? field->asString() : std::string();
-}
-
 class OutboundPushTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -73,18 +62,9 @@ class OutboundPushTest : public ::testing::Test {
     sandbox_->addService(sandbox::people::makePeopleService());
     sandbox_->start();
 
-    ::chmod(dir_.path().c_str(), 0700);
-    dir_.write("tokens", std::string(kAdminToken) + "\n");
-    ::chmod(dir_.file("tokens").c_str(), 0600);
-    dir_.write("flows/connections/salesforce.yaml", R"(connection: salesforce
-plugin: salesforce
-credentials: salesforce
-settings:
-  login_url: ${FERRY_TEST_SANDBOX}
-  auth_method: client_credentials
-  client_id: { secret: client_id }
-  client_secret: { secret: client_secret }
-)");
+    dir_.writePrivate("tokens", std::string(kAdminToken) + "\n");
+    dir_.write("flows/connections/salesforce.yaml",
+               salesforceSandboxConnection("FERRY_TEST_SANDBOX"));
     dir_.write("flows/connections/people.yaml", R"(connection: people
 plugin: people
 credentials: people
@@ -117,7 +97,7 @@ settings:
   std::string peopleCity(const std::string& salesforceId) {
     const HttpAnswer a = sandboxCall(
         "GET", "/__sandbox/people/persons?identifier=sf-" + salesforceId + "&type=EXTERNAL_ID");
-    return a.status == 200 ? text(json(a), "city") : std::string();
+    return a.status == 200 ? text(at(json(a), {"city"})) : std::string();
   }
   std::string salesforceToken() {
     const std::string form = "grant_type=password&client_id=" + clientId_ +
@@ -126,7 +106,7 @@ settings:
     const HttpAnswer a = httpCall(sandbox_->baseUrl(), "POST", "/services/oauth2/token", "", form,
                                   "application/x-www-form-urlencoded");
     EXPECT_EQ(a.status, 200) << a.body;
-    return text(json(a), "access_token");
+    return text(at(json(a), {"access_token"}));
   }
 
   TempDir dir_;
@@ -140,7 +120,7 @@ TEST_F(OutboundPushTest, AnApiEditReachesPeopleThroughTheOutboundMessage) {
       "POST", "/__sandbox/salesforce/records/Contact",
       R"({"FirstName":"Ana","LastName":"Horvat","Email":"ana.horvat@example.com","MailingCity":"Split"})");
   ASSERT_EQ(created.status, 201) << created.body;
-  const std::string id = text(json(created), "id");
+  const std::string id = text(at(json(created), {"id"}));
 
   server_ = std::make_unique<ServeProcess>(
       FERRY_TEST_BINARY, dir_.file("ferry.yaml"),

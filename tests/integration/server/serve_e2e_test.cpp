@@ -2,7 +2,6 @@
 // the Salesforce sandbox in this process. Records travel from a JSON-lines file to sandbox
 // Contacts; the admin API deploys, activates, pauses, survives a restart, shows and settles
 // conflicts and dead letters, runs the OAuth web-server flow, and never lets a secret out.
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -22,6 +21,8 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
+#include "ferry/testing/sandbox_connections.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -61,21 +62,6 @@ map:
   firstName: FirstNme__nope
 )";
 
-Value json(const HttpAnswer& a) {
-  auto v = Value::fromJson(a.body);
-  return v ? *v : Value();
-}
-
-const Value* at(const Value& v, std::initializer_list<const char*> path) {
-  const Value* cur = &v;
-  for (const char* key : path) {
-    if (!cur->isObject()) return nullptr;
-    cur = cur->asObject().find(key);
-    if (cur == nullptr) return nullptr;
-  }
-  return cur;
-}
-
 class ServeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,9 +72,7 @@ class ServeE2eTest : public ::testing::Test {
     sandbox_->start();
     clientId_ = options.clientId;
 
-    ::chmod(dir_.path().c_str(), 0700);
-    dir_.write("tokens", std::string("# admin tokens\n") + kAdminToken + "\n");
-    ::chmod(dir_.file("tokens").c_str(), 0600);
+    dir_.writePrivate("tokens", std::string("# admin tokens\n") + kAdminToken + "\n");
     dir_.write("data/Person.jsonl", "");
     dir_.write("flows/connections/files.yaml", R"(connection: files
 plugin: jsonl
@@ -103,15 +87,7 @@ settings:
         lastName: string
         email: email
 )");
-    dir_.write("flows/connections/salesforce.yaml", R"(connection: salesforce
-plugin: salesforce
-credentials: salesforce
-settings:
-  login_url: ${FERRY_TEST_SF}
-  auth_method: client_credentials
-  client_id: { secret: client_id }
-  client_secret: { secret: client_secret }
-)");
+    dir_.write("flows/connections/salesforce.yaml", salesforceSandboxConnection("FERRY_TEST_SF"));
     // A flow file in the flow directory is deployed at start-up (inactive until activated).
     dir_.write("flows/dir-flow.yaml", std::string(kFlow).replace(6, 18, "dir-flow"));
     dir_.write("ferry.yaml",

@@ -59,6 +59,12 @@ class TempDir {
     std::ofstream out(path_ / name, append ? std::ios::app : std::ios::trunc);
     out << text;
   }
+  // Writes `text` to `name` readable by its owner only (mode 0600), as ferry wants a token file.
+  void writePrivate(const std::string& name, const std::string& text) const {
+    write(name, text);
+    std::filesystem::permissions(
+        path_ / name, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
 
  private:
   std::filesystem::path path_;

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,15 +20,9 @@
 #include "ferry/host/flow/validator.hpp"
 #include "ferry/host/state/store.hpp"
 #include "ferry/sdk/testing/fake_host.hpp"
+#include "ferry/testing/files.hpp"  // readFile
 
 namespace ferry::testing {
-
-inline std::string readFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Schemas as the CLI would provide them: one connector plugin's static catalogue, and jsonl's
 // entities from each jsonl connection's settings.

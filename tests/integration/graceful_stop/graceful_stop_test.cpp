@@ -18,13 +18,9 @@ using sdk::Value;
 TEST_P(GracefulStopTest, RunOnceStoppedMidBatchFinishesTheBatchAndTheNextRunCompletes) {
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
-  const std::string firstLog = dir_.file("first.log");
-  ChildProcess run = startRun(url, true, firstLog);
-  ASSERT_TRUE(run.started()) << run.startError();
-  // A little over two batches in: the third is being read, mapped or written.
-  ASSERT_TRUE(waitForSink(&run, 2 * kBatch + 1)) << readFile(firstLog);
-  const Stopped stopped = run.terminate(60s);
-  const std::string first = readFile(firstLog);
+  Stopped stopped;
+  std::string first;
+  ASSERT_NO_FATAL_FAILURE(interruptMidLoad(url, true, &stopped, &first));
   // An interrupted --once run did not do its job: status 1 ("the command failed"), never a
   // death by the signal.
   EXPECT_EQ(stopped.exit, 1) << first;
@@ -43,15 +39,9 @@ TEST_P(GracefulStopTest, RunOnceStoppedMidBatchFinishesTheBatchAndTheNextRunComp
   ASSERT_LT(written, static_cast<std::size_t>(kRecords)) << "the run ended before the signal";
 
   // The second run picks up at the committed cursor: only what is missing, none twice.
-  const std::string secondLog = dir_.file("second.log");
-  ChildProcess again = startRun(url, true, secondLog);
-  ASSERT_TRUE(again.started()) << again.startError();
-  EXPECT_EQ(again.wait(120s), 0) << readFile(secondLog);
-  const auto second = parseSummary(readFile(secondLog), "stop-copy");
-  ASSERT_TRUE(second.has_value()) << readFile(secondLog);
-  EXPECT_EQ(second->status, "succeeded");
-  EXPECT_EQ(second->created, static_cast<long long>(kRecords - written)) << readFile(secondLog);
-  expectExactlyOnce();
+  RunSummaryLine second;
+  ASSERT_NO_FATAL_FAILURE(resumeToCompletion(url, written, &second));
+  EXPECT_EQ(second.status, "succeeded");
 }
 
 TEST_P(GracefulStopTest, ServeStoppedMidInitialLoadResumesAfterRestart) {

@@ -9,12 +9,9 @@ namespace {
 TEST_P(GracefulStopTest, ScheduledRunStoppedMidLoadExitsCleanlyWithItsSummary) {
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
-  const std::string firstLog = dir_.file("first.log");
-  ChildProcess run = startRun(url, false, firstLog);
-  ASSERT_TRUE(run.started()) << run.startError();
-  ASSERT_TRUE(waitForSink(&run, 2 * kBatch + 1)) << readFile(firstLog);
-  const Stopped stopped = run.terminate(60s);
-  const std::string first = readFile(firstLog);
+  Stopped stopped;
+  std::string first;
+  ASSERT_NO_FATAL_FAILURE(interruptMidLoad(url, false, &stopped, &first));
   // Running until stopped is this mode's job: a stop is a success.
   EXPECT_EQ(stopped.exit, 0) << first;
   EXPECT_TRUE(stopped.took < kStopBound) << "stopping took " << stopped.took.count() << " ms";
@@ -27,14 +24,7 @@ TEST_P(GracefulStopTest, ScheduledRunStoppedMidLoadExitsCleanlyWithItsSummary) {
   EXPECT_EQ(summary->status, "abandoned") << first;
   EXPECT_EQ(static_cast<std::size_t>(summary->created), written) << first;
 
-  const std::string secondLog = dir_.file("second.log");
-  ChildProcess again = startRun(url, true, secondLog);
-  ASSERT_TRUE(again.started()) << again.startError();
-  EXPECT_EQ(again.wait(120s), 0) << readFile(secondLog);
-  const auto second = parseSummary(readFile(secondLog), "stop-copy");
-  ASSERT_TRUE(second.has_value()) << readFile(secondLog);
-  EXPECT_EQ(second->created, static_cast<long long>(kRecords - written)) << readFile(secondLog);
-  expectExactlyOnce();
+  ASSERT_NO_FATAL_FAILURE(resumeToCompletion(url, written));
 }
 
 }  // namespace

@@ -109,6 +109,35 @@ class GracefulStopTest : public ::testing::TestWithParam<std::string> {
     return reached && !ended;
   }
 
+  // Starts `ferry run` (--once, or flows on their schedules) and sends it SIGTERM a little over
+  // two batches in, while the third is being read, mapped or written: how it stopped, and what it
+  // printed.
+  void interruptMidLoad(const std::string& url, bool once, Stopped* stopped,
+                        std::string* output) const {
+    const std::string log = dir_.file("first.log");
+    ChildProcess run = startRun(url, once, log);
+    ASSERT_TRUE(run.started()) << run.startError();
+    ASSERT_TRUE(waitForSink(&run, 2 * kBatch + 1)) << readFile(log);
+    *stopped = run.terminate(60s);
+    *output = readFile(log);
+  }
+
+  // The run after a stop (`written` records in the sink): `ferry run --once` exits 0 within two
+  // minutes having created exactly the records still missing, and every record is in the sink
+  // once. Its summary goes to *summary when asked for.
+  void resumeToCompletion(const std::string& url, std::size_t written,
+                          RunSummaryLine* summary = nullptr) const {
+    const std::string log = dir_.file("second.log");
+    ChildProcess again = startRun(url, true, log);
+    ASSERT_TRUE(again.started()) << again.startError();
+    EXPECT_EQ(again.wait(120s), 0) << readFile(log);
+    const auto second = parseSummary(readFile(log), "stop-copy");
+    ASSERT_TRUE(second.has_value()) << readFile(log);
+    EXPECT_EQ(second->created, static_cast<long long>(kRecords - written)) << readFile(log);
+    expectExactlyOnce();
+    if (summary != nullptr) *summary = *second;
+  }
+
   // `ferry run <flow> [--once] --state URL` with stdout and stderr in `log`.
   ChildProcess startRun(const std::string& url, bool once, const std::string& log) const {
     std::vector<std::string> args{"run", dir_.file("flows/stop-copy.yaml")};

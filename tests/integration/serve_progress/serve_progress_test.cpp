@@ -60,11 +60,11 @@ map:
 )");
   dir.write("ferry.yaml",
             "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir.file("state.db") +
-                "\nplugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\nflow_dir: " + dir.file("flows") +
+                "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir.file("flows") +
                 "\nlog: { file: " + dir.file("ferry.log") + " }\ntoken_file: " +
                 dir.file("tokens") + "\nscheduler: { threads: 1, node: progress }\n");
   ServeProcess serve(
-      FERRY_TEST_BINARY, dir.file("ferry.yaml"),
+      FERRY_BINARY, dir.file("ferry.yaml"),
       {"FERRY_MASTER_KEY=" + std::string(kMasterKey), "FERRY_TEST_PEOPLE_KEY=sandbox-people-key"});
   ASSERT_TRUE(serve.ready()) << readFile(dir.file("ferry.log"));
   const auto status = [&] {

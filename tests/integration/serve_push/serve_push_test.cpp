@@ -115,7 +115,7 @@ settings:
                "listen: { address: 127.0.0.1, port: 0 }\n"
                "state: sqlite://" +
                    dir_.file("state.db") +
-                   "\nplugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
+                   "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
                    "\nlog: { format: json, level: debug, file: " + dir_.file("ferry.log") +
                    " }\ntoken_file: " + dir_.file("tokens") + "\nlimits: { max_body_bytes: " +
                    std::to_string(kMaxBodyBytes) + " }\nscheduler: { threads: 2, node: push }\n");
@@ -128,7 +128,7 @@ settings:
 
   void startServer() {
     server_ = std::make_unique<ServeProcess>(
-        FERRY_TEST_BINARY, dir_.file("ferry.yaml"),
+        FERRY_BINARY, dir_.file("ferry.yaml"),
         std::vector<std::string>{"FERRY_MASTER_KEY=" + std::string(kMasterKey),
                                  "FERRY_TEST_PEOPLE=" + sandbox_->baseUrl(),
                                  "FERRY_TEST_SF=" + sandbox_->baseUrl()});

@@ -75,7 +75,7 @@ settings:
     dir_.write("flows/contacts-to-customers.yaml", kFlow);
     dir_.write("ferry.yaml",
                "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir_.file("state.db") +
-                   "\nplugin_dirs: [" FERRY_TEST_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
+                   "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
                    "\nlog: { format: json, level: debug, file: " + dir_.file("ferry.log") +
                    " }\ntoken_file: " + dir_.file("tokens") +
                    "\nscheduler: { threads: 2, node: push }\n");
@@ -123,7 +123,7 @@ TEST_F(OutboundPushTest, AnApiEditReachesPeopleThroughTheOutboundMessage) {
   const std::string id = text(at(json(created), {"id"}));
 
   server_ = std::make_unique<ServeProcess>(
-      FERRY_TEST_BINARY, dir_.file("ferry.yaml"),
+      FERRY_BINARY, dir_.file("ferry.yaml"),
       std::vector<std::string>{"FERRY_MASTER_KEY=" + std::string(kMasterKey),
                                "FERRY_TEST_SANDBOX=" + sandbox_->baseUrl()});
   ASSERT_TRUE(server_->ready()) << readFile(dir_.file("ferry.log"));

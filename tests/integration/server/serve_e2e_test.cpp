@@ -95,7 +95,7 @@ settings:
                "state: sqlite://" +
                    dir_.file("state.db") +
                    "\n"
-                   "plugin_dirs: [" FERRY_TEST_PLUGIN_DIR
+                   "plugin_dirs: [" FERRY_PLUGIN_DIR
                    "]\n"
                    "flow_dir: " +
                    dir_.file("flows") +
@@ -117,7 +117,7 @@ settings:
 
   void startServer() {
     server_ = std::make_unique<ServeProcess>(
-        FERRY_TEST_BINARY, dir_.file("ferry.yaml"),
+        FERRY_BINARY, dir_.file("ferry.yaml"),
         std::vector<std::string>{"FERRY_MASTER_KEY=" + std::string(kMasterKey),
                                  "FERRY_TEST_DATA=" + dir_.file("data"),
                                  "FERRY_TEST_SF=" + sandbox_->baseUrl()});
@@ -198,7 +198,7 @@ settings:
 };
 
 TEST_F(ServeE2eTest, RefusesToStartWithoutAMasterKeyAndSaysHow) {
-  const std::string command = "env -u FERRY_MASTER_KEY " + std::string(FERRY_TEST_BINARY) +
+  const std::string command = "env -u FERRY_MASTER_KEY " + std::string(FERRY_BINARY) +
                               " serve --config " + dir_.file("ferry.yaml") + " > " +
                               dir_.file("out.txt") + " 2>&1";
   const int status = std::system(command.c_str());
@@ -210,7 +210,7 @@ TEST_F(ServeE2eTest, RefusesToStartWithoutAMasterKeyAndSaysHow) {
 
   // With a key file made by `ferry keygen` it starts.
   const std::string keygen =
-      std::string(FERRY_TEST_BINARY) + " keygen --out " + dir_.file("master.key") + " > /dev/null";
+      std::string(FERRY_BINARY) + " keygen --out " + dir_.file("master.key") + " > /dev/null";
   ASSERT_EQ(std::system(keygen.c_str()), 0);
   dir_.write("ferry.yaml", "master_key: { env: \"\", file: " + dir_.file("master.key") + " }\n",
              true);

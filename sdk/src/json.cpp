@@ -29,6 +29,21 @@ void appendDecimal(std::string& out, double d) {
   if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
 }
 
+void appendJson(std::string& out, const Value& v);
+
+void appendObjectJson(std::string& out, const Object& object) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [key, item] : object) {
+    if (!first) out.push_back(',');
+    first = false;
+    appendJsonString(out, key);
+    out.push_back(':');
+    appendJson(out, item);
+  }
+  out.push_back('}');
+}
+
 void appendJson(std::string& out, const Value& v) {
   switch (v.kind()) {
     case ValueKind::kNull:
@@ -67,16 +82,7 @@ void appendJson(std::string& out, const Value& v) {
       break;
     }
     case ValueKind::kObject: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [key, item] : v.asObject()) {
-        if (!first) out.push_back(',');
-        first = false;
-        appendJsonString(out, key);
-        out.push_back(':');
-        appendJson(out, item);
-      }
-      out.push_back('}');
+      appendObjectJson(out, v.asObject());
       break;
     }
   }
@@ -138,6 +144,12 @@ class ValueBuilder final : public Poco::JSON::Handler {
 std::string Value::toJson() const {
   std::string out;
   appendJson(out, *this);
+  return out;
+}
+
+std::string Object::toJson() const {
+  std::string out;
+  appendObjectJson(out, *this);
   return out;
 }
 

@@ -271,23 +271,30 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
   Table& tab = **t;
   const std::string& idField = config.schema.idField;
 
-  // Ops in one batch see each other's effects: a view of the records this batch touches,
-  // read from the table once and then staged (memory is bounded by the batch).
-  std::unordered_map<std::string, std::optional<Object>> staged;
+  // Ops in one batch see each other's effects: the latest change this batch staged for an id
+  // (an index into `changes`), else the record as read from the table once (memory is bounded
+  // by the batch).
+  std::vector<Table::Change> changes;
+  changes.reserve(ops.size());
+  std::unordered_map<std::string, std::size_t> staged;
+  std::unordered_map<std::string, std::optional<Object>> loaded;
   std::optional<sdk::Error> readError;
   auto current = [&](const std::string& id) -> const Object* {
-    auto it = staged.find(id);
-    if (it == staged.end()) {
-      auto loaded = tab.get(id);
-      if (!loaded) {
-        readError = loaded.takeError();
+    if (auto it = staged.find(id); it != staged.end()) {
+      const auto& record = changes[it->second].record;
+      return record ? &*record : nullptr;
+    }
+    auto it = loaded.find(id);
+    if (it == loaded.end()) {
+      auto read = tab.get(id);
+      if (!read) {
+        readError = read.takeError();
         return nullptr;
       }
-      it = staged.emplace(id, std::move(*loaded)).first;
+      it = loaded.emplace(id, std::move(*read)).first;
     }
     return it->second ? &*it->second : nullptr;
   };
-  std::vector<Table::Change> changes;
   std::vector<WriteResult> results;
   results.reserve(ops.size());
 
@@ -312,8 +319,8 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
     if (!config.modifiedField.empty() && !op.fields.contains(config.modifiedField)) {
       record.set(config.modifiedField, sdk::DateTime{nowMs()});
     }
-    changes.push_back({id, record});
-    staged[id] = std::move(record);
+    staged[id] = changes.size();
+    changes.push_back({id, std::move(record)});
   };
 
   // Decided under the table's write lock, so the records read are current.
@@ -406,8 +413,8 @@ sdk::Result<std::vector<WriteResult>> JsonlConnector::writeImpl(const std::strin
           const Object* existing = current(op.id);
           if (readError) return std::move(*readError);
           if (existing != nullptr) {
+            staged[op.id] = changes.size();
             changes.push_back({op.id, std::nullopt});
-            staged[op.id] = std::nullopt;
           }
           results.push_back(done(WriteResult::Outcome::kDeleted, op.id));
           break;

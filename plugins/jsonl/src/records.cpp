@@ -122,7 +122,7 @@ std::int64_t modifiedAtMs(const EntityConfig& entity, const sdk::Object& fields)
 }
 
 std::string formatRecord(const sdk::Object& fields) {
-  std::string line = Value(fields).toJson();
+  std::string line = fields.toJson();
   line += '\n';
   return line;
 }

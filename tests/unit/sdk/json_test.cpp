@@ -17,6 +17,13 @@ TEST(JsonTest, WritesCompactSortedJson) {
             R"({"a":[true,null,2.5,"s"],"d":"2024-03-05","t":"2024-03-05T14:07:09.000Z","z":1})");
 }
 
+TEST(JsonTest, AnObjectWritesItselfAsItsValueWould) {
+  Object o{{"b", Object{{"x", "q\"uote"}}}, {"a", List{1, "two"}}, {"c", nullptr}};
+  EXPECT_EQ(o.toJson(), Value(o).toJson());
+  EXPECT_EQ(o.toJson(), R"({"a":[1,"two"],"b":{"x":"q\"uote"},"c":null})");
+  EXPECT_EQ(Object{}.toJson(), "{}");
+}
+
 TEST(JsonTest, EscapesStringsAndKeepsUtf8) {
   EXPECT_EQ(Value("a\"b\\c\n\t\x01").toJson(), R"("a\"b\\c\n\t\u0001")");
   EXPECT_EQ(Value("Zoë").toJson(), "\"Zoë\"");

@@ -65,6 +65,8 @@ class Object {
   auto begin() noexcept;
   auto end() noexcept;
   bool operator==(const Object& other) const;
+  // Compact JSON, as Value(object).toJson() gives, without copying the object into a Value.
+  std::string toJson() const;
 
  private:
   std::vector<Entry> entries_;

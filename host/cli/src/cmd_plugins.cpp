@@ -223,8 +223,8 @@ int runDescribeConnection(const std::string& connection, const Args& args, Conte
       std::vector<std::string> names;
       for (const auto& e : schema.entities) names.push_back(e.name);
       const std::string suggestion = closestMatch(wanted, names);
-      ctx.err << program << ": connection '" << connection << "' has no entity '" << wanted
-              << "'" << (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)")
+      ctx.err << program << ": connection '" << connection << "' has no entity '" << wanted << "'"
+              << (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)")
               << "; entities: " << join(names) << "\n";
       return kExitFailure;
     }
@@ -353,8 +353,9 @@ void registerPluginsCommands(CommandTable& table) {
           "one. Secrets come from ${ENV} references, or from the --state store's credential sets "
           "when FERRY_MASTER_KEY or FERRY_MASTER_KEY_FILE is set. A connection that cannot be "
           "opened or described is reported in one line, exit status 1.",
-      .positionals = {{"plugin", "Plugin name, as listed by 'ferry plugins' (not with --connection)",
-                       false, false},
+      .positionals = {{"plugin",
+                       "Plugin name, as listed by 'ferry plugins' (not with --connection)", false,
+                       false},
                       {"entity", "Only this entity", false, false}},
       .options = {{"--json", "", "Print JSON instead of text", false},
                   {"--connection", "NAME", "Describe this connection live instead of a plugin",

@@ -1517,8 +1517,8 @@ class AdminService::Impl {
     // answer works with `ferry validate --schemas`: the plugin's settings schema (connection
     // files are checked against it) with the live entities. "name" is the connection's name.
     const PluginSchema* plugin = schemas_.plugin(def->plugin);
-    PluginSchema schema{def->plugin, plugin != nullptr ? plugin->settings
-                                                       : std::vector<sdk::SettingSchema>{},
+    PluginSchema schema{def->plugin,
+                        plugin != nullptr ? plugin->settings : std::vector<sdk::SettingSchema>{},
                         std::move(*entities)};
     auto snapshot = Value::fromJson(pluginSchemaToJson(schema));
     snapshot->asObject().set("connection", def->name);

@@ -2,16 +2,11 @@
 // in-process sandboxes. The Salesforce sandbox org has a custom field the plugin's static
 // catalogue does not list (Contact.People_Person_Id__c, as an org's Loyalty_Tier__c would be);
 // the People account gets a custom attribute defined through the sandbox admin API.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -23,38 +18,24 @@
 #include "ferry/sandbox/people/service.hpp"
 #include "ferry/sandbox/salesforce/service.hpp"
 #include "ferry/sandbox/server.hpp"
+#include "ferry/sdk/value.hpp"
+#include "ferry/testing/command.hpp"
+#include "ferry/testing/files.hpp"
+#include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_process.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
+using ferry::testing::readFile;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr const char* kClientSecret = "cli-live-client-secret-7f3a";
 constexpr const char* kWrongSecret = "cli-live-wrong-secret-91c2";
 
-struct Output {
-  int exitCode = -1;
-  std::string text;
-};
-
-// Runs a shell command; `text` is what it printed (stderr too unless the command redirects it).
-Output run(const std::string& command) {
-  Output out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.text.append(buf, n);
-  const int status = ::pclose(pipe);
-  out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// A command line run with its stderr folded into the captured output.
+ferry::testing::CommandOutput run(const std::string& command) {
+  return ferry::testing::runCommand(command + " 2>&1");
 }
 
 // People Customers -> Salesforce Contacts; `extraMap` adds map entries.
@@ -75,9 +56,6 @@ map:
 class CliLiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry-cli-live-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "connections");
     ferry::sandbox::salesforce::SalesforceOptions salesforce;
     salesforce.clientSecret = kClientSecret;
     clientId_ = salesforce.clientId;
@@ -102,60 +80,59 @@ class CliLiveTest : public ::testing::Test {
     write("misspelt-attribute.yaml",
           flowText("misspelt-attribute", "  customAttributes.Loyalty_Teir: Description\n"));
   }
-  void TearDown() override {
-    server_.stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { server_.stop(); }
 
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  void write(const std::string& name, const std::string& text) { dir_.write(name, text); }
 
   void writeConnections(const std::string& baseUrl) {
-    write("connections/salesforce.yaml", "connection: salesforce\nplugin: salesforce\nsettings:\n"
-                                         "  login_url: " + baseUrl +
-                                             "\n  auth_method: client_credentials\n"
-                                             "  client_id: ${SF_CLIENT_ID}\n"
-                                             "  client_secret: ${SF_CLIENT_SECRET}\n");
+    write("connections/salesforce.yaml",
+          "connection: salesforce\nplugin: salesforce\nsettings:\n"
+          "  login_url: " +
+              baseUrl +
+              "\n  auth_method: client_credentials\n"
+              "  client_id: ${SF_CLIENT_ID}\n"
+              "  client_secret: ${SF_CLIENT_SECRET}\n");
     write("connections/people.yaml", "connection: people\nplugin: people\nsettings:\n  base_url: " +
                                          baseUrl + "\n  api_key: ${PEOPLE_API_KEY}\n");
   }
 
   // `ferry <args>` with the build's plugins and the sandboxes' credentials in the environment.
   std::string ferry(const std::string& args, const std::string& secret = kClientSecret) const {
-    return "cd " + dir_.string() + " && env SF_CLIENT_ID=" + clientId_ + " SF_CLIENT_SECRET=" +
-           secret + " PEOPLE_API_KEY=sandbox-people-key " + FERRY_BINARY + " " + args +
-           " --plugin-dir " + FERRY_PLUGIN_DIR;
+    return "cd " + dir_.path().string() + " && env SF_CLIENT_ID=" + clientId_ +
+           " SF_CLIENT_SECRET=" + secret + " PEOPLE_API_KEY=sandbox-people-key " + FERRY_BINARY +
+           " " + args + " --plugin-dir " + FERRY_PLUGIN_DIR;
   }
 
   // Saves `ferry describe --connection NAME --json` (stdout only) as NAME.json.
   void saveSnapshot(const std::string& connection) {
-    const Output saved =
-        run(ferry("describe --connection " + connection + " --json") + " > " + connection + ".json");
+    const auto saved = run(ferry("describe --connection " + connection + " --json") + " > " +
+                           connection + ".json");
     ASSERT_EQ(saved.exitCode, 0) << saved.text;
   }
 
-  fs::path dir_;
+  ferry::testing::TempDir dir_{"ferry-cli-live"};
   std::string clientId_;
   ferry::sandbox::SandboxServer server_;
 };
 
 TEST_F(CliLiveTest, StaticCatalogueRefusesTheOrgsCustomField) {
-  const Output out = run(ferry("validate custom-field.yaml"));
+  const auto out = run(ferry("validate custom-field.yaml"));
   EXPECT_EQ(out.exitCode, 1) << out.text;
   EXPECT_THAT(out.text, HasSubstr("custom-field.yaml:"));
   EXPECT_THAT(out.text, HasSubstr("People_Person_Id__c")) << out.text;
 }
 
 TEST_F(CliLiveTest, LiveDescribeAcceptsTheCustomFieldAndAttribute) {
-  const Output out = run(ferry("validate --live custom-field.yaml custom-attribute.yaml"));
+  const auto out = run(ferry("validate --live custom-field.yaml custom-attribute.yaml"));
   EXPECT_EQ(out.exitCode, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("2 files: 0 errors"));
 }
 
 TEST_F(CliLiveTest, LiveDescribeRefusesAnAttributeTheAccountDoesNotHave) {
   // The static catalogue accepts any customAttributes member; the live one knows which exist.
-  const Output offline = run(ferry("validate misspelt-attribute.yaml"));
+  const auto offline = run(ferry("validate misspelt-attribute.yaml"));
   EXPECT_EQ(offline.exitCode, 0) << offline.text;
-  const Output live = run(ferry("validate --live misspelt-attribute.yaml"));
+  const auto live = run(ferry("validate --live misspelt-attribute.yaml"));
   EXPECT_EQ(live.exitCode, 1) << live.text;
   EXPECT_THAT(live.text, HasSubstr("customAttributes.Loyalty_Teir"));
   EXPECT_THAT(live.text, HasSubstr("Loyalty_Tier"));  // the did-you-mean
@@ -174,14 +151,15 @@ TEST_F(CliLiveTest, EachConnectionIsDescribedOnce) {
     }
     return calls;
   };
-  const Output one = run(ferry("validate --live custom-field.yaml"));
+  const auto one = run(ferry("validate --live custom-field.yaml"));
   EXPECT_EQ(one.exitCode, 0) << one.text;
   const std::uint64_t forOneFlow = describeCalls();
   EXPECT_GE(forOneFlow, 2u);  // both connections were asked
   server_.counters().reset();
   // Three flows over the same two connections: the same calls, not three times as many.
-  const Output three = run(ferry("validate --live custom-field.yaml custom-attribute.yaml "
-                                 "misspelt-attribute.yaml"));
+  const auto three =
+      run(ferry("validate --live custom-field.yaml custom-attribute.yaml "
+                "misspelt-attribute.yaml"));
   EXPECT_EQ(three.exitCode, 1) << three.text;
   EXPECT_EQ(describeCalls(), forOneFlow);
 }
@@ -189,44 +167,87 @@ TEST_F(CliLiveTest, EachConnectionIsDescribedOnce) {
 TEST_F(CliLiveTest, DescribeSnapshotsRoundTripThroughValidateSchemas) {
   saveSnapshot("salesforce");
   saveSnapshot("people");
-  const std::string salesforce = readFile(dir_ / "salesforce.json");
+  const std::string salesforce = readFile(dir_.file("salesforce.json"));
   EXPECT_THAT(salesforce, HasSubstr("\"plugin\":\"salesforce\""));
   EXPECT_THAT(salesforce, HasSubstr("\"connection\":\"salesforce\""));
   EXPECT_THAT(salesforce, HasSubstr("\"People_Person_Id__c\""));
   EXPECT_THAT(salesforce, HasSubstr("\"login_url\""));  // the settings schema travels along
   EXPECT_THAT(salesforce, Not(HasSubstr(kClientSecret)));
-  EXPECT_THAT(readFile(dir_ / "people.json"), HasSubstr("\"customAttributes.Loyalty_Tier\""));
+  EXPECT_THAT(readFile(dir_.file("people.json")), HasSubstr("\"customAttributes.Loyalty_Tier\""));
 
   // Offline, no credentials needed: the snapshots stand in for the static catalogues.
   const std::string offline = std::string(FERRY_BINARY) + " validate --plugin-dir " +
-                              FERRY_PLUGIN_DIR + " --schemas " + (dir_ / "salesforce.json").string() +
-                              " --schemas " + (dir_ / "people.json").string() + " ";
-  const Output good = run(offline + (dir_ / "custom-field.yaml").string() + " " +
-                          (dir_ / "custom-attribute.yaml").string() + " " +
-                          (dir_ / "connections" / "salesforce.yaml").string());
+                              FERRY_PLUGIN_DIR + " --schemas " + dir_.file("salesforce.json") +
+                              " --schemas " + dir_.file("people.json") + " ";
+  const auto good =
+      run(offline + dir_.file("custom-field.yaml") + " " + dir_.file("custom-attribute.yaml") +
+          " " + dir_.file("connections/salesforce.yaml"));
   EXPECT_EQ(good.exitCode, 0) << good.text;
-  const Output bad = run(offline + (dir_ / "misspelt-attribute.yaml").string());
+  const auto bad = run(offline + dir_.file("misspelt-attribute.yaml"));
   EXPECT_EQ(bad.exitCode, 1) << bad.text;
   EXPECT_THAT(bad.text, HasSubstr("customAttributes.Loyalty_Teir"));
 }
 
+// A running server answers GET /api/v1/connections/{name}/entities with the document
+// `ferry describe --connection NAME --json` prints (plus "name"), so either can be saved.
+TEST_F(CliLiveTest, ServerAnswersTheSameSnapshot) {
+  saveSnapshot("salesforce");
+  constexpr const char* kAdminToken = "cli-live-admin-token-5d21";
+  ferry::testing::TempDir serve{"ferry-cli-live-serve"};
+  serve.writePrivate("tokens", std::string(kAdminToken) + "\n");
+  serve.write("flows/connections/salesforce.yaml",
+              readFile(dir_.file("connections/salesforce.yaml")));
+  serve.write("ferry.yaml",
+              "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + serve.file("state.db") +
+                  "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + serve.file("flows") +
+                  "\nlog: { file: " + serve.file("ferry.log") +
+                  " }\ntoken_file: " + serve.file("tokens") + "\n");
+  ferry::testing::ServeProcess server(
+      FERRY_BINARY, serve.file("ferry.yaml"),
+      {"FERRY_MASTER_KEY=" + ferry::host::MasterKey::generate().toBase64(),
+       "SF_CLIENT_ID=" + clientId_, "SF_CLIENT_SECRET=" + std::string(kClientSecret)});
+  ASSERT_TRUE(server.ready()) << readFile(serve.file("ferry.log"));
+  const auto answer = ferry::testing::httpCall(
+      server.base(), "GET", "/api/v1/connections/salesforce/entities", kAdminToken);
+  EXPECT_EQ(server.terminate(), 0);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+
+  const auto fromServer = ferry::sdk::Value::fromJson(answer.body);
+  const auto fromCli = ferry::sdk::Value::fromJson(readFile(dir_.file("salesforce.json")));
+  ASSERT_TRUE(fromServer && fromServer->isObject()) << answer.body;
+  ASSERT_TRUE(fromCli && fromCli->isObject());
+  for (const auto& [key, value] : fromCli->asObject()) {
+    const ferry::sdk::Value* served = fromServer->asObject().find(key);
+    ASSERT_NE(served, nullptr) << key;
+    EXPECT_TRUE(*served == value) << key;
+  }
+  EXPECT_TRUE(*fromServer->asObject().find("name") == ferry::sdk::Value("salesforce"));
+
+  // Saved, the server's answer validates the custom field's flow offline.
+  write("served.json", answer.body);
+  const auto validated =
+      run(std::string(FERRY_BINARY) + " validate --plugin-dir " + FERRY_PLUGIN_DIR + " --schemas " +
+          dir_.file("served.json") + " " + dir_.file("custom-field.yaml"));
+  EXPECT_EQ(validated.exitCode, 0) << validated.text;
+}
+
 TEST_F(CliLiveTest, DescribeShowsOneEntityAsText) {
-  const Output out = run(ferry("describe --connection salesforce Contact"));
+  const auto out = run(ferry("describe --connection salesforce Contact"));
   ASSERT_EQ(out.exitCode, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("connection salesforce (salesforce)"));
   EXPECT_THAT(out.text, HasSubstr("People_Person_Id__c"));
   EXPECT_THAT(out.text, Not(HasSubstr("\nAccount")));
-  const Output unknown = run(ferry("describe --connection salesforce Contcat"));
+  const auto unknown = run(ferry("describe --connection salesforce Contcat"));
   EXPECT_EQ(unknown.exitCode, 1) << unknown.text;
   EXPECT_THAT(unknown.text, HasSubstr("did you mean 'Contact'?"));
-  const Output missing = run(ferry("describe --connection salesfroce"));
+  const auto missing = run(ferry("describe --connection salesfroce"));
   EXPECT_EQ(missing.exitCode, 1) << missing.text;
   EXPECT_THAT(missing.text, HasSubstr("no usable connection named 'salesfroce'"));
   EXPECT_THAT(missing.text, HasSubstr("did you mean 'salesforce'?"));
 }
 
 TEST_F(CliLiveTest, RefusedCredentialsAreOneLineWithoutTheSecret) {
-  const Output out = run(ferry("describe --connection salesforce --json", kWrongSecret));
+  const auto out = run(ferry("describe --connection salesforce --json", kWrongSecret));
   EXPECT_EQ(out.exitCode, 1) << out.text;
   EXPECT_THAT(out.text, HasSubstr("ferry describe: connection salesforce"));
   EXPECT_EQ(std::count(out.text.begin(), out.text.end(), '\n'), 1) << out.text;
@@ -242,17 +263,17 @@ TEST_F(CliLiveTest, UnreachableServiceIsReportedPerConnectionWithNoFallback) {
   gone.stop();
   writeConnections(deadUrl);
 
-  const Output describe = run(ferry("describe --connection people"));
+  const auto describe = run(ferry("describe --connection people"));
   EXPECT_EQ(describe.exitCode, 1) << describe.text;
   // The HTTP client logs its retries; the error itself is the one last line.
   EXPECT_THAT(describe.text, ::testing::EndsWith("\n"));
-  const std::string last = describe.text.substr(
-      describe.text.rfind('\n', describe.text.size() - 2) + 1);
+  const std::string last =
+      describe.text.substr(describe.text.rfind('\n', describe.text.size() - 2) + 1);
   EXPECT_THAT(last, ::testing::StartsWith("ferry describe: connection people: "));
   EXPECT_THAT(last, HasSubstr("Connection refused"));
   EXPECT_EQ(describe.text.find("ferry describe:"), describe.text.rfind("ferry describe:"));
 
-  const Output validate = run(ferry("validate --live custom-field.yaml"));
+  const auto validate = run(ferry("validate --live custom-field.yaml"));
   EXPECT_EQ(validate.exitCode, 1) << validate.text;
   // One finding per connection, at the flow's `connection:` lines (source on line 2, sink 3).
   EXPECT_THAT(validate.text, ::testing::ContainsRegex("custom-field.yaml:2:[0-9]+: error: cannot "
@@ -269,7 +290,7 @@ TEST_F(CliLiveTest, UnreachableServiceIsReportedPerConnectionWithNoFallback) {
 TEST_F(CliLiveTest, CredentialSetsComeFromTheStateStoreWithTheMasterKey) {
   // The People API key kept encrypted in the store, as `ferry serve`'s credentials API keeps it.
   const auto key = ferry::host::MasterKey::generate();
-  const std::string state = "sqlite://" + (dir_ / "state.db").string();
+  const std::string state = "sqlite://" + dir_.file("state.db");
   {
     auto store = ferry::host::openStateStore(state);
     ASSERT_TRUE(store) << store.error().message;
@@ -277,25 +298,26 @@ TEST_F(CliLiveTest, CredentialSetsComeFromTheStateStoreWithTheMasterKey) {
     ferry::host::Vault vault(backend, key);
     ASSERT_TRUE(vault.putCredentials("people", {{"api_key", "sandbox-people-key"}}));
   }
-  write("connections/people.yaml", "connection: people\nplugin: people\ncredentials: people\n"
-                                   "settings:\n  base_url: " + server_.baseUrl() +
-                                       "\n  api_key: { secret: api_key }\n");
+  write("connections/people.yaml",
+        "connection: people\nplugin: people\ncredentials: people\n"
+        "settings:\n  base_url: " +
+            server_.baseUrl() + "\n  api_key: { secret: api_key }\n");
   const std::string describe = std::string(FERRY_BINARY) + " describe --connection people --json" +
-                               " --connections " + (dir_ / "connections").string() +
-                               " --plugin-dir " + FERRY_PLUGIN_DIR + " --state " + state;
-  const Output withKey = run("env FERRY_MASTER_KEY=" + key.toBase64() + " " + describe);
+                               " --connections " + dir_.file("connections") + " --plugin-dir " +
+                               FERRY_PLUGIN_DIR + " --state " + state;
+  const auto withKey = run("env FERRY_MASTER_KEY=" + key.toBase64() + " " + describe);
   ASSERT_EQ(withKey.exitCode, 0) << withKey.text;
   EXPECT_THAT(withKey.text, HasSubstr("\"customAttributes.Loyalty_Tier\""));
   EXPECT_THAT(withKey.text, Not(HasSubstr("sandbox-people-key")));
 
-  const Output withoutKey = run("env -u FERRY_MASTER_KEY -u FERRY_MASTER_KEY_FILE " + describe);
+  const auto withoutKey = run("env -u FERRY_MASTER_KEY -u FERRY_MASTER_KEY_FILE " + describe);
   EXPECT_EQ(withoutKey.exitCode, 1) << withoutKey.text;
   EXPECT_THAT(withoutKey.text, HasSubstr("credential set 'people' needs the master key"));
 }
 
 TEST_F(CliLiveTest, LiveAndSnapshotsExcludeEachOther) {
   write("empty.json", R"({"plugin":"salesforce"})");
-  const Output out = run(ferry("validate --live --schemas empty.json custom-field.yaml"));
+  const auto out = run(ferry("validate --live --schemas empty.json custom-field.yaml"));
   EXPECT_EQ(out.exitCode, 2) << out.text;
   EXPECT_THAT(out.text, HasSubstr("--live and --schemas exclude each other"));
 }

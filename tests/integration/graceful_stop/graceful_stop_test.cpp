@@ -48,11 +48,11 @@ TEST_P(GracefulStopTest, ServeStoppedMidInitialLoadResumesAfterRestart) {
   const std::string url = stateUrl();
   if (url.empty()) GTEST_SKIP() << "PostgreSQL unavailable: " << postgresUnavailableReason();
   dir_.writePrivate("tokens", std::string(kAdminToken) + "\n");
-  dir_.write("ferry.yaml",
-             "listen: { address: 127.0.0.1, port: 0 }\nstate: " + url +
-                 "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
-                 "\nlog: { format: json, level: info, file: " + dir_.file("ferry.log") +
-                 " }\ntoken_file: " + dir_.file("tokens") + "\nscheduler: { threads: 2 }\n");
+  ServeConfig config = ServeConfig::inFolder(dir_, FERRY_PLUGIN_DIR);
+  config.state = url;
+  config.logFormat = "json";
+  config.logLevel = "info";
+  dir_.write("ferry.yaml", config.yaml());
   const std::vector<std::string> env{"FERRY_MASTER_KEY=" + std::string(kMasterKey)};
   auto admin = [](const ServeProcess& s, const std::string& method, const std::string& path) {
     return httpCall(s.base(), method, path, kAdminToken);

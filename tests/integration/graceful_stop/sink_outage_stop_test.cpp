@@ -17,6 +17,7 @@
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/sandbox_connections.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -72,11 +73,10 @@ map:
   lastName: LastName
   email: Email
 )");
-    dir_.write("ferry.yaml",
-               "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir_.file("state.db") +
-                   "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
-                   "\nlog: { format: json, level: info, file: " + dir_.file("ferry.log") +
-                   " }\ntoken_file: " + dir_.file("tokens") + "\nscheduler: { threads: 2 }\n");
+    ServeConfig config = ServeConfig::inFolder(dir_, FERRY_PLUGIN_DIR);
+    config.logFormat = "json";
+    config.logLevel = "info";
+    dir_.write("ferry.yaml", config.yaml());
   }
 
   std::unique_ptr<ServeProcess> startServer() {

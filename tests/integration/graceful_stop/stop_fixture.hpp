@@ -20,6 +20,7 @@
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/jsonl_copy_load.hpp"
 #include "ferry/testing/postgres.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 

@@ -1,7 +1,8 @@
 // The test harness in tests/support, checked on its own with /bin/sh as the child: exit codes and
 // signals as a shell reports them, bounded waits, SIGTERM with a SIGKILL fallback, environment
-// overrides, log files and pipes, shell commands, temporary directories and JSON access. The
-// integration tests rely on these answers being right, not only on ferry's.
+// overrides, log files and pipes, shell commands, temporary directories, JSON access and the
+// serve configuration. The integration tests rely on these answers being right, not only on
+// ferry's.
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -17,6 +18,7 @@
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/json_access.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/wait_for.hpp"
 
 namespace ferry::testing {
@@ -160,6 +162,39 @@ TEST(JsonAccessTest, WalksPathsAndToleratesWhatIsMissing) {
   HttpAnswer answer;
   answer.body = R"({"id":"003"})";
   EXPECT_EQ(text(at(json(answer), {"id"})), "003");
+}
+
+TEST(ServeConfigTest, WritesOnlyTheSettingsATestSets) {
+  TempDir dir;
+  ServeConfig config = ServeConfig::inFolder(dir, "/plugins");
+  const std::string root = dir.path().string();
+  EXPECT_EQ(config.yaml(),
+            "listen: { address: 127.0.0.1, port: 0 }\n"
+            "state: sqlite://" +
+                root +
+                "/state.db\n"
+                "plugin_dirs: [/plugins]\n"
+                "flow_dir: " +
+                root +
+                "/flows\n"
+                "log: { file: " +
+                root +
+                "/ferry.log }\n"
+                "token_file: " +
+                root +
+                "/tokens\n"
+                "scheduler: { threads: 2 }\n");
+  config.logFormat = "json";
+  config.logLevel = "debug";
+  config.maxBodyBytes = 4096;
+  config.schedulerThreads = 1;
+  config.node = "n1";
+  const std::string yaml = config.yaml();
+  EXPECT_NE(yaml.find("log: { format: json, level: debug, file: " + root + "/ferry.log }\n"),
+            std::string::npos)
+      << yaml;
+  EXPECT_NE(yaml.find("limits: { max_body_bytes: 4096 }\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("scheduler: { threads: 1, node: n1 }\n"), std::string::npos) << yaml;
 }
 
 TEST(HttpCallTest, NoServerIsStatusMinusOneWithTheReason) {

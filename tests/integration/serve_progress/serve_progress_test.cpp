@@ -11,6 +11,7 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -58,11 +59,10 @@ map:
   id: peopleId
   lastName: lastName
 )");
-  dir.write("ferry.yaml",
-            "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir.file("state.db") +
-                "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir.file("flows") +
-                "\nlog: { file: " + dir.file("ferry.log") + " }\ntoken_file: " +
-                dir.file("tokens") + "\nscheduler: { threads: 1, node: progress }\n");
+  ServeConfig config = ServeConfig::inFolder(dir, FERRY_PLUGIN_DIR);
+  config.schedulerThreads = 1;
+  config.node = "progress";
+  dir.write("ferry.yaml", config.yaml());
   ServeProcess serve(
       FERRY_BINARY, dir.file("ferry.yaml"),
       {"FERRY_MASTER_KEY=" + std::string(kMasterKey), "FERRY_TEST_PEOPLE_KEY=sandbox-people-key"});

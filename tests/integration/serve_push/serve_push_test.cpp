@@ -21,6 +21,7 @@
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/json_access.hpp"
 #include "ferry/testing/sandbox_connections.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -111,14 +112,12 @@ settings:
   webhook_token: { secret: inbound_secret }
 )");
     dir_.write("flows/connections/salesforce.yaml", salesforceSandboxConnection("FERRY_TEST_SF"));
-    dir_.write("ferry.yaml",
-               "listen: { address: 127.0.0.1, port: 0 }\n"
-               "state: sqlite://" +
-                   dir_.file("state.db") +
-                   "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
-                   "\nlog: { format: json, level: debug, file: " + dir_.file("ferry.log") +
-                   " }\ntoken_file: " + dir_.file("tokens") + "\nlimits: { max_body_bytes: " +
-                   std::to_string(kMaxBodyBytes) + " }\nscheduler: { threads: 2, node: push }\n");
+    ServeConfig config = ServeConfig::inFolder(dir_, FERRY_PLUGIN_DIR);
+    config.logFormat = "json";
+    config.logLevel = "debug";
+    config.maxBodyBytes = kMaxBodyBytes;
+    config.node = "push";
+    dir_.write("ferry.yaml", config.yaml());
   }
 
   void TearDown() override {

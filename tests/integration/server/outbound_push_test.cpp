@@ -19,6 +19,7 @@
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/json_access.hpp"
 #include "ferry/testing/sandbox_connections.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -73,12 +74,11 @@ settings:
   api_key: { secret: api_key }
 )");
     dir_.write("flows/contacts-to-customers.yaml", kFlow);
-    dir_.write("ferry.yaml",
-               "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + dir_.file("state.db") +
-                   "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + dir_.file("flows") +
-                   "\nlog: { format: json, level: debug, file: " + dir_.file("ferry.log") +
-                   " }\ntoken_file: " + dir_.file("tokens") +
-                   "\nscheduler: { threads: 2, node: push }\n");
+    ServeConfig config = ServeConfig::inFolder(dir_, FERRY_PLUGIN_DIR);
+    config.logFormat = "json";
+    config.logLevel = "debug";
+    config.node = "push";
+    dir_.write("ferry.yaml", config.yaml());
   }
 
   void TearDown() override {

@@ -23,6 +23,7 @@
 #include "ferry/testing/http_client.hpp"
 #include "ferry/testing/json_access.hpp"
 #include "ferry/testing/sandbox_connections.hpp"
+#include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
 
@@ -90,24 +91,12 @@ settings:
     dir_.write("flows/connections/salesforce.yaml", salesforceSandboxConnection("FERRY_TEST_SF"));
     // A flow file in the flow directory is deployed at start-up (inactive until activated).
     dir_.write("flows/dir-flow.yaml", std::string(kFlow).replace(6, 18, "dir-flow"));
-    dir_.write("ferry.yaml",
-               "listen: { address: 127.0.0.1, port: 0 }\n"
-               "state: sqlite://" +
-                   dir_.file("state.db") +
-                   "\n"
-                   "plugin_dirs: [" FERRY_PLUGIN_DIR
-                   "]\n"
-                   "flow_dir: " +
-                   dir_.file("flows") +
-                   "\n"
-                   "log: { format: json, level: debug, file: " +
-                   dir_.file("ferry.log") +
-                   " }\n"
-                   "token_file: " +
-                   dir_.file("tokens") +
-                   "\n"
-                   "limits: { max_body_bytes: 65536 }\n"
-                   "scheduler: { threads: 2, node: e2e }\n");
+    ServeConfig config = ServeConfig::inFolder(dir_, FERRY_PLUGIN_DIR);
+    config.logFormat = "json";
+    config.logLevel = "debug";
+    config.maxBodyBytes = 65536;
+    config.node = "e2e";
+    dir_.write("ferry.yaml", config.yaml());
   }
 
   void TearDown() override {

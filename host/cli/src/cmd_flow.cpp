@@ -130,15 +130,16 @@ class LiveCheck {
       const ConnectionDef* def = connections.find(side->value);
       if (def == nullptr || plugins_.plugin(def->plugin) == nullptr) continue;
       const auto& described = describer_.describe(*def);
-      if (described || !reported.insert(def->name).second) continue;
+      if (described) continue;
+      reportedAt_.insert(key(side->pos));
+      if (!reported.insert(def->name).second) continue;  // both sides on one connection
       diags.error(side->pos, "describe-failed",
                   "cannot validate against the live service: " + described.error().message);
-      reportedAt_.insert(key(side->pos));
     }
   }
 
-  // The validator's findings, less its "no entities" finding where a describe failure was
-  // already reported.
+  // The validator's findings, less its "no entities" findings on the sides whose connection
+  // could not be described (already reported).
   void appendFindings(const Diagnostics& found, Diagnostics& diags) const {
     for (const auto& d : found.all()) {
       if (d.code == "unknown-plugin" && reportedAt_.count(key(d.pos)) > 0) continue;

@@ -285,6 +285,21 @@ TEST_F(CliLiveTest, UnreachableServiceIsReportedPerConnectionWithNoFallback) {
   EXPECT_THAT(validate.text, HasSubstr("1 file: 2 errors"));
   // No fallback: nothing is checked against the static catalogue, so no field findings.
   EXPECT_THAT(validate.text, Not(HasSubstr("People_Person_Id__c")));
+
+  // Both sides on one connection: one finding, not one per side.
+  write("leads-to-customers.yaml", R"(flow: leads-to-customers
+source: { connection: people, entity: Lead }
+sink: { connection: people, entity: Customer }
+direction: one-way
+schedule: { every: 1m }
+match:
+  - { source: externalId, sink: externalId }
+map:
+  externalId: externalId
+)");
+  const auto oneConnection = run(ferry("validate --live leads-to-customers.yaml"));
+  EXPECT_EQ(oneConnection.exitCode, 1) << oneConnection.text;
+  EXPECT_THAT(oneConnection.text, HasSubstr("1 file: 1 error")) << oneConnection.text;
 }
 
 TEST_F(CliLiveTest, CredentialSetsComeFromTheStateStoreWithTheMasterKey) {

@@ -83,13 +83,8 @@ TEST_P(GracefulStopTest, ServeStoppedMidInitialLoadResumesAfterRestart) {
   ASSERT_TRUE(serve.ready()) << readFile(dir_.file("ferry.log"));
   ASSERT_TRUE(eventually(
       [&] {
-        const auto status =
-            Value::fromJson(admin(serve, "GET", "/api/v1/flows/stop-copy/status").body);
-        const Value* last =
-            status && status->isObject() ? status->asObject().find("lastRun") : nullptr;
-        const Value* state =
-            last != nullptr && last->isObject() ? last->asObject().find("status") : nullptr;
-        return state != nullptr && state->isString() && state->asString() == "succeeded";
+        const Value status = json(admin(serve, "GET", "/api/v1/flows/stop-copy/status"));
+        return text(at(status, {"lastRun", "status"})) == "succeeded";
       },
       90s))
       << readFile(dir_.file("ferry.log"));

@@ -16,6 +16,7 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
 #include "ferry/testing/sandbox_connections.hpp"
 #include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
@@ -90,10 +91,10 @@ map:
 
   // Live Contacts per external id (a record created twice would show as a count of 2).
   std::map<std::string, int> contacts() {
-    const auto dump = Value::fromJson(
-        httpCall(sandbox_.baseUrl(), "GET", "/__sandbox/salesforce/dump?object=Contact").body);
+    const Value dump =
+        json(httpCall(sandbox_.baseUrl(), "GET", "/__sandbox/salesforce/dump?object=Contact"));
     std::map<std::string, int> out;
-    const Value* list = dump && dump->isObject() ? dump->asObject().find("Contact") : nullptr;
+    const Value* list = at(dump, {"Contact"});
     if (list == nullptr || !list->isList()) return out;
     for (const auto& c : list->asList()) {
       const Value* id = c.asObject().find("Ferry_External_Id__c");

@@ -18,6 +18,7 @@
 #include "ferry/testing/child_process.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
 #include "ferry/testing/jsonl_copy_load.hpp"
 #include "ferry/testing/postgres.hpp"
 #include "ferry/testing/serve_config.hpp"

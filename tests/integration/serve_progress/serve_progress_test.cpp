@@ -11,6 +11,7 @@
 #include "ferry/sdk/value.hpp"
 #include "ferry/testing/files.hpp"
 #include "ferry/testing/http_client.hpp"
+#include "ferry/testing/json_access.hpp"
 #include "ferry/testing/serve_config.hpp"
 #include "ferry/testing/serve_process.hpp"
 #include "ferry/testing/wait_for.hpp"
@@ -23,10 +24,6 @@ using sdk::Value;
 constexpr const char* kAdminToken = "test-admin-token-0123456789abcdef";
 constexpr const char* kMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 constexpr int kCustomers = 3000;
-
-const Value* field(const Value& v, const char* key) {
-  return v.isObject() ? v.asObject().find(key) : nullptr;
-}
 
 TEST(ServeProgressTest, StatusShowsTheRunInProgressWithItsEta) {
   sandbox::SandboxServer people;
@@ -68,11 +65,9 @@ map:
       {"FERRY_MASTER_KEY=" + std::string(kMasterKey), "FERRY_TEST_PEOPLE_KEY=sandbox-people-key"});
   ASSERT_TRUE(serve.ready()) << readFile(dir.file("ferry.log"));
   const auto status = [&] {
-    auto v = Value::fromJson(
-        httpCall(serve.base(), "GET", "/api/v1/flows/customers-out/status", kAdminToken).body);
-    return v ? *v : Value();
+    return json(httpCall(serve.base(), "GET", "/api/v1/flows/customers-out/status", kAdminToken));
   };
-  EXPECT_TRUE(field(status(), "progress") == nullptr || field(status(), "progress")->isNull());
+  EXPECT_TRUE(at(status(), {"progress"}) == nullptr || at(status(), {"progress"})->isNull());
 
   ASSERT_EQ(
       httpCall(serve.base(), "POST", "/api/v1/flows/customers-out/activate", kAdminToken).status,
@@ -81,34 +76,33 @@ map:
   ASSERT_TRUE(eventually(
       [&] {
         const Value s = status();
-        const Value* p = field(s, "progress");
+        const Value* p = at(s, {"progress"});
         if (p == nullptr || p->isNull()) return false;
         during = *p;
         return true;
       },
       std::chrono::seconds(60)))
       << readFile(dir.file("ferry.log"));
-  const Value* records = field(during, "records");
-  const Value* remaining = field(during, "remaining");
+  const Value* records = at(during, {"records"});
+  const Value* remaining = at(during, {"remaining"});
   ASSERT_TRUE(records != nullptr && records->isInteger()) << during.toJson();
   EXPECT_GT(records->asInteger(), 0);
   EXPECT_LE(records->asInteger(), kCustomers);
   ASSERT_TRUE(remaining != nullptr && remaining->isInteger()) << during.toJson();
   // Page by page the estimate is exact: what is left is what was not read yet.
   EXPECT_EQ(records->asInteger() + remaining->asInteger(), kCustomers) << during.toJson();
-  ASSERT_NE(field(during, "etaMs"), nullptr);
-  EXPECT_TRUE(field(during, "etaMs")->isInteger() || remaining->asInteger() == 0)
-      << during.toJson();
-  EXPECT_EQ(field(during, "direction")->asString(), "forward");
-  ASSERT_NE(field(during, "ratePerSecond"), nullptr);
-  EXPECT_TRUE(field(during, "ratePerSecond")->isNumber()) << during.toJson();
+  ASSERT_NE(at(during, {"etaMs"}), nullptr);
+  EXPECT_TRUE(at(during, {"etaMs"})->isInteger() || remaining->asInteger() == 0) << during.toJson();
+  EXPECT_EQ(at(during, {"direction"})->asString(), "forward");
+  ASSERT_NE(at(during, {"ratePerSecond"}), nullptr);
+  EXPECT_TRUE(at(during, {"ratePerSecond"})->isNumber()) << during.toJson();
 
   // Once the load is done the status shows no run in progress.
   ASSERT_TRUE(eventually(
       [&] {
         const Value s = status();
-        const Value* runs = field(s, "runs");
-        const Value* p = field(s, "progress");
+        const Value* runs = at(s, {"runs"});
+        const Value* p = at(s, {"progress"});
         return runs != nullptr && runs->isInteger() && runs->asInteger() >= 1 && p != nullptr &&
                p->isNull();
       },

@@ -6,10 +6,12 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -313,40 +315,67 @@ class KvState final : public sdk::KeyValueState {
   std::string scope_;
 };
 
-// Plugins that declare their entities in settings (jsonl) have an empty static catalogue: their
-// entities come from each connection's describe(), asked once per connection and settings (the
-// settings are part of the key, so a changed connection is described again and pointers handed
-// out earlier stay valid).
+// Flows are validated against what each connection's live service describes: an org's custom
+// fields, a People account's custom attributes, a jsonl connection's declared entities. A
+// description is kept for a few minutes per connection and settings; while a connection cannot
+// be described (no credentials stored yet, service unreachable) the last description, else the
+// plugin's static catalogue, stands in. A replaced description stays alive one more round, so
+// a validation still holding the pointer is never left dangling.
 class DescribingSchemaProvider final : public SchemaProvider {
  public:
+  static constexpr std::chrono::minutes kFresh{5};
+  static constexpr std::chrono::seconds kRetryAfter{30};
+
   DescribingSchemaProvider(const StaticSchemaProvider& plugins, ConnectionFactory& factory)
       : plugins_(plugins), factory_(factory) {}
 
   const PluginSchema* plugin(std::string_view name) const override { return plugins_.plugin(name); }
   std::vector<std::string> pluginNames() const override { return plugins_.pluginNames(); }
 
+  // New credentials may let a connection that failed be described now.
+  void credentialsChanged() {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, d] : described_) d.failedAt = {};
+  }
+
   const std::vector<sdk::EntitySchema>* entities(const ConnectionDef& connection) const override {
     const PluginSchema* schema = plugins_.plugin(connection.plugin);
     if (schema == nullptr) return nullptr;
-    if (!schema->entities.empty()) return &schema->entities;
     const std::string key = connection.name + "\n" + Value(connection.settings).toJson();
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex_);
-    auto it = described_.find(key);
-    if (it == described_.end()) {
-      std::vector<sdk::EntitySchema> entities;
-      if (auto live = factory_.open(connection)) {
-        if (auto d = (*live)->connector().describe()) entities = std::move(*d);
+    Described& d = described_[key];
+    if (d.current && now - d.at < kFresh) return d.current.get();
+    std::optional<std::vector<sdk::EntitySchema>> live;
+    // A connection that just failed is not asked again at once: deploying many flows over an
+    // unreachable service must not pay its timeouts each time.
+    if (d.failedAt == std::chrono::steady_clock::time_point{} || now - d.failedAt >= kRetryAfter) {
+      if (auto opened = factory_.open(connection)) {
+        if (auto entities = (*opened)->connector().describe()) live = std::move(*entities);
       }
-      it = described_.emplace(key, std::move(entities)).first;
+      if (!live) d.failedAt = now;
     }
-    return &it->second;
+    if (live && !live->empty()) {
+      d.retired = std::move(d.current);
+      d.current = std::make_shared<const std::vector<sdk::EntitySchema>>(std::move(*live));
+      d.at = now;
+      return d.current.get();
+    }
+    if (d.current) return d.current.get();  // an older description beats none
+    return &schema->entities;
   }
 
  private:
+  struct Described {
+    std::shared_ptr<const std::vector<sdk::EntitySchema>> current;
+    std::shared_ptr<const std::vector<sdk::EntitySchema>> retired;
+    std::chrono::steady_clock::time_point at;
+    std::chrono::steady_clock::time_point failedAt;  // the last failed attempt, if any
+  };
   const StaticSchemaProvider& plugins_;
   ConnectionFactory& factory_;
   mutable std::mutex mutex_;
-  mutable std::map<std::string, std::vector<sdk::EntitySchema>> described_;
+  mutable std::map<std::string, Described> described_;
 };
 
 }  // namespace
@@ -1591,6 +1620,7 @@ class AdminService::Impl {
       std::lock_guard lock(liveMutex_);
       live_.clear();  // inbound secrets and tokens may have changed
     }
+    if (provider_) provider_->credentialsChanged();
     logWith(*log_, sdk::LogLevel::kInfo, *existed ? "credentials updated" : "credentials created",
             {{"credentials", set}});
     return ApiResponse::json(
@@ -1787,6 +1817,7 @@ class AdminService::Impl {
       std::lock_guard lock(liveMutex_);
       live_.erase(name);
     }
+    if (provider_) provider_->credentialsChanged();
     logWith(*log_, sdk::LogLevel::kInfo, "connection authorised", {{log_keys::kConnection, name}});
     return ApiResponse::json(200, sdk::Object{{"connection", name}, {"authorized", true}});
   }

@@ -231,6 +231,51 @@ TEST_F(CliLiveTest, ServerAnswersTheSameSnapshot) {
   EXPECT_EQ(validated.exitCode, 0) << validated.text;
 }
 
+// `ferry serve` validates deploys against the live describe as well: a flow mapping the org's
+// custom field is refused while Salesforce cannot be described (no credentials stored yet: the
+// static catalogue stands in) and accepted once the credentials are stored.
+TEST_F(CliLiveTest, ServeDeploysACustomFieldFlowOnceTheOrgCanBeDescribed) {
+  constexpr const char* kAdminToken = "cli-live-admin-token-0b7e";
+  ferry::testing::TempDir serve{"ferry-cli-live-deploy"};
+  serve.writePrivate("tokens", std::string(kAdminToken) + "\n");
+  serve.write("flows/connections/salesforce.yaml",
+              "connection: salesforce\nplugin: salesforce\ncredentials: salesforce\nsettings:\n"
+              "  login_url: " +
+                  server_.baseUrl() +
+                  "\n  auth_method: client_credentials\n"
+                  "  client_id: { secret: client_id }\n"
+                  "  client_secret: { secret: client_secret }\n");
+  serve.write("flows/connections/people.yaml", readFile(dir_.file("connections/people.yaml")));
+  serve.write("ferry.yaml",
+              "listen: { address: 127.0.0.1, port: 0 }\nstate: sqlite://" + serve.file("state.db") +
+                  "\nplugin_dirs: [" FERRY_PLUGIN_DIR "]\nflow_dir: " + serve.file("flows") +
+                  "\nlog: { file: " + serve.file("ferry.log") +
+                  " }\ntoken_file: " + serve.file("tokens") + "\n");
+  ferry::testing::ServeProcess server(
+      FERRY_BINARY, serve.file("ferry.yaml"),
+      {"FERRY_MASTER_KEY=" + ferry::host::MasterKey::generate().toBase64(),
+       "PEOPLE_API_KEY=sandbox-people-key"});
+  ASSERT_TRUE(server.ready()) << readFile(serve.file("ferry.log"));
+  const std::string flow = readFile(dir_.file("custom-field.yaml"));
+  const auto deploy = [&] {
+    return ferry::testing::httpCall(server.base(), "POST", "/api/v1/flows", kAdminToken, flow,
+                                    "application/yaml");
+  };
+  const auto refused = deploy();
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("People_Person_Id__c"));
+
+  const auto stored = ferry::testing::httpCall(
+      server.base(), "PUT", "/api/v1/credentials/salesforce", kAdminToken,
+      R"({"client_id":")" + clientId_ + R"(","client_secret":")" + kClientSecret + R"("})",
+      "application/json");
+  ASSERT_LT(stored.status, 300) << stored.body;
+  const auto accepted = deploy();
+  EXPECT_LT(accepted.status, 300) << accepted.body;
+  EXPECT_EQ(server.terminate(), 0);
+  EXPECT_THAT(readFile(serve.file("ferry.log")), Not(HasSubstr(kClientSecret)));
+}
+
 TEST_F(CliLiveTest, DescribeShowsOneEntityAsText) {
   const auto out = run(ferry("describe --connection salesforce Contact"));
   ASSERT_EQ(out.exitCode, 0) << out.text;

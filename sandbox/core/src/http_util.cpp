@@ -3,7 +3,10 @@
 #include <cctype>
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
+
+#include "ferry/sandbox/json_writer.hpp"
 
 namespace ferry::sandbox {
 namespace {
@@ -123,6 +126,25 @@ std::string redactUrl(const std::string& url) {
   } catch (const Poco::Exception&) {
     return "***";
   }
+}
+
+Response adminError(int status, const std::string& message) {
+  JsonWriter json;
+  json.beginObject().key("error").value(message).endObject();
+  return jsonResponse(status, json.take());
+}
+
+Poco::JSON::Object::Ptr adminBodyObject(const Request& request, Response& error) {
+  if (request.body.empty()) return new Poco::JSON::Object;
+  try {
+    auto value = Poco::JSON::Parser().parse(request.body);
+    if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+      return value.extract<Poco::JSON::Object::Ptr>();
+    }
+  } catch (const Poco::Exception&) {
+  }
+  error = adminError(400, "body must be a JSON object");
+  return nullptr;
 }
 
 }  // namespace ferry::sandbox

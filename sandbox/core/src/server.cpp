@@ -37,12 +37,6 @@ struct Mounted {
   std::mutex mutex;  // serialises every call into the service (see service.hpp)
 };
 
-Response adminError(int status, const std::string& message) {
-  JsonWriter json;
-  json.beginObject().key("error").value(message).endObject();
-  return jsonResponse(status, json.take());
-}
-
 Response adminOk(std::string body = R"({"ok":true})") { return jsonResponse(200, std::move(body)); }
 
 std::string knobsJson(const FaultKnobs& knobs) {

@@ -20,12 +20,6 @@ using Poco::JSON::Object;
 
 constexpr int64_t kMaxSeed = 1000000;
 
-Response adminError(int status, const std::string& message) {
-  JsonWriter w;
-  w.beginObject().key("error").value(message).endObject();
-  return jsonOk(w.take(), status);
-}
-
 // Optional members of an admin body: false when present with the wrong JSON type.
 bool readInt(const Object& body, const std::string& key, int64_t& out) {
   const Var v = body.get(key);

@@ -14,24 +14,6 @@
 namespace ferry::sandbox::salesforce {
 namespace {
 
-Response adminError(int status, const std::string& message) {
-  JsonWriter json;
-  json.beginObject().key("error").value(message).endObject();
-  return jsonResponse(status, json.take());
-}
-
-Poco::JSON::Object::Ptr bodyObject(const Request& request, Response& error) {
-  if (request.body.empty()) return new Poco::JSON::Object;
-  try {
-    auto value = Poco::JSON::Parser().parse(request.body);
-    if (value.type() == typeid(Poco::JSON::Object::Ptr))
-      return value.extract<Poco::JSON::Object::Ptr>();
-  } catch (const Poco::Exception&) {
-  }
-  error = adminError(400, "body must be a JSON object");
-  return nullptr;
-}
-
 std::string saveResultJson(const SaveResult& result) {
   JsonWriter json;
   json.beginObject().key("id");
@@ -77,7 +59,7 @@ Response SalesforceService::knobsJson() const {
 
 Response SalesforceService::setKnobs(const Request& request) {
   Response error;
-  auto body = bodyObject(request, error);
+  auto body = adminBodyObject(request, error);
   if (!body) return error;
   WriteKnobs knobs = org_->knobs();
   SalesforceOptions options = options_;
@@ -126,7 +108,7 @@ Response SalesforceService::setKnobs(const Request& request) {
 
 Response SalesforceService::seed(const Request& request) {
   Response error;
-  auto body = bodyObject(request, error);
+  auto body = adminBodyObject(request, error);
   if (!body) return error;
   int64_t accounts = 0, contacts = 0, leads = 0;
   FakeDataOptions fake;
@@ -266,7 +248,7 @@ Response SalesforceService::adminRoute(const Request& request, const std::string
     if (!object) return adminError(404, "unknown object " + parts[1]);
     Response error;
     if (parts.size() == 2 && method == "POST") {
-      auto body = bodyObject(request, error);
+      auto body = adminBodyObject(request, error);
       if (!body) return error;
       FieldInputs inputs;
       std::string problem;
@@ -275,7 +257,7 @@ Response SalesforceService::adminRoute(const Request& request, const std::string
       return jsonResponse(result.success ? 201 : 400, saveResultJson(result));
     }
     if (parts.size() == 3 && (method == "PATCH" || method == "POST")) {
-      auto body = bodyObject(request, error);
+      auto body = adminBodyObject(request, error);
       if (!body) return error;
       FieldInputs inputs;
       std::string problem;
@@ -291,7 +273,7 @@ Response SalesforceService::adminRoute(const Request& request, const std::string
   }
   if (head == "convert-lead" && method == "POST") {
     Response error;
-    auto body = bodyObject(request, error);
+    auto body = adminBodyObject(request, error);
     if (!body) return error;
     auto result = org_->convertLead(body->optValue<std::string>("leadId", ""),
                                     body->optValue<std::string>("accountId", ""),
@@ -306,7 +288,7 @@ Response SalesforceService::adminRoute(const Request& request, const std::string
   }
   if (head == "merge" && method == "POST") {
     Response error;
-    auto body = bodyObject(request, error);
+    auto body = adminBodyObject(request, error);
     if (!body) return error;
     std::vector<std::string> duplicates;
     if (auto list = body->getArray("duplicateIds")) {

@@ -19,25 +19,6 @@ namespace {
 constexpr const char* kActionPrefix = "04k";        // WorkflowOutboundMessage
 constexpr const char* kNotificationPrefix = "04l";  // a queued notification
 
-Response adminError(int status, const std::string& message) {
-  JsonWriter json;
-  json.beginObject().key("error").value(message).endObject();
-  return jsonResponse(status, json.take());
-}
-
-// The body as a JSON object; an empty body is an empty object.
-Poco::JSON::Object::Ptr bodyObject(const Request& request, Response& error) {
-  if (request.body.empty()) return new Poco::JSON::Object;
-  try {
-    auto value = Poco::JSON::Parser().parse(request.body);
-    if (value.type() == typeid(Poco::JSON::Object::Ptr))
-      return value.extract<Poco::JSON::Object::Ptr>();
-  } catch (const Poco::Exception&) {
-  }
-  error = adminError(400, "body must be a JSON object");
-  return nullptr;
-}
-
 std::vector<std::string> stringList(const Poco::JSON::Object& body, const std::string& key) {
   auto list = body.getArray(key);
   if (!list) throw std::invalid_argument(key + " must be an array of strings");
@@ -269,7 +250,7 @@ Response SalesforceService::outboundAdmin(const Request& request,
       return jsonResponse(200, json.take());
     }
     if (method != "POST") return adminError(405, "use GET or POST /outbound-messages");
-    auto body = bodyObject(request, error);
+    auto body = adminBodyObject(request, error);
     if (!body) return error;
     OutboundMessageConfig config;
     try {
@@ -296,7 +277,7 @@ Response SalesforceService::outboundAdmin(const Request& request,
   }
   if (method != "PATCH" && method != "PUT")
     return adminError(405, "use GET, PATCH or DELETE /outbound-messages/{id}");
-  auto body = bodyObject(request, error);
+  auto body = adminBodyObject(request, error);
   if (!body) return error;
   OutboundMessageConfig config = found->config;
   try {
@@ -332,7 +313,7 @@ Response SalesforceService::deliveryAdmin(const Request& request,
   if (parts.size() == 2 && parts[1] == "knobs" &&
       (method == "PUT" || method == "PATCH" || method == "POST")) {
     Response error;
-    auto body = bodyObject(request, error);
+    auto body = adminBodyObject(request, error);
     if (!body) return error;
     OutboundDeliveryKnobs knobs = sender_->knobs();
     try {

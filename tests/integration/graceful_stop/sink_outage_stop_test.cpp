@@ -69,6 +69,7 @@ source: { connection: files, entity: Person }
 sink: { connection: salesforce, entity: Contact }
 direction: one-way
 schedule: { every: 10m }
+batch_size: 10
 map:
   id: Ferry_External_Id__c
   lastName: LastName
@@ -124,6 +125,9 @@ TEST_F(SinkOutageStopTest, ServeStopsPromptlyWhileRetryingAFailingSinkAndResumes
         serve->base(), "PUT", "/api/v1/credentials/salesforce", kAdminToken,
         Value(sdk::Object{{"client_id", clientId_}, {"client_secret", kClientSecret}}).toJson());
     ASSERT_EQ(credentials.status, 201) << credentials.body;
+    // Small batches and a slow Salesforce stretch the load over seconds, so the outage below
+    // surely comes while it runs (a fast machine finished it between two polls).
+    faults("PUT", R"({"latencyMs":20})");
     ASSERT_EQ(
         httpCall(serve->base(), "POST", "/api/v1/flows/people-to-contacts/activate", kAdminToken)
             .status,
@@ -131,7 +135,7 @@ TEST_F(SinkOutageStopTest, ServeStopsPromptlyWhileRetryingAFailingSinkAndResumes
     ASSERT_TRUE(eventually([&] { return !contacts().empty(); }))
         << readFile(dir_.file("ferry.log"));
     // Salesforce goes down mid-load; the flow is now retrying its batch.
-    faults("PUT", R"({"errorShare":1.0,"errorStatus":503})");
+    faults("PUT", R"({"latencyMs":20,"errorShare":1.0,"errorStatus":503})");
     std::this_thread::sleep_for(500ms);
     const std::size_t before = contacts().size();
     ASSERT_LT(before, static_cast<std::size_t>(kRecords)) << "the load ended before the outage";

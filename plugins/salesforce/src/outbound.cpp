@@ -93,10 +93,11 @@ sdk::Result<OutboundMessage> parseOutboundMessage(std::string_view xml) {
     if (const auto colon = type.find(':'); colon != std::string::npos) type.erase(0, colon + 1);
     if (!isIdentifier(type)) return invalid("a notification has no valid sObject type");
     note.objectType = type;
+    // A notification only wakes the flows reading its object; the record Id is informative.
+    // Salesforce may send one without data (a record deleted before delivery): refusing the
+    // whole message would make Salesforce retry it, and hold back later ones, for a day.
     note.recordId = textOf(child(sobject, "Id"));
-    if (note.recordId.size() != 15 && note.recordId.size() != 18) {
-      return invalid("a notification has no valid record Id");
-    }
+    if (note.recordId.size() != 15 && note.recordId.size() != 18) note.recordId.clear();
     m.notifications.push_back(std::move(note));
   }
   if (m.notifications.empty()) return invalid("no notifications");

@@ -17,6 +17,20 @@ TEST(Outbound, ParsesNotifications) {
   EXPECT_EQ(m->notifications[1].objectType, "Lead");
 }
 
+// A record deleted before delivery may come without data: the message still wakes its object's
+// flows (and is acknowledged) instead of being refused and retried for a day.
+TEST(Outbound, ANotificationWithoutARecordIdStillCounts) {
+  std::string text = testing::readData("outbound_message.xml");
+  const std::string id = "<sf:Id>0035g00000XyZ12AAB</sf:Id>";
+  text.erase(text.find(id), id.size());
+  auto m = parseOutboundMessage(text);
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_EQ(m->notifications.size(), 2u);
+  EXPECT_EQ(m->notifications[0].objectType, "Contact");
+  EXPECT_EQ(m->notifications[0].recordId, "");
+  EXPECT_EQ(m->notifications[1].recordId, "00Q5g00000AbCdEAAV");
+}
+
 TEST(Outbound, RefusesBadDocuments) {
   EXPECT_FALSE(parseOutboundMessage("<not xml"));
   EXPECT_FALSE(parseOutboundMessage("<a/>"));

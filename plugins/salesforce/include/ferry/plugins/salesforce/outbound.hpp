@@ -12,7 +12,7 @@ namespace ferry::plugins::salesforce {
 struct OutboundNotification {
   std::string notificationId;
   std::string objectType;  // "Contact" (from xsi:type="sf:Contact")
-  std::string recordId;
+  std::string recordId;    // empty when the notification carries no usable Id
 };
 
 struct OutboundMessage {

@@ -436,6 +436,28 @@ Response SalesforceService::queryMore(const std::string& version, const std::str
   return jsonResponse(200, std::move(body));
 }
 
+// The members describeGlobal lists for each object, which an object's describe starts with.
+static void writeObjectSummary(JsonWriter& json, const ObjectDef& object,
+                               const std::string& version) {
+  const std::string base = "/services/data/" + version + "/sobjects/" + object.name;
+  json.key("name").value(object.name).key("label").value(object.label);
+  json.key("labelPlural").value(object.labelPlural).key("keyPrefix").value(object.keyPrefix);
+  json.key("custom").value(false);
+  for (const char* flag : {"createable", "updateable", "deletable", "queryable", "replicateable",
+                           "retrieveable", "searchable", "undeletable"}) {
+    json.key(flag).value(true);
+  }
+  json.key("urls")
+      .beginObject()
+      .key("sobject")
+      .value(base)
+      .key("describe")
+      .value(base + "/describe")
+      .key("rowTemplate")
+      .value(base + "/{ID}")
+      .endObject();
+}
+
 Response SalesforceService::describeGlobal(const std::string& version) const {
   JsonWriter json;
   json.beginObject()
@@ -446,80 +468,19 @@ Response SalesforceService::describeGlobal(const std::string& version) const {
       .key("sobjects")
       .beginArray();
   for (const auto& object : schema_.objects()) {
-    std::string base = "/services/data/" + version + "/sobjects/" + object.name;
-    json.beginObject()
-        .key("name")
-        .value(object.name)
-        .key("label")
-        .value(object.label)
-        .key("labelPlural")
-        .value(object.labelPlural)
-        .key("keyPrefix")
-        .value(object.keyPrefix)
-        .key("custom")
-        .value(false)
-        .key("createable")
-        .value(true)
-        .key("updateable")
-        .value(true)
-        .key("deletable")
-        .value(true)
-        .key("queryable")
-        .value(true)
-        .key("replicateable")
-        .value(true)
-        .key("retrieveable")
-        .value(true)
-        .key("searchable")
-        .value(true)
-        .key("undeletable")
-        .value(true)
-        .key("urls")
-        .beginObject()
-        .key("sobject")
-        .value(base)
-        .key("describe")
-        .value(base + "/describe")
-        .key("rowTemplate")
-        .value(base + "/{ID}")
-        .endObject()
-        .endObject();
+    json.beginObject();
+    writeObjectSummary(json, object, version);
+    json.endObject();
   }
   json.endArray().endObject();
   return jsonResponse(200, json.take());
 }
 
 Response SalesforceService::describe(const ObjectDef& object, const std::string& version) const {
-  std::string base = "/services/data/" + version + "/sobjects/" + object.name;
   JsonWriter json;
-  json.beginObject()
-      .key("name")
-      .value(object.name)
-      .key("label")
-      .value(object.label)
-      .key("labelPlural")
-      .value(object.labelPlural)
-      .key("keyPrefix")
-      .value(object.keyPrefix)
-      .key("custom")
-      .value(false)
-      .key("createable")
-      .value(true)
-      .key("updateable")
-      .value(true)
-      .key("deletable")
-      .value(true)
-      .key("queryable")
-      .value(true)
-      .key("retrieveable")
-      .value(true)
-      .key("replicateable")
-      .value(true)
-      .key("searchable")
-      .value(true)
-      .key("undeletable")
-      .value(true)
-      .key("mergeable")
+  json.beginObject();
+  writeObjectSummary(json, object, version);
+  json.key("mergeable")
       .value(true)
       .key("layoutable")
       .value(true)
@@ -529,15 +490,6 @@ Response SalesforceService::describe(const ObjectDef& object, const std::string&
       .key("recordTypeInfos")
       .beginArray()
       .endArray()
-      .key("urls")
-      .beginObject()
-      .key("sobject")
-      .value(base)
-      .key("describe")
-      .value(base + "/describe")
-      .key("rowTemplate")
-      .value(base + "/{ID}")
-      .endObject()
       .key("fields")
       .beginArray();
   for (const auto& field : object.fields) {
